@@ -1,0 +1,342 @@
+"""Check raw tables against the schema and split them into accepted and rejected rows.
+
+Every problem becomes an `Issue` naming the file, the 1-based row, the ID, the column, the
+value and how to fix it. Nothing is lost: accepted + rejected always equals the input.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from estate.errors import EstateValidationError, Issue
+from estate.schema import (
+    ID_COLUMN,
+    ID_PATTERN,
+    LIST_SEPARATOR,
+    SPATIAL_TABLES,
+    TABLES,
+    Column,
+    columns_needed_to_optimise,
+)
+
+_ID_RE = re.compile(ID_PATTERN)
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+_NUMBER_JUNK = re.compile(r"[£,\s]")
+
+
+class _Bad:
+    """A parse failure: the problem and how to fix it."""
+
+    __slots__ = ("fix", "problem")
+
+    def __init__(self, problem: str, fix: str) -> None:
+        self.problem = problem
+        self.fix = fix
+
+
+def _plain(value: object) -> object:
+    """Turn numpy scalars into Python ones, so messages show -1, not np.int64(-1)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_blank(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _parse_id(value: object, col: Column) -> object:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if not _ID_RE.fullmatch(text):
+        return _Bad(
+            "may only use letters A-Z a-z, digits 0-9 and '_'",
+            "Rename it, or map the IDs with a column mapping ([ids] replace).",
+        )
+    return text
+
+
+def _parse_text(value: object, col: Column) -> object:
+    return str(value).strip()
+
+
+def _parse_number(value: object, col: Column) -> object:
+    if isinstance(value, bool):
+        return _Bad("is true/false, not a number", f"Give {col.name} as a number.")
+    if isinstance(value, (int, float, np.number)):
+        number = float(value)
+    else:
+        text = _NUMBER_JUNK.sub("", str(value))
+        try:
+            number = float(text)
+        except ValueError:
+            unit = f" in {col.unit}" if col.unit else ""
+            return _Bad("is not a number", f"Give {col.name} as a plain number{unit}.")
+    if not math.isfinite(number):
+        return _Bad("is not a finite number", f"Give {col.name} as a finite number.")
+    if col.minimum is not None and number < col.minimum:
+        return _Bad(f"must be at least {col.minimum:g}", f"Correct {col.name} or leave it blank.")
+    if col.maximum is not None and number > col.maximum:
+        return _Bad(f"must be at most {col.maximum:g}", f"Correct {col.name} or leave it blank.")
+    return number
+
+
+def _parse_integer(value: object, col: Column) -> object:
+    number = _parse_number(value, col)
+    if isinstance(number, float) and not number.is_integer():
+        return _Bad("must be a whole number", f"Give {col.name} as a whole number.")
+    return number if isinstance(number, _Bad) else int(number)  # type: ignore[arg-type]
+
+
+def _parse_bool(value: object, col: Column) -> object:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return _Bad("is not true or false", "Use true/false, yes/no or 1/0.")
+
+
+def _normalise_word(text: str) -> str:
+    return re.sub(r"[\s\-]+", "_", text.strip().lower())
+
+
+def _parse_choice(value: object, col: Column) -> object:
+    word = _normalise_word(str(value))
+    if word not in col.choices:
+        return _Bad(
+            f"is not one of {', '.join(col.choices)}",
+            "Correct it, or map your values with a column mapping ([values]).",
+        )
+    return word
+
+
+def _parse_list(value: object, col: Column) -> object:
+    words = tuple(
+        dict.fromkeys(
+            _normalise_word(part) if col.choices else part.strip()
+            for part in re.split(r"[;,]", str(value))
+            if part.strip()
+        )
+    )
+    unknown = [word for word in words if col.choices and word not in col.choices]
+    if unknown:
+        return _Bad(
+            f"has {', '.join(map(repr, unknown))}, not one of {', '.join(col.choices)}",
+            f"Separate the values with '{LIST_SEPARATOR}' and use only those names.",
+        )
+    return words
+
+
+_PARSERS: dict[str, Callable[[object, Column], object]] = {
+    "id": _parse_id,
+    "text": _parse_text,
+    "number": _parse_number,
+    "integer": _parse_integer,
+    "bool": _parse_bool,
+    "choice": _parse_choice,
+    "list": _parse_list,
+}
+
+
+def find_issues(
+    raw: pd.DataFrame, table: str, *, source: str
+) -> tuple[list[Issue], pd.DataFrame]:
+    """List every problem in a raw table and parse the cells that are good.
+
+    Parameters
+    ----------
+    raw
+        The table exactly as read, with the `source_row` column that `estate.io` adds.
+    table
+        One of ``estate.schema.TABLES``.
+    source
+        File (and layer) name, quoted in messages.
+
+    Returns
+    -------
+    issues
+        One `Issue` per bad cell, in row order; empty when the table is clean. A missing
+        required column gives one row-0 issue per column.
+    parsed
+        The schema columns parsed to Python values (defaults filled), same index as `raw`.
+
+    """
+    schema = TABLES[table]
+    id_col = ID_COLUMN[table]
+    missing = [col.name for col in schema if col.required and col.name not in raw.columns]
+    if table in SPATIAL_TABLES and "geometry" not in raw.columns:
+        missing.append("geometry")
+    if missing:
+        issues = [
+            Issue(source, 0, None, name, None, "required column is missing",
+                  f"Add a {name!r} column, or map yours to it with `--mapping`. "
+                  f"Columns found: {', '.join(map(str, raw.columns))}.")
+            for name in missing
+        ]
+        return issues, pd.DataFrame(index=raw.index)
+
+    ids = raw[id_col].map(lambda v: "" if _is_blank(v) else str(v).strip()) if id_col in raw else None
+    rows = raw["source_row"]
+    issues: list[Issue] = []
+
+    def flag(idx: object, column: str, value: object, problem: str, fix: str) -> None:
+        rid = ids.at[idx] if ids is not None else None
+        issues.append(Issue(source, int(rows.at[idx]), rid or None, column, _plain(value), problem, fix))
+
+    parsed: dict[str, list[object]] = {}
+    for col in schema:
+        if col.name not in raw.columns:
+            parsed[col.name] = [col.default] * len(raw)
+            continue
+        parser = _PARSERS[col.kind]
+        values: list[object] = []
+        for idx, value in raw[col.name].items():
+            if _is_blank(value):
+                if col.required:
+                    flag(idx, col.name, value, "is blank", f"Fill in {col.name}; it is required.")
+                values.append(col.default)
+                continue
+            result = parser(value, col)
+            if isinstance(result, _Bad):
+                flag(idx, col.name, value, result.problem, result.fix)
+                values.append(None)
+            else:
+                values.append(result)
+        parsed[col.name] = values
+    frame = pd.DataFrame(parsed, index=raw.index, dtype=object)
+
+    if ids is not None:
+        dup = ids.duplicated(keep=False) & (ids != "")
+        for idx in raw.index[dup]:
+            others = rows[(ids == ids.at[idx]) & (raw.index != idx)].tolist()
+            flag(idx, id_col, raw.at[idx, id_col],
+                 f"appears more than once (also row {', '.join(map(str, others))})",
+                 "Give each row its own ID.")
+
+    if table in SPATIAL_TABLES:
+        geom = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else raw["geometry"]
+        for idx, shape in geom.items():
+            if shape is None or (isinstance(shape, float) and math.isnan(shape)) or shape.is_empty:
+                flag(idx, "geometry", None, "location is missing",
+                     "Give coordinates (lon/lat or easting/northing) or a geometry.")
+            elif not shape.is_valid:
+                flag(idx, "geometry", shape.wkt[:60], "is not a valid shape",
+                     "Repair it (e.g. QGIS 'Fix geometries' or shapely.make_valid).")
+
+    issues.extend(_cross_column_issues(frame, table, source, rows, ids))
+    issues.sort(key=lambda issue: issue.row)
+    return issues, frame
+
+
+def _cross_column_issues(
+    frame: pd.DataFrame, table: str, source: str, rows: pd.Series, ids: pd.Series | None
+) -> Iterable[Issue]:
+    """Rules that involve more than one column of a row."""
+    if table == "buildings":
+        for idx in frame.index:
+            gia, cap = frame.at[idx, "gia_m2"], frame.at[idx, "capacity_m2"]
+            if isinstance(gia, float) and isinstance(cap, float) and cap > gia * 1.0001:
+                yield Issue(source, int(rows.at[idx]), ids.at[idx] if ids is not None else None,
+                            "capacity_m2", cap, f"is more than gia_m2 ({gia:g})",
+                            "Usable space cannot exceed the gross internal area.")
+    if table == "access":
+        for idx in frame.index:
+            rule, share = frame.at[idx, "rule"], frame.at[idx, "min_share"]
+            rid = str(frame.at[idx, "service"])
+            if frame.at[idx, "reach_km"] is None and frame.at[idx, "reach_min"] is None:
+                yield Issue(source, int(rows.at[idx]), rid, "reach_km", None,
+                            "needs reach_km or reach_min", "Give the reach in km or minutes.")
+            if rule == "min_share" and share is None:
+                yield Issue(source, int(rows.at[idx]), rid, "min_share", None,
+                            "is needed for rule min_share", "Give a share between 0 and 1.")
+            if rule == "max_mean_increase" and frame.at[idx, "max_mean_increase_km"] is None:
+                yield Issue(source, int(rows.at[idx]), rid, "max_mean_increase_km", None,
+                            "is needed for rule max_mean_increase", "Give the cap in km.")
+
+
+def split_rows(
+    raw: pd.DataFrame,
+    issues: list[Issue],
+    *,
+    source: str,
+    strict: bool = False,
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Decide which rows are rejected; returns (is_rejected mask, rejected rows with reasons).
+
+    Raises `EstateValidationError` for a whole-table issue, or any issue when `strict`.
+    """
+    if issues and (strict or any(issue.row == 0 for issue in issues)):
+        raise EstateValidationError(source, [i for i in issues if strict or i.row == 0])
+    problems: dict[int, list[str]] = defaultdict(list)
+    for issue in issues:
+        problems[issue.row].append(f"{issue.column} {issue.problem}")
+    reasons = {row: "; ".join(texts) for row, texts in problems.items()}
+    is_bad = raw["source_row"].isin(list(reasons))
+    rejected = raw[is_bad].assign(reasons=raw.loc[is_bad, "source_row"].map(reasons))
+    return is_bad, pd.DataFrame(rejected)
+
+
+def validate_table(
+    raw: pd.DataFrame, table: str, *, source: str, strict: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, list[Issue]]:
+    """Split `raw` into (accepted, rejected, issues); no row is ever dropped silently.
+
+    `accepted` holds the schema columns parsed and typed, the user's extra columns unchanged,
+    `source_row`, and geometry for spatial tables. `rejected` keeps every original column
+    plus `reasons`. Raises `EstateValidationError` if a required column is missing, or on any
+    issue when `strict` is True. `raw` is never modified.
+    """
+    issues, parsed = find_issues(raw, table, source=source)
+    is_bad, rejected = split_rows(raw, issues, source=source, strict=strict)
+    schema_names = [col.name for col in TABLES[table]]
+    extras = [c for c in raw.columns if c not in schema_names and c != "geometry"]
+    good = parsed.loc[~is_bad].join(raw.loc[~is_bad, extras])
+    good = _typed(good, TABLES[table])
+    if table in SPATIAL_TABLES:
+        geometry = raw.loc[~is_bad, "geometry"]
+        crs = raw.crs if isinstance(raw, gpd.GeoDataFrame) else None
+        good = gpd.GeoDataFrame(good, geometry=geometry, crs=crs)
+    if len(good) + len(rejected) != len(raw):  # invariant: nothing lost
+        msg = f"{source}: {len(raw)} rows in, {len(good) + len(rejected)} out."
+        raise AssertionError(msg)
+    return good, rejected, issues
+
+
+def _typed(frame: pd.DataFrame, schema: tuple[Column, ...]) -> pd.DataFrame:
+    """Give parsed schema columns proper dtypes (float, Int64, bool, str)."""
+    out = frame.copy()
+    for col in schema:
+        series = out[col.name]
+        if col.kind == "number":
+            out[col.name] = pd.to_numeric(series, errors="coerce").astype("float64")
+        elif col.kind == "integer":
+            out[col.name] = pd.to_numeric(series, errors="coerce").astype("Int64")
+        elif col.kind == "bool":
+            out[col.name] = series.fillna(col.default if col.default is not None else False).astype(bool)
+        elif col.kind in ("id", "text", "choice"):
+            out[col.name] = series.map(lambda v: None if v is None else str(v)).astype("object")
+    return out
+
+
+def find_fixed_buildings(buildings: pd.DataFrame) -> pd.Series:
+    """Why each building cannot be optimised ('' when it can): missing figures."""
+    needed = columns_needed_to_optimise()
+    missing = buildings[list(needed)].isna()
+    return missing.apply(
+        lambda row: ("missing " + ", ".join(c for c in needed if row[c])) if row.any() else "",
+        axis=1,
+    ).astype("object") if len(buildings) else pd.Series(dtype="object")

@@ -1,0 +1,139 @@
+"""Command line: ``python -m optimiser validate|run|bench|sweep``.
+
+Exit codes: 0 success (rows may have been rejected), 2 bad input, 3 infeasible or no
+solution, 1 unexpected internal error. No traceback reaches the user unless ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_place
+from optimiser.errors import OptimiserError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
+
+
+def _add_estate_args(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--place", choices=sorted(PLACES), help="a bundled place")
+    source.add_argument("--buildings", type=Path, help="buildings register (gpkg/geojson/shp/csv/xlsx)")
+    parser.add_argument("--occupiers", type=Path, help="occupiers table")
+    parser.add_argument("--zones", type=Path, help="zones (LSOA population-weighted centroids)")
+    parser.add_argument("--access", type=Path, help="access standards table")
+    parser.add_argument("--compatibility", type=Path, help="service compatibility table")
+    parser.add_argument("--mapping", help="column mapping: a TOML/YAML file or a built-in name")
+    parser.add_argument("--travel-matrix", type=Path, help="CSV zone_id,building_id,minutes")
+    parser.add_argument("--strict", action="store_true", help="fail on any data issue (exit 2)")
+
+
+def load_from_args(args: argparse.Namespace) -> Estate:
+    """Load the estate the arguments name."""
+    if args.place:
+        return load_place(args.place, strict=args.strict)
+    return load_estate(
+        args.buildings,
+        occupiers=args.occupiers,
+        zones=args.zones,
+        access=args.access,
+        compatibility=args.compatibility,
+        mapping=args.mapping,
+        strict=args.strict,
+        travel_matrix=args.travel_matrix,
+    )
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    estate = load_from_args(args)
+    elapsed = time.perf_counter() - start
+    counts = estate.counts()
+    rejected = [
+        {"table": table, "row": int(r["source_row"]), "id": _text(r.get(_id_of(table))),
+         "reasons": str(r["reasons"])}
+        for table, frame in estate.rejected.items()
+        for _, r in frame.iterrows()
+    ]
+    if args.json:
+        out = {**counts, "place": estate.name, "load_s": round(elapsed, 3), "sources": estate.sources,
+               "rejected_rows": rejected, "notes": len(estate.notes)}
+        print(json.dumps(out, indent=2))
+        return EXIT_OK
+    print(f"{estate.name}: loaded in {elapsed:.2f} s")
+    for table in ("buildings", "occupiers", "zones", "access", "compatibility"):
+        c = counts[table]
+        extra = f", {c['fixed']} fixed (kept as they are: figures missing)" if table == "buildings" else ""
+        print(f"  {table:<14} {c['accepted']:>6,} accepted, {c['rejected']:>4,} rejected{extra}")
+    print(f"  population     {counts['population']:>10,}")
+    if rejected:
+        print(f"\nRejected rows ({len(rejected)}):", file=sys.stderr)
+        for r in rejected[:200]:
+            print(f"  {estate.sources.get(r['table'], r['table'])} row {r['row']}"
+                  f" ({r['id'] or 'no id'}): {r['reasons']}", file=sys.stderr)
+        if len(rejected) > 200:
+            print(f"  ... and {len(rejected) - 200} more (use --json for all)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _id_of(table: str) -> str:
+    return {"buildings": "building_id", "occupiers": "occupier_id", "zones": "zone_id"}.get(table, "service")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(prog="python -m optimiser", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser("validate", help="load and check an estate; report rejected rows")
+    _add_estate_args(validate)
+    validate.add_argument("--json", action="store_true", help="print one JSON object")
+    validate.set_defaults(func=_cmd_validate)
+    for register in _EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = int(args.func(args))
+        for warning in caught:
+            print(f"warning: {warning.message}", file=sys.stderr)
+        return code
+    except EstateValidationError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except EstateError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except OptimiserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return getattr(err, "exit_code", EXIT_NO_SOLUTION)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # the last line of defence: no traceback for users
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

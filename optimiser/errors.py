@@ -1,0 +1,28 @@
+"""Exceptions raised by the optimiser."""
+
+from __future__ import annotations
+
+
+class OptimiserError(Exception):
+    """Base class for every error the optimiser raises on purpose."""
+
+    exit_code = 3
+
+
+class ScenarioError(OptimiserError, ValueError):
+    """A scenario that is malformed (bad value, unknown key, unknown building)."""
+
+    exit_code = 2
+
+
+class InfeasibleScenarioError(OptimiserError):
+    """No plan can meet the scenario; `.findings` says what cannot be met and by how much."""
+
+    def __init__(self, message: str, findings: tuple[str, ...] = ()) -> None:
+        self.findings = findings
+        text = message if not findings else message + "\n" + "\n".join(f"  - {f}" for f in findings)
+        super().__init__(text)
+
+
+class SolveError(OptimiserError):
+    """The solver returned no usable solution."""
