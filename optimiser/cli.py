@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,41 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _cmd_run(args: argparse.Namespace) -> int:
+    from optimiser.model import build_model
+    from optimiser.plan import solve
+    from optimiser.report import write_plan
+    from optimiser.scenario import Scenario
+    from optimiser.solver import make_solver
+
+    started = time.perf_counter()
+    scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
+    changes: dict[str, Any] = {}
+    if args.solver:
+        changes["solver"] = args.solver
+    if args.time_limit is not None:
+        changes["time_limit_s"] = args.time_limit
+    if args.gap is not None:
+        changes["mip_gap"] = args.gap
+    if args.threads is not None:
+        changes["threads"] = args.threads
+    scenario = scenario.with_changes(**changes) if changes else scenario
+    estate = load_from_args(args)
+    if not args.quiet:
+        counts = estate.counts()
+        print(f"{estate.name}: {counts['buildings']['accepted']} buildings "
+              f"({counts['buildings']['rejected']} rejected), {counts['occupiers']['accepted']} occupiers, "
+              f"{counts['zones']['accepted']} zones", file=sys.stderr)
+    model = build_model(estate, scenario)
+    solver = make_solver(scenario.solver, time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap,
+                         threads=scenario.threads, start=model.start, msg=args.verbose)
+    plan = solve(model, solver)
+    written = write_plan(estate, plan, args.out)
+    print(plan.summary())
+    print(f"  wrote {', '.join(written)} to {args.out} ({time.perf_counter() - started:.2f} s in all)")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="python -m optimiser", description=__doc__.splitlines()[0])
@@ -100,12 +135,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_estate_args(validate)
     validate.add_argument("--json", action="store_true", help="print one JSON object")
     validate.set_defaults(func=_cmd_validate)
-    for register in _EXTRA_COMMANDS:
-        register(sub)
+
+    run = sub.add_parser("run", help="optimise an estate and write the plan to --out")
+    _add_estate_args(run)
+    run.add_argument("--scenario", type=Path, help="scenario TOML (see docs/scenario.md)")
+    run.add_argument("--solver", choices=("highs", "cbc"), help="MILP solver (default highs)")
+    run.add_argument("--time-limit", type=float, help="seconds; the best plan so far is kept")
+    run.add_argument("--gap", type=float, help="relative optimality gap to stop at (default 1e-4)")
+    run.add_argument("--threads", type=int, help="solver threads")
+    run.add_argument("--out", type=Path, required=True, help="folder for the plan files")
+    run.add_argument("--quiet", action="store_true", help="less output")
+    run.add_argument("--verbose", action="store_true", help="show the solver log")
+    run.set_defaults(func=_cmd_run)
+
+    from optimiser.bench import add_bench_parser
+
+    add_bench_parser(sub)
     return parser
-
-
-_EXTRA_COMMANDS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,685 @@
+"""Build the co-location and disposal MILP for an Estate and a Scenario.
+
+The formulation (money in £k; ``AF`` the annuity factor; see `optimiser.costs`):
+
+Variables
+
+- ``keep[b]`` binary: building ``b`` is kept (only for buildings free to go; protected, fixed,
+  locked-in buildings and hosts of immovable occupiers are kept as constants, locked-out ones
+  are disposed as constants).
+- ``move[a, h]`` occupier ``a`` is housed in building ``h`` (binary; continuous share in
+  [0, 1] when ``a`` is splittable). It exists only for allowed pairs: ``h`` is ``a``'s
+  building today, or a building within ``a``'s move limit (road km) that offers ``a``'s
+  space type and whose current services all accept ``a``'s service. Pairs are found with a
+  spatial index.
+- ``serve[h, s]`` in [0, 1]: service ``s`` is offered at ``h`` (for access standards).
+- ``reached[s, g]`` in [0, 1]: zone group ``g`` reaches service ``s`` (``min_share`` only).
+
+Objective (net present cost over the appraisal period, ``net_present_cost_gbp_k``)::
+
+    min  sum_b keep[b] * (AF*running_b + backlog_b)
+       + sum_b (1 - keep[b]) * (disposal_cost_b + lease_exit_b - receipt_b)
+       + sum_{a, h != today(a)} move[a, h] * move_cost_a       (or the explicit cost table)
+
+Constraints
+
+1. ``housed_a``:        sum_h move[a, h] == 1
+2. ``open_a_h``:        move[a, h] <= keep[h]                        (strong linking)
+3. ``capacity_h``:      sum_a space_a * move[a, h] <= capacity_h * keep[h]
+4. ``mix_h_a_b``:       move[a, h] + move[b, h] <= 1   for movers whose services may not share
+5. ``serve_h_s``:       serve[h, s] <= sum_{a of s} move[a, h]
+6. ``access_s_g``:      sum_{h within reach of g} serve[h, s] >= 1
+   for each group ``g`` of zones within reach today (``keep_current``, and the most
+   deprived deciles under any rule). Zones with the same set of reachable sites form one
+   group, and a group whose set contains another group's set is dropped (dominated).
+7. ``share_s``:         sum_g pop_g * reached[s, g] >= min_share * pop,
+   with ``reached[s, g] <= sum_{h within reach of g} serve[h, s]`` (``min_share``).
+8. Optional limits: ``capital_budget``, ``receipts_target``, ``max_disposals``,
+   ``carbon_cap``.
+
+The estate as it is today (everything kept, nobody moved) is feasible whenever no lock
+forbids it, and is passed to the solver as a starting solution.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pulp
+
+from estate import Estate
+from optimiser.costs import building_costs, move_cost_k
+from optimiser.errors import InfeasibleScenarioError, ScenarioError
+from optimiser.scenario import AccessStandard, Scenario
+
+ELASTIC_PENALTY = 1.0e6  # £k per unit of slack, only in the diagnostic re-solve
+
+
+@dataclass(frozen=True, eq=False)
+class AccessRows:
+    """The coverage rows of one access standard, after deduplication and dominance."""
+
+    standard: AccessStandard
+    zones_in_reach_today: int
+    population_in_reach_today: float
+    groups: dict[int, tuple[str, ...]]  # group -> sites within reach
+    group_zones: dict[int, list[str]]  # group -> zones in it
+    hard_groups: tuple[int, ...]  # groups that must keep reach
+    rows_before: int  # zone rows before deduplication/dominance
+    rows_after: int
+    always_served: frozenset[str]  # sites whose service cannot leave (immovable occupier)
+
+
+@dataclass(frozen=True, eq=False)
+class EstateModel:
+    """A built, unsolved model. Variables are keyed by domain IDs, never by position."""
+
+    problem: pulp.LpProblem
+    estate: Estate
+    scenario: Scenario
+    keep: dict[str, pulp.LpVariable]
+    move: dict[tuple[str, str], pulp.LpVariable]
+    serve: dict[tuple[str, str], pulp.LpVariable]
+    reached: dict[tuple[str, int], pulp.LpVariable]
+    fixed_keep: dict[str, bool]  # buildings decided before the solve: True keep, False dispose
+    fixed_host: dict[str, str]  # occupiers with one possible home
+    pairs: pd.DataFrame  # occupier_id, building_id, straight_km, road_km, cost_k, is_today
+    costs: pd.DataFrame  # per building, see optimiser.costs.building_costs
+    access: dict[str, AccessRows]
+    keep_reason: dict[str, str]  # why a building was decided before the solve
+    build_s: float
+    stats: dict[str, Any] = field(default_factory=dict)
+    slacks: dict[str, dict[str, pulp.LpVariable]] = field(default_factory=dict)
+    start: dict[str, float] = field(default_factory=dict)  # warm start, by variable name
+    cost_table: bool = False
+
+
+def build_model(
+    estate: Estate,
+    scenario: Scenario,
+    *,
+    cost_table: pd.DataFrame | None = None,
+    elastic: bool = False,
+) -> EstateModel:
+    """Build the MILP described in the module docstring.
+
+    Parameters
+    ----------
+    estate
+        The validated estate.
+    scenario
+        Assumptions and constraints.
+    cost_table
+        Optional explicit ``occupier_id, building_id, cost_gbp_k`` table. When given, these
+        are the only allowed pairs and their costs replace the move-cost formula (even for
+        an occupier's building today); occupiers need not be housed anywhere today.
+    elastic
+        Add penalised slack to the access, capacity and limit rows, to diagnose
+        infeasibility (see `optimiser.plan.diagnose`).
+
+    Raises
+    ------
+    ScenarioError
+        A lock names a building not in the estate.
+    InfeasibleScenarioError
+        A cheap check shows that no plan can meet the scenario; the message has the numbers.
+
+    """
+    started = time.perf_counter()
+    b, occ = estate.buildings, estate.occupiers
+    _check_locks(estate, scenario)
+    costs = building_costs(estate, scenario)
+    if cost_table is not None:
+        pairs = _pairs_from_table(estate, cost_table)
+    else:
+        pairs = _allowed_pairs(estate, scenario)
+
+    fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
+    options = pairs.groupby("occupier_id").size()
+    findings = _check_before_solve(estate, scenario, pairs, options, fixed_keep)
+    if findings and not elastic:
+        msg = f"Scenario {scenario.name!r} cannot be met:"
+        raise InfeasibleScenarioError(msg, tuple(findings))
+
+    problem = pulp.LpProblem("estate_plan", pulp.LpMinimize)
+    free = [bid for bid in b.index if bid not in fixed_keep]
+    keep = problem.add_variable_dict("keep", free, cat=pulp.LpBinary)
+
+    single = options[options == 1].index
+    fixed_host = dict(pairs[pairs["occupier_id"].isin(single)][["occupier_id", "building_id"]].itertuples(index=False))
+    multi = pairs[~pairs["occupier_id"].isin(single)]
+    split = occ["splittable"].astype(bool)
+    keys = list(zip(multi["occupier_id"], multi["building_id"], strict=True))
+    binary_keys = [k for k in keys if not split.get(k[0], False)]
+    share_keys = [k for k in keys if split.get(k[0], False)]
+    move = problem.add_variable_dict("move_%s_%s", binary_keys, cat=pulp.LpBinary)
+    move.update(problem.add_variable_dict("share_%s_%s", share_keys, lowBound=0, upBound=1))
+
+    model = EstateModel(
+        problem=problem, estate=estate, scenario=scenario, keep=keep, move=move, serve={}, reached={},
+        fixed_keep=fixed_keep, fixed_host=fixed_host, pairs=pairs, costs=costs, access={},
+        keep_reason=keep_reason, build_s=0.0, cost_table=cost_table is not None,
+    )
+    _add_objective(model)
+    _add_housing_constraints(model, multi)
+    _add_capacity_constraints(model, elastic=elastic)
+    _add_mix_constraints(model, multi)
+    if scenario.access_enabled and cost_table is None:
+        _add_access_constraints(model, elastic=elastic)
+    _add_limit_constraints(model, elastic=elastic)
+    if scenario.warm_start and not any(v is False for v in fixed_keep.values()) and cost_table is None:
+        model.start.update(_start_from_today(model))
+    object.__setattr__(model, "build_s", time.perf_counter() - started)
+    model.stats.update(
+        variables=len(problem.variables()),
+        constraints=len(problem.constraints),
+        nonzeros=sum(len(c) for c in problem.constraints.values()),
+        buildings_free=len(keep),
+        pairs=len(pairs),
+    )
+    return model
+
+
+# ------------------------------------------------------------------------------------------
+# pre-solve: pairs, decided buildings, cheap checks
+# ------------------------------------------------------------------------------------------
+def _check_locks(estate: Estate, scenario: Scenario) -> None:
+    unknown = sorted(set(scenario.keep) | set(scenario.dispose) - set(estate.buildings.index))
+    unknown = [u for u in unknown if u not in estate.buildings.index]
+    if unknown:
+        msg = (
+            f"Scenario {scenario.name!r}: locked building(s) not in the estate: {', '.join(unknown[:10])}"
+            + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+            + ". Check the IDs against buildings.csv."
+        )
+        raise ScenarioError(msg)
+
+
+def _allowed_pairs(estate: Estate, scenario: Scenario) -> pd.DataFrame:
+    """Every (occupier, building) pair allowed by distance, space type and compatibility."""
+    b, occ = estate.buildings, estate.occupiers
+    detour = estate.travel.detour_factor
+    today = pd.DataFrame({
+        "occupier_id": occ.index.to_numpy(dtype=object),
+        "building_id": occ["building_id"].to_numpy(dtype=object),
+        "straight_km": 0.0,
+    })
+    movable = occ["movable"].astype(bool) & scenario.allow_moves
+    movable &= ~occ["building_id"].map(b["fixed"]).fillna(True).astype(bool)
+    limit_road = occ["max_move_km"].astype(float).fillna(scenario.max_move_km)
+    movers = occ[movable & (limit_road > 0)]
+    frames = [today]
+    if len(movers):
+        reach_straight = float(limit_road[movers.index].max()) / detour
+        near = estate.building_distances(reach_straight)
+        near = near[near["building_id"] != near["to_building_id"]]
+        cand = movers[["building_id", "space_m2", "space_type", "service"]].reset_index(names="occupier_id")
+        cand = cand.merge(near, on="building_id")
+        cand = cand[cand["straight_km"] * detour <= limit_road.reindex(cand["occupier_id"]).to_numpy() + 1e-9]
+        # the host must be free to change (not fixed, not locked out) and offer the space type
+        hosts = b[~b["fixed"] & ~b.index.isin(scenario.dispose)]
+        cand = cand[cand["to_building_id"].isin(hosts.index)]
+        offered = _offered_space_types(estate)
+        ok_type = [t in offered.get(h, ()) for t, h in zip(cand["space_type"], cand["to_building_id"], strict=True)]
+        cand = cand[np.asarray(ok_type, dtype=bool)]
+        cand = cand[_compatible(estate, cand["service"], cand["to_building_id"])]
+        frames.append(pd.DataFrame({
+            "occupier_id": cand["occupier_id"].to_numpy(dtype=object),
+            "building_id": cand["to_building_id"].to_numpy(dtype=object),
+            "straight_km": cand["straight_km"].to_numpy(),
+        }))
+    pairs = pd.concat(frames, ignore_index=True)
+    pairs = pairs[~pairs["building_id"].isin(scenario.dispose)]
+    pairs["road_km"] = pairs["straight_km"] * detour
+    pairs["is_today"] = pairs["building_id"].to_numpy() == occ["building_id"].reindex(pairs["occupier_id"]).to_numpy()
+    cost = move_cost_k(occ["space_m2"], scenario).reindex(pairs["occupier_id"]).to_numpy()
+    pairs["cost_k"] = np.where(pairs["is_today"], 0.0, cost)
+    return pairs.reset_index(drop=True)
+
+
+def _pairs_from_table(estate: Estate, table: pd.DataFrame) -> pd.DataFrame:
+    need = {"occupier_id", "building_id", "cost_gbp_k"}
+    if not need <= set(table.columns):
+        msg = f"The cost table needs columns {sorted(need)}; found {list(table.columns)}."
+        raise ScenarioError(msg)
+    unknown_b = set(table["building_id"]) - set(estate.buildings.index)
+    unknown_a = set(table["occupier_id"]) - set(estate.occupiers.index)
+    if unknown_b or unknown_a:
+        msg = (f"The cost table names {len(unknown_b)} unknown building(s) and "
+               f"{len(unknown_a)} unknown occupier(s), e.g. {sorted(unknown_b | unknown_a)[:3]}.")
+        raise ScenarioError(msg)
+    today = estate.occupiers["building_id"].reindex(table["occupier_id"]).to_numpy()
+    return pd.DataFrame({
+        "occupier_id": table["occupier_id"].to_numpy(dtype=object),
+        "building_id": table["building_id"].to_numpy(dtype=object),
+        "straight_km": np.nan,
+        "road_km": np.nan,
+        "is_today": table["building_id"].to_numpy() == today,
+        "cost_k": table["cost_gbp_k"].astype(float).to_numpy(),
+    })
+
+
+def _offered_space_types(estate: Estate) -> dict[str, set[str]]:
+    """Space types each building offers: its own list plus what its occupiers use today."""
+    offered: dict[str, set[str]] = {bid: set(types or ()) for bid, types in estate.buildings["space_types"].items()}
+    for bid, kind in zip(estate.occupiers["building_id"], estate.occupiers["space_type"], strict=True):
+        offered.setdefault(bid, set()).add(kind)
+    return offered
+
+
+def _compatible(estate: Estate, services: pd.Series, hosts: pd.Series) -> np.ndarray:
+    """True where `service` may join every service in `host` today (same service always may)."""
+    comp = estate.compatibility
+    allowed = set(zip(comp["service"], comp["host_service"], strict=True))
+    at_host = estate.occupiers.groupby("building_id")["service"].agg(lambda s: frozenset(s))
+    out = np.empty(len(services), dtype=bool)
+    for i, (service, host) in enumerate(zip(services, hosts, strict=True)):
+        there = at_host.get(host, frozenset())
+        out[i] = all(t == service or (service, t) in allowed for t in there)
+    return out
+
+
+def _may_share(estate: Estate) -> set[tuple[str, str]]:
+    comp = estate.compatibility
+    pairs = set(zip(comp["service"], comp["host_service"], strict=True))
+    return pairs | {(t, s) for s, t in pairs}
+
+
+def _decided_buildings(
+    estate: Estate, scenario: Scenario, pairs: pd.DataFrame
+) -> tuple[dict[str, bool], dict[str, str]]:
+    """Buildings whose fate is known before the solve, and why."""
+    b = estate.buildings
+    decided: dict[str, bool] = {}
+    reason: dict[str, str] = {}
+    for bid in scenario.dispose:
+        decided[bid], reason[bid] = False, "locked out by the scenario"
+    for bid, why in b.loc[b["fixed"], "fixed_reason"].items():
+        decided[bid], reason[bid] = True, f"kept as it is: {why}"
+    for bid, why in b.loc[b["protected"].astype(bool), "protected_reason"].items():
+        decided[bid], reason[bid] = True, f"protected: {why or 'marked protected'}"
+    for bid in scenario.keep:
+        decided[bid], reason[bid] = True, "locked in by the scenario"
+    single = pairs.groupby("occupier_id")["building_id"].agg(list)
+    occ = estate.occupiers
+    for a, hosts in single.items():
+        if len(hosts) == 1 and hosts[0] not in decided:
+            decided[hosts[0]] = True
+            if not bool(occ.at[a, "movable"]) or not scenario.allow_moves:
+                why = "which may not move"
+            else:
+                why = (f"which has no other building within {_move_limit(occ, a, scenario):g} km with "
+                       f"{occ.at[a, 'space_type']} space that its service may share")
+            reason[hosts[0]] = f"keep: houses {a} ({occ.at[a, 'service']}), {why}"
+    return decided, reason
+
+
+def _move_limit(occ: pd.DataFrame, a: str, scenario: Scenario) -> float:
+    limit = occ.at[a, "max_move_km"]
+    return float(scenario.max_move_km if pd.isna(limit) else limit)
+
+
+def _check_before_solve(
+    estate: Estate, scenario: Scenario, pairs: pd.DataFrame, options: pd.Series, fixed_keep: dict[str, bool]
+) -> list[str]:
+    """Cheap checks with numbers; each finding names what cannot be met and by how much."""
+    findings: list[str] = []
+    occ, b = estate.occupiers, estate.buildings
+    homeless = [a for a in occ.index if options.get(a, 0) == 0]
+    for a in homeless[:10]:
+        findings.append(
+            f"occupier {a} ({occ.at[a, 'service']}, {occ.at[a, 'space_m2']:,.0f} m2 {occ.at[a, 'space_type']}) "
+            f"is in {occ.at[a, 'building_id']}, which is locked out, and no building within its move limit "
+            "can take it"
+        )
+    if len(homeless) > 10:
+        findings.append(f"... and {len(homeless) - 10} more occupiers with nowhere to go")
+    locked_out_protected = [bid for bid in scenario.dispose if bool(b.at[bid, "protected"]) or bool(b.at[bid, "fixed"])]
+    for bid in locked_out_protected:
+        findings.append(f"building {bid} is locked out but is protected or fixed ({b.at[bid, 'protected_reason'] or b.at[bid, 'fixed_reason']})")
+    usable = b[[fixed_keep.get(bid, True) is not False for bid in b.index]]
+    space, capacity = float(occ["space_m2"].sum()), float(usable["capacity_m2"].fillna(0).sum())
+    if space > capacity + 1e-6:
+        findings.append(f"capacity: occupiers need {space:,.0f} m2 but the buildings allowed offer {capacity:,.0f} m2 "
+                        f"(short by {space - capacity:,.0f} m2)")
+    if scenario.max_disposals is not None:
+        forced = sum(1 for v in fixed_keep.values() if v is False)
+        if forced > scenario.max_disposals:
+            findings.append(f"max disposals: {forced} buildings are locked out but at most {scenario.max_disposals} may go")
+    return findings
+
+
+# ------------------------------------------------------------------------------------------
+# objective and constraint families
+# ------------------------------------------------------------------------------------------
+def _keep_expr(model: EstateModel, bid: str) -> pulp.LpVariable | float:
+    decided = model.fixed_keep.get(bid)
+    if decided is None:
+        return model.keep[bid]
+    return 1.0 if decided else 0.0
+
+
+def _add_objective(model: EstateModel) -> None:
+    """Net present cost in £k (constant parts included, so the value means something)."""
+    c = model.costs
+    constant = 0.0
+    terms: dict[pulp.LpVariable, float] = {}
+    for bid in c.index:
+        keep_cost, dispose_cost = float(c.at[bid, "keep_cost_k"]), float(c.at[bid, "dispose_cost_k"])
+        decided = model.fixed_keep.get(bid)
+        if decided is None:
+            constant += dispose_cost
+            terms[model.keep[bid]] = keep_cost - dispose_cost
+        else:
+            constant += keep_cost if decided else dispose_cost
+    pair_cost = dict(zip(zip(model.pairs["occupier_id"], model.pairs["building_id"], strict=True),
+                         model.pairs["cost_k"], strict=True))
+    for key, var in model.move.items():
+        cost = float(pair_cost[key])
+        if cost:
+            terms[var] = terms.get(var, 0.0) + cost
+    for a, h in model.fixed_host.items():
+        constant += float(pair_cost[(a, h)])
+    problem = model.problem
+    problem.setObjective(pulp.LpAffineExpression(terms, constant=constant, name="net_present_cost_gbp_k"))
+
+
+def _add_housing_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
+    """(1) housed once and (2) only kept buildings house."""
+    problem = model.problem
+    by_occ: dict[str, list[pulp.LpVariable]] = defaultdict(list)
+    for (a, h), var in model.move.items():
+        by_occ[a].append(var)
+        if h in model.keep:
+            problem.addConstraint(pulp.LpConstraint(
+                pulp.LpAffineExpression([(var, 1.0), (model.keep[h], -1.0)]), pulp.LpConstraintLE, f"open_{a}_{h}", 0.0))
+    for a, variables in by_occ.items():
+        problem.addConstraint(pulp.LpConstraint(
+            pulp.LpAffineExpression([(v, 1.0) for v in variables]), pulp.LpConstraintEQ, f"housed_{a}", 1.0))
+    for a, h in model.fixed_host.items():
+        if h in model.keep:  # cannot happen: hosts of fixed occupiers are decided as kept
+            problem.addConstraint(model.keep[h] == 1, f"housed_{a}")
+
+
+def _capacity(model: EstateModel) -> pd.Series:
+    """Capacity per building: the stated capacity, or today's use where that is larger."""
+    b, occ = model.estate.buildings, model.estate.occupiers
+    if model.cost_table:  # benchmark instances: nobody is housed today; capacity is as stated
+        return b["capacity_m2"].fillna(0.0)
+    used = occ.groupby("building_id")["space_m2"].sum().reindex(b.index, fill_value=0.0)
+    return np.maximum(b["capacity_m2"].fillna(0.0), used)
+
+
+def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
+    """(3) space used <= capacity x keep."""
+    problem = model.problem
+    space = model.estate.occupiers["space_m2"].astype(float)
+    cap = _capacity(model)
+    load: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
+    for (a, h), var in model.move.items():
+        load[h].append((var, float(space[a])))
+    fixed_load: dict[str, float] = defaultdict(float)
+    for a, h in model.fixed_host.items():
+        fixed_load[h] += float(space[a])
+    slack: dict[str, pulp.LpVariable] = {}
+    for h, terms in load.items():
+        expr = pulp.LpAffineExpression(terms)
+        rhs = float(cap[h]) - fixed_load[h]
+        if h in model.keep:
+            expr.addterm(model.keep[h], -float(cap[h]))
+            rhs = -fixed_load[h]
+        elif not model.fixed_keep.get(h, True):
+            rhs = -fixed_load[h]  # locked out: nothing may stay
+        if elastic:
+            slack[h] = pulp.LpVariable(f"slack_capacity_{h}", lowBound=0)
+            expr.addterm(slack[h], -1.0)
+        problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"capacity_{h}", rhs))
+    if elastic:
+        model.slacks["capacity"] = slack
+
+
+def _add_mix_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
+    """(4) movers whose services may not share a building never arrive at it together."""
+    if model.cost_table:
+        return
+    share = _may_share(model.estate)
+    service = model.estate.occupiers["service"]
+    arrivals = multi[~multi["is_today"]]
+    count = 0
+    for h, group in arrivals.groupby("building_id"):
+        by_service: dict[str, list[str]] = defaultdict(list)
+        for a in group["occupier_id"]:
+            by_service[service[a]].append(a)
+        for s, t in itertools.combinations(sorted(by_service), 2):
+            if (s, t) in share:
+                continue
+            for a, o in itertools.product(by_service[s], by_service[t]):
+                model.problem.addConstraint(pulp.LpConstraint(
+                    pulp.LpAffineExpression([(model.move[(a, h)], 1.0), (model.move[(o, h)], 1.0)]),
+                    pulp.LpConstraintLE, f"mix_{h}_{a}_{o}", 1.0))
+                count += 1
+    model.stats["mix_rows"] = count
+
+
+def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
+    """The access standards in force: the estate's table, overridden per service by the scenario."""
+    standards: dict[str, AccessStandard] = {}
+    for service, row in estate.access.iterrows():
+        standards[str(service)] = AccessStandard(
+            service=str(service),
+            reach_km=None if pd.isna(row["reach_km"]) else float(row["reach_km"]),
+            reach_min=None if pd.isna(row["reach_km"]) is False or pd.isna(row["reach_min"]) else float(row["reach_min"]),
+            rule=str(row["rule"]),
+            min_share=None if pd.isna(row["min_share"]) else float(row["min_share"]),
+            protect_deprived_deciles=int(row["protect_deprived_deciles"] or 0),
+        )
+    for standard in scenario.access:
+        standards[standard.service] = standard
+    out = [s for s in standards.values() if s.enabled]
+    if scenario.protect_deprived_deciles is not None:
+        out = [AccessStandard(**{**s.__dict__, "protect_deprived_deciles": scenario.protect_deprived_deciles}) for s in out]
+    return out
+
+
+def reach_pairs(estate: Estate, standard: AccessStandard) -> pd.DataFrame:
+    """Zone-building pairs within the standard's reach (road km, or minutes)."""
+    if standard.reach_km is not None:
+        table = estate.zone_reach(standard.reach_km / estate.travel.detour_factor)
+        return table[table["road_km"] <= standard.reach_km + 1e-9]
+    straight = estate.travel.straight_km_for_minutes(standard.reach_min or 0.0)
+    if estate.travel_matrix is not None:
+        straight = max(straight, 2 * straight + 5.0)  # a given matrix may be faster than the model
+    table = estate.zone_reach(straight)
+    return table[table["minutes"] <= (standard.reach_min or 0.0) + 1e-9]
+
+
+def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
+    """(5)-(7) for every standard in force."""
+    estate, scenario = model.estate, model.scenario
+    occ, zones = estate.occupiers, estate.zones
+    if zones.empty:
+        return
+    for standard in standards_for(estate, scenario):
+        s = standard.service
+        members = occ[(occ["service"] == s) & occ["public_facing"].astype(bool)]
+        if members.empty:
+            continue
+        pairs = model.pairs[model.pairs["occupier_id"].isin(members.index)]
+        candidate_sites = set(pairs["building_id"])
+        always = {h for a, h in model.fixed_host.items() if a in members.index}
+        reach = reach_pairs(estate, standard)
+        reach = reach[reach["building_id"].isin(candidate_sites)]
+        today_sites = set(members["building_id"])
+        in_reach_today = set(reach.loc[reach["building_id"].isin(today_sites), "zone_id"])
+        sites_of_zone = reach.groupby("zone_id")["building_id"].agg(lambda x: tuple(sorted(x)))
+        covered_always = {z for z, sites in sites_of_zone.items() if always.intersection(sites)}
+        deprived = set()
+        if standard.protect_deprived_deciles:
+            dec = zones["imd_decile"]
+            deprived = set(zones.index[dec.notna() & (dec <= standard.protect_deprived_deciles)])
+        if standard.rule == "keep_current":
+            hard_zones = in_reach_today
+        else:
+            hard_zones = in_reach_today & deprived
+        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+        for z, sites in sites_of_zone.items():
+            groups[sites].append(z)
+        group_ids = {sites: g for g, sites in enumerate(sorted(groups))}
+        hard_sets = sorted({sites_of_zone[z] for z in hard_zones if z not in covered_always}, key=len)
+        kept_sets = _minimal_sets(hard_sets)
+        rows = AccessRows(
+            standard=standard,
+            zones_in_reach_today=len(in_reach_today),
+            population_in_reach_today=float(zones.loc[list(in_reach_today), "population"].sum()),
+            groups={g: sites for sites, g in group_ids.items()},
+            group_zones={group_ids[sites]: zs for sites, zs in groups.items()},
+            hard_groups=tuple(group_ids[sites] for sites in kept_sets),
+            rows_before=len(hard_zones),
+            rows_after=len(kept_sets),
+            always_served=frozenset(always),
+        )
+        model.access[s] = rows
+        needed_sites = {h for sites in kept_sets for h in sites}
+        if standard.rule == "min_share":
+            needed_sites |= {h for sites in groups for h in sites}
+        serve = _serve_variables(model, s, members.index, needed_sites - always)
+        problem = model.problem
+        slack: dict[str, pulp.LpVariable] = {}
+        for sites in kept_sets:
+            g = group_ids[sites]
+            expr = pulp.LpAffineExpression([(serve[h], 1.0) for h in sites])
+            if elastic:
+                slack[str(g)] = pulp.LpVariable(f"slack_access_{s}_{g}", lowBound=0, upBound=1)
+                expr.addterm(slack[str(g)], 1.0)
+            problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"access_{s}_{g}", 1.0))
+        if standard.rule == "min_share":
+            total = float(zones["population"].sum())
+            share_terms: list[tuple[pulp.LpVariable, float]] = []
+            fixed_pop = 0.0
+            for sites, zs in groups.items():
+                pop = float(zones.loc[zs, "population"].sum())
+                if always.intersection(sites):
+                    fixed_pop += pop
+                    continue
+                g = group_ids[sites]
+                var = pulp.LpVariable(f"reached_{s}_{g}", lowBound=0, upBound=1)
+                model.reached[(s, g)] = var
+                expr = pulp.LpAffineExpression([(serve[h], -1.0) for h in sites])
+                expr.addterm(var, 1.0)
+                problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"reached_{s}_{g}", 0.0))
+                share_terms.append((var, pop))
+            expr = pulp.LpAffineExpression(share_terms)
+            rhs = (standard.min_share or 0.0) * total - fixed_pop
+            if elastic:
+                slack["share"] = pulp.LpVariable(f"slack_share_{s}", lowBound=0)
+                expr.addterm(slack["share"], 1.0)
+            problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"share_{s}", rhs))
+        if elastic:
+            model.slacks[f"access:{s}"] = slack
+    model.stats["access_rows_before"] = sum(r.rows_before for r in model.access.values())
+    model.stats["access_rows_after"] = sum(r.rows_after for r in model.access.values())
+
+
+def _serve_variables(model: EstateModel, service: str, members: pd.Index, sites: set[str]) -> dict[str, pulp.LpVariable]:
+    """(5) serve[h, s] <= sum of the service's occupiers housed at h."""
+    problem = model.problem
+    at_site: dict[str, list[pulp.LpVariable]] = defaultdict(list)
+    for (a, h), var in model.move.items():
+        if h in sites and a in members:
+            at_site[h].append(var)
+    serve: dict[str, pulp.LpVariable] = {}
+    for h in sorted(sites):
+        var = pulp.LpVariable(f"serve_{h}_{service}", lowBound=0, upBound=1)
+        serve[h] = var
+        model.serve[(h, service)] = var
+        expr = pulp.LpAffineExpression([(v, -1.0) for v in at_site.get(h, [])])
+        expr.addterm(var, 1.0)
+        problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"serve_{h}_{service}", 0.0))
+    return serve
+
+
+def _minimal_sets(sets: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Drop duplicates and every set that contains another (its row is implied).
+
+    `sets` must be sorted by size. Uses an index on each kept set's smallest element.
+    """
+    kept: list[frozenset[str]] = []
+    by_first: dict[str, list[frozenset[str]]] = defaultdict(list)
+    out: list[tuple[str, ...]] = []
+    seen: set[tuple[str, ...]] = set()
+    for sites in sets:
+        if sites in seen:
+            continue
+        seen.add(sites)
+        candidate = frozenset(sites)
+        if any(k <= candidate for h in sites for k in by_first.get(h, ())):
+            continue
+        kept.append(candidate)
+        by_first[min(candidate)].append(candidate)
+        out.append(sites)
+    return out
+
+
+def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
+    """(8) optional capital budget, receipts target, maximum disposals and carbon cap."""
+    scenario, c, problem = model.scenario, model.costs, model.problem
+    b = model.estate.buildings
+    slack: dict[str, pulp.LpVariable] = {}
+
+    def add(name: str, expr: pulp.LpAffineExpression, sense: int, rhs: float) -> None:
+        if elastic:
+            slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0)
+            expr.addterm(slack[name], -1.0 if sense == pulp.LpConstraintLE else 1.0)
+        problem.addConstraint(pulp.LpConstraint(expr, sense, name, rhs))
+
+    gone = [(bid, var) for bid, var in model.keep.items()]
+    forced_out = [bid for bid, kept in model.fixed_keep.items() if kept is False]
+    if scenario.capital_budget_gbp is not None:
+        one_off = c["disposal_cost_k"] + c["lease_exit_k"]
+        terms = [(var, -float(one_off[bid])) for bid, var in gone]
+        pair_cost = dict(zip(zip(model.pairs["occupier_id"], model.pairs["building_id"], strict=True),
+                             model.pairs["cost_k"], strict=True))
+        terms += [(var, float(pair_cost[key])) for key, var in model.move.items() if pair_cost[key]]
+        constant = float(one_off[[bid for bid, _ in gone]].sum() + one_off[forced_out].sum())
+        add("capital_budget", pulp.LpAffineExpression(terms), pulp.LpConstraintLE,
+            scenario.capital_budget_gbp / 1000 - constant)
+    if scenario.receipts_target_gbp is not None:
+        receipt = c["receipt_k"]
+        terms = [(var, -float(receipt[bid])) for bid, var in gone]
+        constant = float(receipt[[bid for bid, _ in gone]].sum() + receipt[forced_out].sum())
+        add("receipts_target", pulp.LpAffineExpression(terms), pulp.LpConstraintGE,
+            scenario.receipts_target_gbp / 1000 - constant)
+    if scenario.max_disposals is not None:
+        terms = [(var, -1.0) for _, var in gone]
+        add("max_disposals", pulp.LpAffineExpression(terms), pulp.LpConstraintLE,
+            scenario.max_disposals - len(gone) - len(forced_out))
+    if scenario.carbon_cap_tco2e is not None:
+        carbon = b["carbon_tco2e"].fillna(0.0)
+        terms = [(var, float(carbon[bid])) for bid, var in gone]
+        constant = float(carbon[[bid for bid, kept in model.fixed_keep.items() if kept]].sum())
+        add("carbon_cap", pulp.LpAffineExpression(terms), pulp.LpConstraintLE, scenario.carbon_cap_tco2e - constant)
+    if elastic:
+        model.slacks["limits"] = slack
+
+
+def _start_from_today(model: EstateModel) -> dict[str, float]:
+    """Today's estate as a solution: every building kept, every occupier where it is."""
+    start: dict[str, float] = {var.name: 1.0 for var in model.keep.values()}
+    today = set(zip(model.pairs.loc[model.pairs["is_today"], "occupier_id"],
+                    model.pairs.loc[model.pairs["is_today"], "building_id"], strict=True))
+    for key, var in model.move.items():
+        start[var.name] = 1.0 if key in today else 0.0
+    occ = model.estate.occupiers
+    hosts_today = set(zip(occ["building_id"], occ["service"], strict=True))
+    for (h, s), var in model.serve.items():
+        start[var.name] = 1.0 if (h, s) in hosts_today else 0.0
+    for (s, g), var in model.reached.items():
+        sites = model.access[s].groups[g]
+        start[var.name] = 1.0 if any((h, s) in hosts_today for h in sites) else 0.0
+    return start

@@ -1,0 +1,143 @@
+"""Write a Plan to files: CSV, summary JSON, GeoPackage, GeoJSON and Excel. No Streamlit."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry import LineString
+
+from estate import Estate
+from estate.schema import CRS
+from optimiser.model import reach_pairs, standards_for
+from optimiser.outcomes import sites_by_service
+from optimiser.plan import Plan
+
+MODELLED_NOTE = (
+    "Columns listed in `modelled` were modelled from published benchmarks, not measured; "
+    "see data/README.md."
+)
+
+
+def zones_table(estate: Estate, plan: Plan) -> pd.DataFrame:
+    """Zones with, per access standard, whether each is within reach before and after."""
+    z = estate.zones
+    out = pd.DataFrame({
+        "zone_id": z.index.to_numpy(),
+        "name": z["name"].to_numpy(),
+        "borough": z["borough"].to_numpy(),
+        "easting": z["easting"].round(1).to_numpy(),
+        "northing": z["northing"].round(1).to_numpy(),
+        "population": z["population"].to_numpy(),
+        "imd_decile": z["imd_decile"].to_numpy(),
+    })
+    if z.empty or plan.access.empty:
+        return out
+    parts = plan.occupiers.rename(columns={})
+    before = sites_by_service(estate, parts, after=False)
+    after = sites_by_service(estate, parts, after=True)
+    standards = {s.service: s for s in standards_for(estate, plan.scenario)}
+    for service in plan.access["service"]:
+        reach = reach_pairs(estate, standards[service])
+        for label, sites in (("before", before.get(service, set())), ("after", after.get(service, set()))):
+            covered = set(reach.loc[reach["building_id"].isin(sites), "zone_id"])
+            out[f"reach_{service}_{label}"] = out["zone_id"].isin(covered).to_numpy()
+    return out
+
+
+def moves_lines(estate: Estate, plan: Plan) -> gpd.GeoDataFrame:
+    """One line per occupier part that changes building, from old to new building."""
+    moved = plan.occupiers[plan.occupiers["from_building_id"] != plan.occupiers["to_building_id"]]
+    xy = estate.buildings[["easting", "northing"]]
+    lines = [LineString([tuple(xy.loc[a]), tuple(xy.loc[b])])
+             for a, b in zip(moved["from_building_id"], moved["to_building_id"], strict=True)]
+    return gpd.GeoDataFrame(moved.reset_index(drop=True), geometry=lines, crs=CRS)
+
+
+def buildings_frame(estate: Estate, plan: Plan) -> gpd.GeoDataFrame:
+    """The plan's building table with point geometry."""
+    geometry = gpd.points_from_xy(plan.buildings["easting"], plan.buildings["northing"], crs=CRS)
+    return gpd.GeoDataFrame(plan.buildings.copy(), geometry=geometry, crs=CRS)
+
+
+def zones_frame(estate: Estate, plan: Plan) -> gpd.GeoDataFrame:
+    """The zones table with point geometry."""
+    table = zones_table(estate, plan)
+    geometry = gpd.points_from_xy(table["easting"], table["northing"], crs=CRS)
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=CRS)
+
+
+def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
+    """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json
+    and plan.gpkg to `out_dir`; each file is written whole or not at all."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    tables = {
+        "buildings.csv": plan.buildings,
+        "occupiers.csv": plan.occupiers,
+        "zones.csv": zones_table(estate, plan),
+        "partners.csv": plan.partners,
+        "access.csv": plan.access,
+    }
+    for name, frame in tables.items():
+        written[name] = _atomic_write(out / name, frame.to_csv(index=False).encode())
+    summary = plan.summary_dict() | {"note": MODELLED_NOTE}
+    written["summary.json"] = _atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
+    written["plan.gpkg"] = write_geopackage(estate, plan, out / "plan.gpkg")
+    return written
+
+
+def write_geopackage(estate: Estate, plan: Plan, path: Path) -> Path:
+    """Layers buildings, moves, zones (for QGIS), written to a temporary file then renamed."""
+    tmp = path.with_suffix(".tmp.gpkg")
+    tmp.unlink(missing_ok=True)
+    buildings_frame(estate, plan).to_file(tmp, layer="buildings", driver="GPKG")
+    lines = moves_lines(estate, plan)
+    if len(lines):
+        lines.to_file(tmp, layer="moves", driver="GPKG")
+    zones_frame(estate, plan).to_file(tmp, layer="zones", driver="GPKG")
+    os.replace(tmp, path)
+    return path
+
+
+def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
+    """An .xlsx workbook with a sheet per table."""
+    buffer = io.BytesIO()
+    summary = pd.DataFrame(
+        [(k, v) for k, v in plan.summary_dict().items() if not isinstance(v, dict)]
+        + [(f"kpi.{k}", v) for k, v in plan.kpis.items()],
+        columns=["field", "value"],
+    )
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        summary.to_excel(writer, sheet_name="summary", index=False)
+        plan.buildings.to_excel(writer, sheet_name="buildings", index=False)
+        plan.occupiers.to_excel(writer, sheet_name="occupiers", index=False)
+        plan.partners.to_excel(writer, sheet_name="partners", index=False)
+        plan.access.to_excel(writer, sheet_name="access", index=False)
+        zones_table(estate, plan).to_excel(writer, sheet_name="zones", index=False)
+    return buffer.getvalue()
+
+
+def plan_to_geojson(estate: Estate, plan: Plan) -> str:
+    """The buildings with decisions, in WGS84 GeoJSON."""
+    return buildings_frame(estate, plan).to_crs(4326).to_json(drop_id=True)
+
+
+def plan_to_geopackage_bytes(estate: Estate, plan: Plan) -> bytes:
+    """The GeoPackage as bytes (for downloads)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_geopackage(estate, plan, Path(tmp) / "plan.gpkg")
+        return path.read_bytes()
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,309 @@
+"""The only module that names solvers: HiGHS (highspy, the default) and CBC.
+
+`make_solver` returns a PuLP solver whose ``.info`` after a solve holds what a plan must
+report: proven optimality, objective, best bound, gap, time and the solver's own status.
+
+The HiGHS adapter here differs from PuLP's own in three ways: it passes the model to HiGHS in
+one batch (PuLP adds it a row at a time), it gives HiGHS a starting solution (PuLP ignores
+``warmStart`` for HiGHS), and it reports progress and can be cancelled through callbacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pulp
+
+from optimiser.errors import SolveError
+
+SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
+
+
+@dataclass
+class SolveInfo:
+    """What the solver said about the last solve."""
+
+    solver: str = ""
+    status: str = "not solved"  # optimal | time_limit | infeasible | no_solution | interrupted
+    proven_optimal: bool = False
+    objective: float = math.nan
+    bound: float = math.nan
+    gap: float = math.nan  # relative: |objective - bound| / max(|objective|, tiny)
+    time_s: float = 0.0
+    nodes: int = 0
+    raw_status: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One progress report during a solve."""
+
+    elapsed_s: float
+    incumbent: float  # best objective found so far (nan when none)
+    bound: float
+    gap: float
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """HiGHS's definition: |objective - bound| / max(|objective|, 1e-9)."""
+    if math.isnan(objective) or math.isnan(bound) or math.isinf(objective) or math.isinf(bound):
+        return math.inf
+    return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
+    """PuLP's HiGHS with a batched build, a warm start, progress, cancel and honest info."""
+
+    name = "HiGHS"
+
+    def __init__(self, *, start: dict[str, float] | None = None, progress: ProgressCallback | None = None,
+                 cancel: threading.Event | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.start = start or {}
+        self.progress = progress
+        self.cancel = cancel
+        self.info = SolveInfo(solver="HiGHS")
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        with _quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
+            super().createAndConfigureSolver(lp)
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+        import highspy
+
+        variables = lp.variables()
+        index = {id(v): i for i, v in enumerate(variables)}
+        for i, var in enumerate(variables):
+            var.index = i
+        n = len(variables)
+        inf = highspy.kHighsInf
+        cost = np.zeros(n)
+        for var, coef in lp.objective.items():
+            cost[index[id(var)]] = coef
+        if lp.sense == pulp.LpMaximize:
+            cost = -cost
+        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
+        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        integrality = np.array([1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32)
+        starts, cols, vals, row_lo, row_hi = [0], [], [], [], []
+        for i, constraint in enumerate(lp.constraints.values()):
+            for var, coef in constraint.items():
+                if coef:
+                    cols.append(index[id(var)])
+                    vals.append(coef)
+            starts.append(len(cols))
+            lb, ub = constraint.getLb(), constraint.getUb()
+            row_lo.append(-inf if lb is None else lb)
+            row_hi.append(inf if ub is None else ub)
+            constraint.index = i
+        h = lp.solverModel
+        status = h.passModel(
+            n, len(row_lo), len(cols), 2, 1, float(lp.objective.constant) * (1 if lp.sense == pulp.LpMinimize else -1),
+            cost, lower, upper, np.array(row_lo, dtype=float), np.array(row_hi, dtype=float),
+            np.array(starts[:-1] if row_lo else [], dtype=np.int32), np.array(cols, dtype=np.int32),
+            np.array(vals, dtype=float), integrality,
+        )
+        if status != highspy.HighsStatus.kOk:
+            msg = f"HiGHS refused the model ({status})."
+            raise SolveError(msg)
+        if self.start:
+            by_name = {v.name: v.index for v in variables}
+            items = [(by_name[k], val) for k, val in self.start.items() if k in by_name]
+            if items:
+                idx, val = zip(*items, strict=True)
+                h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
+
+    def actualSolve(self, lp: pulp.LpProblem) -> int:  # noqa: N802 (PuLP's name)
+        import highspy
+
+        started = time.perf_counter()
+        self.createAndConfigureSolver(lp)
+        self.buildSolverModel(lp)
+        h = lp.solverModel
+        last = [0.0]
+
+        def report(event: Any) -> None:
+            out = event.data_out
+            now = time.perf_counter() - started
+            if self.cancel is not None and self.cancel.is_set():
+                event.interrupt()
+            if self.progress is not None and now - last[0] >= 0.5:
+                last[0] = now
+                self.progress(Progress(now, out.mip_primal_bound, out.mip_dual_bound, out.mip_gap))
+
+        if self.progress is not None or self.cancel is not None:
+            h.cbMipInterrupt.subscribe(report)
+        self.callSolver(lp)
+        status, sol_status = self.findSolutionValues(lp)
+        for var in lp.variables():
+            var.modified = False
+        lp.assignStatus(status, sol_status)
+        info = h.getInfo()
+        model_status = h.getModelStatus()
+        self.info = _highs_info(h, info, model_status, sol_status, time.perf_counter() - started)
+        del highspy
+        return status
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence C-level stdout (file descriptor 1) for a moment; Python's stdout is flushed first."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (some test runners): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: float) -> SolveInfo:
+    import highspy
+
+    ms = highspy.HighsModelStatus
+    has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    objective = float(info.objective_function_value) if has_solution else math.nan
+    mip = info.mip_node_count >= 0 and not math.isinf(info.mip_dual_bound) if hasattr(info, "mip_dual_bound") else False
+    bound = float(info.mip_dual_bound) if mip else (objective if model_status == ms.kOptimal else math.nan)
+    status = {
+        ms.kOptimal: "optimal", ms.kTimeLimit: "time_limit", ms.kInfeasible: "infeasible",
+        ms.kInterrupt: "interrupted", ms.kUnboundedOrInfeasible: "infeasible",
+    }.get(model_status, "no_solution")
+    if status == "optimal" and not has_solution:
+        status = "no_solution"
+    proven = model_status == ms.kOptimal and sol_status == pulp.LpSolutionOptimal
+    gap = relative_gap(objective, bound) if has_solution else math.inf
+    return SolveInfo(
+        solver="HiGHS", status=status, proven_optimal=proven, objective=objective, bound=bound, gap=gap,
+        time_s=elapsed, nodes=int(max(info.mip_node_count, 0)), raw_status=h.modelStatusToString(model_status),
+    )
+
+
+class _CBC(pulp.PULP_CBC_CMD):  # type: ignore[misc,name-defined]
+    """PuLP's bundled CBC, reading the best bound from its log."""
+
+    name = "CBC"
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._log = Path(tempfile.mkstemp(prefix="cbc_", suffix=".log")[1])
+        super().__init__(logPath=str(self._log), **kwargs)
+        self.info = SolveInfo(solver="CBC")
+
+    def actualSolve(self, lp: pulp.LpProblem, **kwargs: Any) -> int:  # noqa: N802 (PuLP's name)
+        started = time.perf_counter()
+        status = super().actualSolve(lp, **kwargs)
+        elapsed = time.perf_counter() - started
+        log = self._log.read_text(errors="replace") if self._log.exists() else ""
+        self._log.unlink(missing_ok=True)
+        has_solution = lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+        objective = float(pulp.value(lp.objective)) if has_solution else math.nan
+        proven = lp.sol_status == pulp.LpSolutionOptimal and "Optimal solution found" in log
+        bound = _cbc_bound(log, objective, proven=proven)
+        result = re.search(r"Result - (.*)", log)
+        stopped = "Stopped on time" in log or "stopped on time" in log.lower()
+        state = "optimal" if proven else ("time_limit" if stopped else
+                                          "infeasible" if lp.status == pulp.LpStatusInfeasible else "no_solution")
+        if has_solution and not proven and state == "no_solution":
+            state = "time_limit"
+        self.info = SolveInfo(
+            solver="CBC", status=state, proven_optimal=proven, objective=objective, bound=bound,
+            gap=relative_gap(objective, bound) if has_solution else math.inf, time_s=elapsed,
+            raw_status=result.group(1).strip() if result else pulp.LpStatus[lp.status],
+        )
+        return status
+
+
+def _cbc_bound(log: str, objective: float, *, proven: bool) -> float:
+    if proven:
+        return objective
+    found = re.findall(r"Lower bound:\s*(-?[\d.eE+-]+)", log)
+    if found:
+        return float(found[-1])
+    found = re.findall(r"best possible (-?[\d.eE+-]+)", log)
+    return float(found[-1]) if found else math.nan
+
+
+def available_solvers() -> list[str]:
+    """Our names of the solvers that can run here, best first."""
+    names = set(pulp.listSolvers(onlyAvailable=True))
+    out = []
+    if "HiGHS" in names:
+        out.append("highs")
+    if "PULP_CBC_CMD" in names:
+        out.append("cbc")
+    return out
+
+
+def make_solver(
+    name: str = "highs",
+    *,
+    time_limit_s: float | None = 120.0,
+    mip_gap: float = 1e-4,
+    threads: int | None = None,
+    msg: bool = False,
+    start: dict[str, float] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> pulp.LpSolver:
+    """A configured solver: ``highs`` (default) or ``cbc``.
+
+    Parameters
+    ----------
+    name
+        ``highs`` or ``cbc``.
+    time_limit_s
+        Stop after this many seconds with the best plan found (never reported as optimal).
+    mip_gap
+        Stop when the relative gap between plan and bound is at most this.
+    threads
+        Solver threads (None: the solver's default).
+    msg
+        Show the solver's log.
+    start
+        Starting solution, by variable name (HiGHS: set directly; CBC: as a warm start).
+    progress
+        HiGHS only: called about twice a second with the incumbent, bound and gap.
+    cancel
+        HiGHS only: set this event to stop the solve with the best plan so far.
+
+    Raises
+    ------
+    SolveError
+        If the solver is unknown or not installed.
+
+    """
+    here = available_solvers()
+    if name not in SOLVER_NAMES:
+        msg_ = f"Unknown solver {name!r}; use one of {', '.join(SOLVER_NAMES)}."
+        raise SolveError(msg_)
+    if name not in here:
+        msg_ = f"Solver {name!r} is not available here; found {here or 'none'}. Try: pip install highspy"
+        raise SolveError(msg_)
+    if name == "highs":
+        options: dict[str, Any] = {"mip_abs_gap": 1e-9}
+        return _HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, start=start,
+                      progress=progress, cancel=cancel, **options)
+    solver = _CBC(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, warmStart=bool(start))
+    return solver
