@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from scipy.optimize import minimize_scalar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SHARED = REPO_ROOT.parent / "shared" / "data"
@@ -50,7 +51,7 @@ GM_LSOA11 = "boundaries_drkane/lsoa11/E47000001.geojson"
 
 URBAN_RUC = ("A1", "B1", "C1", "C2")  # RUC11 urban classes; D*/E* are rural
 BANDS = ((0, 5), (5, 10), (10, 20), (20, 30))
-WIDE_BANDS = BANDS + ((30, 60), (60, np.inf))
+WIDE_BANDS = (*BANDS, (30, 60), (60, np.inf))
 
 # Detour (circuity) factor: not identifiable from times alone, taken from literature.
 DETOUR_FACTOR = 1.3
@@ -98,7 +99,8 @@ def load(shared: Path) -> dict:
     names = m["LSOA"].to_numpy(dtype=str)
     missing = set(names) - set(name_to_code.index)
     if missing:
-        raise SystemExit(f"{len(missing)} matrix LSOA names not in PWC file, e.g. {sorted(missing)[:3]}")
+        msg = f"{len(missing)} matrix LSOA names not in PWC file, e.g. {sorted(missing)[:3]}"
+        raise SystemExit(msg)
     codes = name_to_code.loc[names].to_numpy(dtype=str)
 
     to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
@@ -180,17 +182,19 @@ def fit_huber(x, y, c=1.345, max_iter=200, tol=1e-8):
     return a, b
 
 
-def fit_lad(x, y, max_iter=500, tol=1e-8, eps=1e-4):
-    """Least absolute deviations (median regression) by IRLS."""
-    a, b = fit_ols(x, y)
-    for _ in range(max_iter):
-        w = 1.0 / np.maximum(np.abs(y - a - b * x), eps)
-        na, nb = _wls(x, y, w)
-        done = abs(na - a) < tol and abs(nb - b) < tol
-        a, b = na, nb
-        if done:
-            break
-    return a, b
+def fit_lad(x, y):
+    """Least absolute deviations (median regression), exact to ~1e-8.
+
+    For a fixed slope the best intercept is median(y - slope*x), and the profiled
+    objective is convex in the slope, so a 1-D Brent search suffices.
+    """
+    def objective(b):
+        r = y - b * x
+        return np.abs(r - np.median(r)).sum()
+
+    b0 = fit_ols(x, y)[1]
+    b = minimize_scalar(objective, bracket=(0.8 * b0, 1.2 * b0), tol=1e-10).x
+    return float(np.median(y - b * x)), float(b)
 
 
 FITTERS = {"ols": fit_ols, "huber": fit_huber, "lad": fit_lad}
@@ -227,7 +231,7 @@ def rnd(obj, nd=4):
     if isinstance(obj, (list, tuple)):
         return [rnd(v, nd) for v in obj]
     if isinstance(obj, (float, np.floating)):
-        return None if not np.isfinite(obj) else round(float(obj), nd)
+        return None if not np.isfinite(obj) else round(float(obj), nd) + 0.0  # no -0.0
     if isinstance(obj, np.integer):
         return int(obj)
     return obj
@@ -246,7 +250,7 @@ def quantisation(minutes: np.ndarray) -> dict:
             "n_missing_cells": int(np.isnan(minutes).sum())}
 
 
-def reach_equivalence(d, zone_mask, detour, a, b, reaches=REACHES_KM) -> dict:
+def reach_equivalence(d, zone_mask, detour, a, b, *, reaches=REACHES_KM) -> dict:
     """For road reach R km (= straight-line R/detour), the minutes threshold giving the same pairs."""
     km, mins = d["km"], d["minutes"]
     # Only pairs that can fall in either set matter: thresholds are searched up to
@@ -313,7 +317,8 @@ def speed_only_model(x, y) -> float:
 
 # --------------------------------------------------------------------------- report
 def fmt_fit_row(name, info, f):
-    return (f"  {name:<26} n={info['n_pairs']:>9,} zones={info['n_zones']:>6,} hosp={info['n_hospitals']:>3} | "
+    return (f"  {name:<26} n={info['n_pairs']:>9,} zones={info['n_zones']:>6,} "
+            f"hosp={info['n_hospitals']:>3} | "
             + " | ".join(f"{k}: {v['intercept']:5.2f} + {v['slope']:.3f}x R2={v['r2']:.3f} "
                          f"MdAE={v['median_abs_error_min']:.2f} MdAPE={v['median_abs_pct_error']:.1f}%"
                          for k, v in f.items()))
@@ -356,7 +361,7 @@ def main(argv=None) -> int:
     a0, b0 = round(dh["intercept"], 2), round(dh["slope"], 2)
 
     default_check = {}
-    for key, (desc, zmask, max_km) in subs.items():
+    for key, (_desc, zmask, max_km) in subs.items():
         x, y, _ = pairs(d, zmask, max_km)
         bands = WIDE_BANDS if not np.isfinite(max_km) else BANDS
         default_check[key] = {"overall": stats(x, y, a0, b0),
@@ -427,8 +432,9 @@ def main(argv=None) -> int:
         p(f"  {key}")
         for band, s in f["bands_huber"].items():
             if s["n"] >= 2:
-                p(f"    {band:>6} km  n={s['n']:>9,}  obs {s['median_obs_min']:6.1f}  MdAE {s['median_abs_error_min']:5.2f}"
-                  f"  MdAPE {s['median_abs_pct_error']:5.1f}%  bias {s['median_error_min']:+5.2f}  R2 {s['r2']:6.3f}")
+                p(f"    {band:>6} km  n={s['n']:>9,}  obs {s['median_obs_min']:6.1f}  "
+                  f"MdAE {s['median_abs_error_min']:5.2f}  MdAPE {s['median_abs_pct_error']:5.1f}%  "
+                  f"bias {s['median_error_min']:+5.2f}  R2 {s['r2']:6.3f}")
     p(f"\nCHOSEN DEFAULT: detour_factor = {args.detour}, minutes = {a0} + {b0} * straight_km "
       f"(Huber, {DEFAULT_SUBSET})")
     p("Default model checked on each subset  [MdAE min, MdAPE %, median obs-pred] by band")
@@ -436,11 +442,13 @@ def main(argv=None) -> int:
         o = c["overall"]
         p(f"  {key:<26} all: R2 {o['r2']:.3f} MdAE {o['median_abs_error_min']:.2f} "
           f"MdAPE {o['median_abs_pct_error']:.1f}% bias {o['median_error_min']:+.2f} | "
-          + "  ".join(f"{bd}: {s['median_abs_error_min']:.2f}/{s['median_abs_pct_error']:.0f}%/{s['median_error_min']:+.2f}"
+          + "  ".join(f"{bd}: {s['median_abs_error_min']:.2f}/{s['median_abs_pct_error']:.0f}%/"
+                      f"{s['median_error_min']:+.2f}"
                       for bd, s in c["bands"].items() if s["n"] >= 2))
     p(f"\nSpeed-only model (no intercept) on {DEFAULT_SUBSET}: {k_speed:.3f} min/km "
       f"(= {args.detour * 60 / k_speed:.1f} km/h road at detour {args.detour}); bias (obs-pred) by band: "
-      + ", ".join(f"{bd}: {s['median_error_min']:+.2f}" for bd, s in speed_only["bands_on_default_subset"].items()))
+      + ", ".join(f"{bd}: {s['median_error_min']:+.2f}"
+                  for bd, s in speed_only["bands_on_default_subset"].items()))
     p("\nImplied speeds for the default minutes model")
     for dt, s in speeds.items():
         p(f"  detour {dt}: marginal {s['marginal_speed_kmh']:.1f} km/h; door-to-door at road km "
@@ -451,10 +459,11 @@ def main(argv=None) -> int:
             if r["n_pairs_in_reach"] == 0:
                 p(f"  {R}: no pairs")
                 continue
+            obs = r["observed_minutes_of_reach_pairs"]
             p(f"  road {R:>4} (straight {r['straight_line_km']:.2f} km): {r['n_pairs_in_reach']:>5} pairs, "
-              f"{r['n_hospitals_in_reach']} hosp; obs median {r['observed_minutes_of_reach_pairs']['median']:.1f} "
-              f"p90 {r['observed_minutes_of_reach_pairs']['p90']:.1f} | best <= {r['best_threshold_min']:.1f} min "
-              f"(Jaccard {r['best_jaccard']:.2f}, recall {r['best_recall']:.2f}, precision {r['best_precision']:.2f}) "
+              f"{r['n_hospitals_in_reach']} hosp; obs median {obs['median']:.1f} p90 {obs['p90']:.1f} "
+              f"| best <= {r['best_threshold_min']:.1f} min (Jaccard {r['best_jaccard']:.2f}, "
+              f"recall {r['best_recall']:.2f}, precision {r['best_precision']:.2f}) "
               f"| count-matched {r['count_matched_threshold_min']:.1f} | model {r['model_minutes']:.1f}")
     p(f"\nGM zones have {len(gm_hosp)} hospitals within 10 km: {', '.join(gm_hosp)}")
     p(f"wrote {args.out}  ({time.perf_counter() - t0:.1f} s)")
