@@ -170,6 +170,13 @@ ID_COLUMN = {
     "access": "service",
     "compatibility": "service",
 }
+UNIQUE_KEY = {
+    "buildings": ("building_id",),
+    "occupiers": ("occupier_id",),
+    "zones": ("zone_id",),
+    "access": ("service",),
+    "compatibility": ("service", "host_service"),
+}
 SPATIAL_TABLES = ("buildings", "zones")
 
 

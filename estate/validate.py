@@ -22,6 +22,7 @@ from estate.schema import (
     LIST_SEPARATOR,
     SPATIAL_TABLES,
     TABLES,
+    UNIQUE_KEY,
     Column,
     columns_needed_to_optimise,
 )
@@ -219,13 +220,18 @@ def find_issues(
         parsed[col.name] = values
     frame = pd.DataFrame(parsed, index=raw.index, dtype=object)
 
-    if ids is not None:
-        dup = ids.duplicated(keep=False) & (ids != "")
+    key_cols = [c for c in UNIQUE_KEY[table] if c in raw.columns]
+    if key_cols:
+        key = raw[key_cols].apply(lambda col: col.map(lambda v: "" if _is_blank(v) else str(v).strip()))
+        key_text = key.agg("|".join, axis=1)
+        dup = key_text.duplicated(keep=False) & (key != "").all(axis=1)
+        what = " + ".join(key_cols)
         for idx in raw.index[dup]:
-            others = rows[(ids == ids.at[idx]) & (raw.index != idx)].tolist()
-            flag(idx, id_col, raw.at[idx, id_col],
-                 f"appears more than once (also row {', '.join(map(str, others))})",
-                 "Give each row its own ID.")
+            others = rows[(key_text == key_text.at[idx]) & (raw.index != idx)].tolist()
+            flag(idx, key_cols[-1], raw.at[idx, key_cols[-1]],
+                 f"{'appears' if len(key_cols) == 1 else f'({what}) appears'} more than once "
+                 f"(also row {', '.join(map(str, others))})",
+                 "Give each row its own ID." if len(key_cols) == 1 else "Remove the repeated row.")
 
     if table in SPATIAL_TABLES:
         geom = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else raw["geometry"]

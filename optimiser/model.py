@@ -74,6 +74,7 @@ class AccessRows:
     rows_before: int  # zone rows before deduplication/dominance
     rows_after: int
     always_served: frozenset[str]  # sites whose service cannot leave (immovable occupier)
+    unreachable: tuple[str, ...] = ()  # zones that must keep reach but have no site allowed
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,8 +179,8 @@ def build_model(
     object.__setattr__(model, "build_s", time.perf_counter() - started)
     model.stats.update(
         variables=len(problem.variables()),
-        constraints=len(problem.constraints),
-        nonzeros=sum(len(c) for c in problem.constraints.values()),
+        constraints=problem.numConstraints(),
+        nonzeros=sum(len(c) for c in problem._constraints.values()),  # no public count in PuLP 3
         buildings_free=len(keep),
         pairs=len(pairs),
     )
@@ -437,7 +438,7 @@ def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
         elif not model.fixed_keep.get(h, True):
             rhs = -fixed_load[h]  # locked out: nothing may stay
         if elastic:
-            slack[h] = pulp.LpVariable(f"slack_capacity_{h}", lowBound=0)
+            slack[h] = problem.add_variable(f"slack_capacity_{h}", lowBound=0)
             expr.addterm(slack[h], -1.0)
         problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"capacity_{h}", rhs))
     if elastic:
@@ -514,9 +515,9 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
         candidate_sites = set(pairs["building_id"])
         always = {h for a, h in model.fixed_host.items() if a in members.index}
         reach = reach_pairs(estate, standard)
-        reach = reach[reach["building_id"].isin(candidate_sites)]
         today_sites = set(members["building_id"])
         in_reach_today = set(reach.loc[reach["building_id"].isin(today_sites), "zone_id"])
+        reach = reach[reach["building_id"].isin(candidate_sites)]
         sites_of_zone = reach.groupby("zone_id")["building_id"].agg(lambda x: tuple(sorted(x)))
         covered_always = {z for z, sites in sites_of_zone.items() if always.intersection(sites)}
         deprived = set()
@@ -531,7 +532,17 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
         for z, sites in sites_of_zone.items():
             groups[sites].append(z)
         group_ids = {sites: g for g, sites in enumerate(sorted(groups))}
-        hard_sets = sorted({sites_of_zone[z] for z in hard_zones if z not in covered_always}, key=len)
+        unreachable = tuple(sorted(z for z in hard_zones if z not in sites_of_zone.index))
+        if unreachable and not elastic:
+            people = float(zones.loc[list(unreachable), "population"].sum())
+            msg = f"Scenario {scenario.name!r} cannot be met:"
+            raise InfeasibleScenarioError(msg, (
+                f"{s} access ({standard.rule}): {len(unreachable)} zone(s) with {people:,.0f} people are "
+                f"within reach today, but no building allowed to house {s} is within "
+                f"{standard.describe.split(' within ')[1]} of them, e.g. {', '.join(unreachable[:3])} "
+                "(check dispose locks and move limits)",))
+        hard_sets = sorted({sites_of_zone[z] for z in hard_zones if z in sites_of_zone.index
+                            and z not in covered_always}, key=len)
         kept_sets = _minimal_sets(hard_sets)
         rows = AccessRows(
             standard=standard,
@@ -543,6 +554,7 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
             rows_before=len(hard_zones),
             rows_after=len(kept_sets),
             always_served=frozenset(always),
+            unreachable=unreachable,
         )
         model.access[s] = rows
         needed_sites = {h for sites in kept_sets for h in sites}
@@ -555,7 +567,7 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
             g = group_ids[sites]
             expr = pulp.LpAffineExpression([(serve[h], 1.0) for h in sites])
             if elastic:
-                slack[str(g)] = pulp.LpVariable(f"slack_access_{s}_{g}", lowBound=0, upBound=1)
+                slack[str(g)] = problem.add_variable(f"slack_access_{s}_{g}", lowBound=0, upBound=1)
                 expr.addterm(slack[str(g)], 1.0)
             problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"access_{s}_{g}", 1.0))
         if standard.rule == "min_share":
@@ -568,7 +580,7 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
                     fixed_pop += pop
                     continue
                 g = group_ids[sites]
-                var = pulp.LpVariable(f"reached_{s}_{g}", lowBound=0, upBound=1)
+                var = problem.add_variable(f"reached_{s}_{g}", lowBound=0, upBound=1)
                 model.reached[(s, g)] = var
                 expr = pulp.LpAffineExpression([(serve[h], -1.0) for h in sites])
                 expr.addterm(var, 1.0)
@@ -577,7 +589,7 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
             expr = pulp.LpAffineExpression(share_terms)
             rhs = (standard.min_share or 0.0) * total - fixed_pop
             if elastic:
-                slack["share"] = pulp.LpVariable(f"slack_share_{s}", lowBound=0)
+                slack["share"] = problem.add_variable(f"slack_share_{s}", lowBound=0)
                 expr.addterm(slack["share"], 1.0)
             problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"share_{s}", rhs))
         if elastic:
@@ -595,7 +607,7 @@ def _serve_variables(model: EstateModel, service: str, members: pd.Index, sites:
             at_site[h].append(var)
     serve: dict[str, pulp.LpVariable] = {}
     for h in sorted(sites):
-        var = pulp.LpVariable(f"serve_{h}_{service}", lowBound=0, upBound=1)
+        var = problem.add_variable(f"serve_{h}_{service}", lowBound=0, upBound=1)
         serve[h] = var
         model.serve[(h, service)] = var
         expr = pulp.LpAffineExpression([(v, -1.0) for v in at_site.get(h, [])])
@@ -634,7 +646,7 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
 
     def add(name: str, expr: pulp.LpAffineExpression, sense: int, rhs: float) -> None:
         if elastic:
-            slack[name] = pulp.LpVariable(f"slack_{name}", lowBound=0)
+            slack[name] = problem.add_variable(f"slack_{name}", lowBound=0)
             expr.addterm(slack[name], -1.0 if sense == pulp.LpConstraintLE else 1.0)
         problem.addConstraint(pulp.LpConstraint(expr, sense, name, rhs))
 

@@ -305,13 +305,16 @@ def _building_table(
                 text += f"; moves {dest}"
             else:
                 text += "; no occupiers to rehouse"
-        elif bid in keep_reason:
-            text = keep_reason[bid]
-        elif bid in arrivals.groups:
-            g = arrivals.get_group(bid)
-            text = f"keep and receive {', '.join(sorted(set(g['occupier_id'])))} ({', '.join(sorted(set(g['service'])))})"
         else:
-            text = "keep: housing its occupiers elsewhere would cost more over the appraisal period than it saves, or break an access standard or move limit"
+            text = keep_reason.get(bid, "")
+            if bid in arrivals.groups:
+                g = arrivals.get_group(bid)
+                got = (f"receives {', '.join(sorted(set(g['occupier_id'])))} "
+                       f"({', '.join(sorted(set(g['service'])))})")
+                text = f"{text}; {got}" if text else f"keep: {got}"
+            if not text:
+                text = ("keep: housing its occupiers elsewhere would cost more over the appraisal "
+                        "period than it saves, or break an access standard or move limit")
         reasons.append(text)
     n_in = arrivals.size().reindex(b.index, fill_value=0)
     n_out = departures.size().reindex(b.index, fill_value=0)
@@ -343,6 +346,13 @@ def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
         return ["the diagnostic re-solve found no plan either; check locks and move limits"]
     findings: list[str] = []
     zones = estate.zones
+    for service, rows in model.access.items():
+        if rows.unreachable:
+            people = float(zones.loc[list(rows.unreachable), "population"].sum())
+            findings.append(
+                f"{service} access ({rows.standard.rule}): {len(rows.unreachable)} zone(s) with {people:,.0f} "
+                f"people would lose reach within {rows.standard.describe.split(' within ')[1]}, "
+                f"e.g. {', '.join(rows.unreachable[:3])}: no building allowed to house {service} is in reach")
     for family, slacks in model.slacks.items():
         used = {k: v.value() or 0.0 for k, v in slacks.items() if (v.value() or 0.0) > 1e-6}
         if not used:

@@ -14,6 +14,7 @@ import contextlib
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import threading
@@ -102,7 +103,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
         integrality = np.array([1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32)
         starts, cols, vals, row_lo, row_hi = [0], [], [], [], []
-        for i, constraint in enumerate(lp.constraints.values()):
+        for i, constraint in enumerate(lp._constraints.values()):  # as PuLP's own adapter does
             for var, coef in constraint.items():
                 if coef:
                     cols.append(index[id(var)])
@@ -150,6 +151,22 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         if self.progress is not None or self.cancel is not None:
             h.cbMipInterrupt.subscribe(report)
         self.callSolver(lp)
+        discarded = False
+        if self.start and not _consistent(h):
+            # HiGHS 1.16 can report the optimum's objective yet return the starting solution's
+            # columns (seen when presolve solves the model): solve again without the start.
+            discarded = True
+            self.start = {}
+            self.createAndConfigureSolver(lp)
+            self.buildSolverModel(lp)
+            if self.progress is not None or self.cancel is not None:
+                lp.solverModel.cbMipInterrupt.subscribe(report)
+            self.callSolver(lp)
+            h = lp.solverModel
+        if not _consistent(h):
+            msg = ("HiGHS returned a solution whose objective does not match the one it reported; "
+                   "the plan cannot be trusted. Try --solver cbc.")
+            raise SolveError(msg)
         status, sol_status = self.findSolutionValues(lp)
         for var in lp.variables():
             var.modified = False
@@ -157,8 +174,21 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         info = h.getInfo()
         model_status = h.getModelStatus()
         self.info = _highs_info(h, info, model_status, sol_status, time.perf_counter() - started)
+        self.info.extra["warm_start"] = "discarded (inconsistent solution returned)" if discarded else (
+            "used" if self.start else "none")
         del highspy
         return status
+
+
+def _consistent(h: Any) -> bool:
+    """True when the returned columns give the objective HiGHS reported (or there is none)."""
+    solution = h.getSolution()
+    if not solution.value_valid:
+        return True
+    lp = h.getLp()
+    recomputed = float(np.dot(lp.col_cost_, solution.col_value)) + float(lp.offset_)
+    reported = float(h.getInfo().objective_function_value)
+    return abs(recomputed - reported) <= 1e-6 * max(1.0, abs(reported))
 
 
 @contextlib.contextmanager
@@ -201,14 +231,23 @@ def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: 
     )
 
 
-class _CBC(pulp.PULP_CBC_CMD):  # type: ignore[misc,name-defined]
-    """PuLP's bundled CBC, reading the best bound from its log."""
+def cbc_path() -> str | None:
+    """A CBC executable: one on PATH, else the binary bundled with PuLP 3."""
+    found = shutil.which("cbc")
+    if found:
+        return found
+    bundled = pulp.apis.coin_api.PULP_CBC_CMD.pulp_cbc_path
+    return bundled if bundled and os.path.exists(bundled) else None
+
+
+class _CBC(pulp.COIN_CMD):  # type: ignore[misc,name-defined]
+    """CBC through COIN_CMD (PuLP's PULP_CBC_CMD is deprecated), reading the bound from its log."""
 
     name = "CBC"
 
     def __init__(self, **kwargs: Any) -> None:
         self._log = Path(tempfile.mkstemp(prefix="cbc_", suffix=".log")[1])
-        super().__init__(logPath=str(self._log), **kwargs)
+        super().__init__(path=cbc_path(), logPath=str(self._log), **kwargs)
         self.info = SolveInfo(solver="CBC")
 
     def actualSolve(self, lp: pulp.LpProblem, **kwargs: Any) -> int:  # noqa: N802 (PuLP's name)
@@ -247,11 +286,11 @@ def _cbc_bound(log: str, objective: float, *, proven: bool) -> float:
 
 def available_solvers() -> list[str]:
     """Our names of the solvers that can run here, best first."""
-    names = set(pulp.listSolvers(onlyAvailable=True))
     out = []
-    if "HiGHS" in names:
+    if pulp.HiGHS().available():
         out.append("highs")
-    if "PULP_CBC_CMD" in names:
+    path = cbc_path()
+    if path and os.access(path, os.X_OK):
         out.append("cbc")
     return out
 

@@ -1,0 +1,78 @@
+"""Check a written plan from its CSV files alone: no model, no optimiser code, just pandas.
+
+Used by the property tests and the CLI tests. Raises AssertionError naming what broke.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+
+def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, float]:
+    """Housing, capacity, kept hosts, access standards, saving and receipts; returns figures."""
+    b = pd.read_csv(out / "buildings.csv", dtype={"building_id": str}).set_index("building_id")
+    o = pd.read_csv(out / "occupiers.csv", dtype={"occupier_id": str, "from_building_id": str, "to_building_id": str})
+    z = pd.read_csv(out / "zones.csv", dtype={"zone_id": str}).set_index("zone_id")
+    summary = json.loads((out / "summary.json").read_text())
+
+    # every occupier housed exactly once (shares add to 1)
+    shares = o.groupby("occupier_id")["share"].sum()
+    assert np.allclose(shares, 1.0, atol=1e-6), shares[~np.isclose(shares, 1.0)]
+    # only kept buildings house anyone
+    hosts = set(o["to_building_id"])
+    disposed = set(b.index[b["decision"] == "dispose"])
+    assert not hosts & disposed, f"disposed buildings still house occupiers: {hosts & disposed}"
+    # capacity: space housed <= capacity (or today's use, where a building is over-full today)
+    today = o.groupby("from_building_id")["space_m2"].sum()
+    after = o.groupby("to_building_id")["space_m2"].sum()
+    limit = np.maximum(b["capacity_m2"].reindex(after.index).fillna(0), today.reindex(after.index).fillna(0))
+    over = after[after > limit + 1e-6]
+    assert over.empty, f"over capacity: {over.to_dict()}"
+    # revenue saving and receipts
+    saving = float(b.loc[b["decision"] == "dispose", "running_cost_gbp"].fillna(0).sum())
+    assert saving == pytest_approx(summary["kpis"]["annual_revenue_saving_gbp"])
+    value = b["market_value_gbp"].fillna(0)
+    receipt = np.where(b["route"] == "market_sale", value,
+                       np.where(b["route"] == "community_asset_transfer", value * (1 - cat_discount), 0.0))
+    receipts = float(receipt[(b["decision"] == "dispose").to_numpy()].sum())
+    assert receipts == pytest_approx(summary["kpis"]["capital_receipts_gbp"])
+    # access standards, recomputed from coordinates (straight km x detour factor)
+    detour = summary["detour_factor"]
+    zxy = z[["easting", "northing"]].to_numpy()
+    for service, std in summary["access"].items():
+        if std.get("reach_km") is None:
+            continue
+        movers = o[o["service"] == service]
+        cover = {}
+        for label, column in (("before", "from_building_id"), ("after", "to_building_id")):
+            sites = sorted(set(movers.loc[movers["share"] > 1e-6, column])) if label == "after" else sorted(set(movers[column]))
+            if not sites:
+                cover[label] = np.zeros(len(z), dtype=bool)
+                continue
+            sxy = b.loc[sites, ["easting", "northing"]].to_numpy()
+            d = np.sqrt(((zxy[:, None, :] - sxy[None, :, :]) ** 2).sum(axis=2)) / 1000 * detour
+            cover[label] = (d <= std["reach_km"] + 1e-9).any(axis=1)
+        pop = z["population"].to_numpy()
+        assert float(pop[cover["before"]].sum()) == pytest_approx(std["before_population"], abs_=1)
+        assert float(pop[cover["after"]].sum()) == pytest_approx(std["after_population"], abs_=1)
+        if std["rule"] == "keep_current":
+            lost = z.index[cover["before"] & ~cover["after"]]
+            assert lost.empty, f"{service}: zones lost reach: {list(lost[:5])}"
+        if std["rule"] == "min_share":
+            assert pop[cover["after"]].sum() >= std["min_share"] * pop.sum() - 1e-6
+    return {"saving": saving, "receipts": receipts}
+
+
+class pytest_approx:  # noqa: N801  (tiny stand-in so this module needs nothing but pandas)
+    def __init__(self, expected: float, rel: float = 1e-6, abs_: float = 1e-6) -> None:
+        self.expected, self.rel, self.abs = expected, rel, abs_
+
+    def __eq__(self, other: object) -> bool:
+        return abs(float(other) - self.expected) <= max(self.abs, self.rel * abs(self.expected))  # type: ignore[arg-type]
+
+    def __repr__(self) -> str:
+        return f"{self.expected} ± {max(self.abs, self.rel * abs(self.expected))}"
