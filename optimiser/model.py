@@ -56,7 +56,7 @@ import pulp
 from estate import Estate
 from optimiser.costs import building_costs, move_cost_k
 from optimiser.errors import InfeasibleScenarioError, ScenarioError
-from optimiser.scenario import AccessStandard, Scenario
+from optimiser.scenario import AccessStandard, Scenario, pct
 
 ELASTIC_PENALTY = 1.0e6  # £k per unit of slack, only in the diagnostic re-solve
 
@@ -572,6 +572,12 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
             problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"access_{s}_{g}", 1.0))
         if standard.rule == "min_share":
             total = float(zones["population"].sum())
+            best = float(zones.loc[list(sites_of_zone.index), "population"].sum())
+            if best < (standard.min_share or 0.0) * total - 1e-6 and not elastic:
+                msg = f"Scenario {scenario.name!r} cannot be met:"
+                raise InfeasibleScenarioError(msg, (
+                    f"{s} access: {best / total:.1%} of population reachable with the sites allowed; "
+                    f"standard asks {pct(standard.min_share)} (within {standard.describe.split(' within ')[1]})",))
             share_terms: list[tuple[pulp.LpVariable, float]] = []
             fixed_pop = 0.0
             for sites, zs in groups.items():

@@ -18,7 +18,7 @@ from optimiser.costs import ROUTE_CAT, ROUTE_LEASE, ROUTE_MARKET
 from optimiser.errors import InfeasibleScenarioError, SolveError
 from optimiser.model import EstateModel, build_model, standards_for
 from optimiser.outcomes import access_outcomes, money_by_building, move_costs, partner_totals, totals
-from optimiser.scenario import Scenario
+from optimiser.scenario import Scenario, pct
 from optimiser.solver import SolveInfo, make_solver
 
 USABLE = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
@@ -83,8 +83,9 @@ class Plan:
         moved = self.occupiers[self.occupiers["from_building_id"] != self.occupiers["to_building_id"]]
         lines = [
             f"{self.estate_name} — scenario {self.scenario.name!r}: {self.status_words}",
-            f"  solver {self.info.solver}: objective £{self.info.objective:,.0f}k, bound £{self.info.bound:,.0f}k, "
-            f"gap {self.info.gap:.4%}; build {self.build_s:.2f} s, solve {self.info.time_s:.2f} s",
+            f"  solver {self.info.solver}: net present cost £{self.info.objective:,.0f}k, bound £{self.info.bound:,.0f}k, "
+            f"gap {self.info.gap:.4%} (£{(self.info.objective - self.info.bound) * 1000:,.0f}); "
+            f"build {self.build_s:.2f} s, solve {self.info.time_s:.2f} s",
             f"  buildings {k['buildings_before']} -> {k['buildings_after']} ({len(disposed)} disposed), "
             f"{moved['occupier_id'].nunique()} occupiers move",
             f"  capital receipts £{k['capital_receipts_gbp']:,.0f}; revenue saving £{k['annual_revenue_saving_gbp']:,.0f} a year "
@@ -135,6 +136,9 @@ class Plan:
             "proven_optimal": info.proven_optimal,
             "status_words": self.status_words,
             "gap": _num(info.gap),
+            "gap_gbp": _num((info.objective - info.bound) * 1000),
+            "gap_share_of_npv": _num((info.objective - info.bound) * 1000 / self.kpis["npv_gbp"])
+            if self.kpis["npv_gbp"] > 0 else None,
             "objective": _num(info.objective),
             "bound": _num(info.bound),
             "objective_units": "net present cost, £k",
@@ -369,7 +373,7 @@ def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
                 got = need - used["share"]
                 findings.append(
                     f"{service} access: {got / total:.1%} of population reachable with the sites allowed; "
-                    f"standard asks {rows.standard.min_share:.0%} (short by {used['share']:,.0f} people)")
+                    f"standard asks {pct(rows.standard.min_share)} (short by {used['share']:,.0f} people)")
             lost = [int(g) for g in used if g != "share"]
             if lost:
                 zs = [z for g in lost for z in rows.group_zones[g]]

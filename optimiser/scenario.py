@@ -31,6 +31,12 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def pct(share: float | None) -> str:
+    """0.95 -> '95%', 0.999 -> '99.9%'."""
+    value = 100 * (share or 0.0)
+    return f"{value:.0f}%" if abs(value - round(value)) < 1e-9 else f"{value:.1f}%"
+
+
 @dataclass(frozen=True)
 class AccessStandard:
     """The access a public-facing service must keep.
@@ -90,7 +96,7 @@ class AccessStandard:
     def describe(self) -> str:
         """One line, e.g. 'library: keep_current within 3 km road'."""
         reach = f"{self.reach_km:g} km road" if self.reach_km is not None else f"{self.reach_min:g} min"
-        share = f" ({self.min_share:.0%} of people)" if self.rule == "min_share" else ""
+        share = f" ({pct(self.min_share)} of people)" if self.rule == "min_share" else ""
         deprived = (f"; IMD deciles 1-{self.protect_deprived_deciles} never lose reach"
                     if self.protect_deprived_deciles else "")
         return f"{self.service}: {self.rule}{share} within {reach}{deprived}"
