@@ -13,6 +13,8 @@ Outputs: ``data/greater_manchester.gpkg`` and ``data/trafford.gpkg``, each with 
 
 Real: every location, name, borough, population and IMD decile; NHS GIA, land area,
 running cost, backlog and empty/under-used space where an NHS ERIC 2016/17 site matches.
+Each NHS hospital holding is split into its physical buildings (OS footprints within 10 m
+of each other); the holding's figures are shared between them by footprint area (modelled).
 Modelled (and listed in each row's ``modelled`` column): everything else. All benchmark
 figures and their sources are in the tables at the top of this file (``BENCHMARKS``,
 ``TM46``, ``KINDS``); ``data/README.md`` explains them.
@@ -188,6 +190,18 @@ HOSPITAL_LINK_M = 1_200  # footprints of one DISTNAME within this distance form 
 FIRE_MERGE_M = 100  # fire footprints within this distance form one station
 FIRE_NAME_MATCH_M = 200  # Home Office register station within this distance names the site
 HULL_BUFFER_M = 10  # site outline = convex hull of footprints + this buffer
+# One NHS holding (site) is modelled as several physical buildings: footprints of one site
+# that touch or lie within HOSPITAL_BUILDING_LINK_M of each other form one building;
+# groups smaller than HOSPITAL_TINY_M2 (substations, sheds, kiosks) join the nearest building.
+HOSPITAL_BUILDING_LINK_M = 10
+HOSPITAL_TINY_M2 = 50
+HOSPITAL_MIN_OCCUPIER_M2 = 25  # smaller slivers of a service in a building are not split off
+# Columns of a hospital holding shared between its buildings in proportion to footprint area
+# (unit of the rounding; the parts add up exactly to the holding's figure).
+HOSPITAL_APPORTIONED = {
+    "gia_m2": 1, "rent_gbp": 1, "rates_gbp": 1, "energy_gbp": 1, "fm_gbp": 1,
+    "backlog_gbp": 1, "market_value_gbp": 1000, "site_area_ha": 0.001, "carbon_tco2e": 0.1,
+}
 
 # Occupier space shares (of the used space) and presence probabilities. Assumptions.
 SHARES = {
@@ -301,7 +315,8 @@ HOSPITAL_INDEPENDENT = (
     "Priory Hospital Altrincham", "Priory Hospital Cheadle Royal", "Spire Manchester Hopsital",
     "Spire Manchester Hospital", "The Oaklands Hospital", "The Priory Highbank Centre",
 )
-# OS DISTNAME -> ERIC 2016/17 site codes on that site (one building per ERIC holding).
+# OS DISTNAME -> ERIC 2016/17 site codes on that site (one NHS holding per code; each holding
+# is later split into its physical buildings, see split_hospitals).
 # Sites without a code are modelled from their footprints (owner NHS Property Services).
 # RTV79 (Leigh Mental Health Unit) is left out: replaced by Atherleigh Park in 2017.
 HOSPITAL_ERIC = {
@@ -595,6 +610,7 @@ def hospital_sites(shared: Path, lsoa: gpd.GeoDataFrame, eric: pd.DataFrame) -> 
         raise SystemExit(msg)
     eric_by_code = eric.set_index("Site Code")
     rows = []
+    n_fp = n_bld = 0
     for distname, grp in fp.groupby("DISTNAME", sort=True):
         labels = _clusters(grp.geometry, HOSPITAL_LINK_M)
         if len(set(labels)) > 1:
@@ -603,11 +619,22 @@ def hospital_sites(shared: Path, lsoa: gpd.GeoDataFrame, eric: pd.DataFrame) -> 
         site = _site_from_footprints(grp)
         codes = HOSPITAL_ERIC[distname]
         total_gia = sum(float(eric_by_code.loc[c, ERIC_GIA]) for c in codes)
+        shares = {c: float(eric_by_code.loc[c, ERIC_GIA]) / total_gia for c in codes}
+        blds = _hospital_buildings(grp)
+        n_fp += len(grp)
+        n_bld += len(blds)
+        by_holding = _assign_to_holdings(blds, codes, shares)
+        on_shared_site = len(codes) > 1
         if not codes:
-            rows.append({**site, "site_name": distname, "eric_code": None, "gia_share": 1.0})
+            rows.append({**site, "site_name": distname, "eric_code": None, "gia_share": 1.0,
+                         "hosp_buildings": by_holding[None], "shared_site": False})
         for code in codes:
             rows.append({**site, "site_name": distname, "eric_code": code,
-                         "gia_share": float(eric_by_code.loc[code, ERIC_GIA]) / total_gia})
+                         "gia_share": shares[code], "hosp_buildings": by_holding[code],
+                         "shared_site": on_shared_site})
+    say(f"  hospitals: {n_fp} NHS footprints form {n_bld} physical buildings (footprints within "
+        f"{HOSPITAL_BUILDING_LINK_M} m merged; groups under {HOSPITAL_TINY_M2} m2 joined to the "
+        "nearest building)")
     sites = gpd.GeoDataFrame(rows, geometry="geometry", crs=schema.CRS)
     sites["name"] = sites["site_name"]
     g = locate(sites, lsoa, "hospitals")
@@ -637,6 +664,71 @@ def hospital_sites(shared: Path, lsoa: gpd.GeoDataFrame, eric: pd.DataFrame) -> 
     g["kind"] = "hospital"
     g["owner_type"] = "nhs"
     return g.sort_values("building_id", kind="stable").reset_index(drop=True)
+
+
+def _building_order(b: dict) -> tuple[float, float, float]:
+    """Stable order of a site's buildings: largest footprint first, then west to east, south
+    to north (centroid)."""
+    c = shapely.centroid(b["geom"])
+    return (-round(b["footprint_m2"], 2), round(c.x, 2), round(c.y, 2))
+
+
+def _hospital_buildings(grp: gpd.GeoDataFrame) -> list[dict]:
+    """The physical buildings of one hospital site: footprints that touch or lie within
+    HOSPITAL_BUILDING_LINK_M of each other are one building; groups smaller than
+    HOSPITAL_TINY_M2 join the nearest larger building. Largest first."""
+    labels = _clusters(grp.geometry, HOSPITAL_BUILDING_LINK_M)
+    groups = []
+    for lab in sorted(set(labels)):
+        part = grp.geometry.values[labels == lab]
+        groups.append({"geom": shapely.union_all(part),
+                       "footprint_m2": float(shapely.area(part).sum()),
+                       "n_footprints": len(part)})
+    groups.sort(key=_building_order)
+    keep = [i for i, g in enumerate(groups) if g["footprint_m2"] >= HOSPITAL_TINY_M2] or [0]
+    big = [groups[i] for i in keep]
+    tiny = [g for i, g in enumerate(groups) if i not in keep]
+    for g in tiny:  # nearest to the building as it was before any tiny group joined
+        near = min(range(len(big)),
+                   key=lambda i: (shapely.distance(groups[keep[i]]["geom"], g["geom"]), i))
+        b = big[near]
+        big[near] = {"geom": shapely.union(b["geom"], g["geom"]),
+                     "footprint_m2": b["footprint_m2"] + g["footprint_m2"],
+                     "n_footprints": b["n_footprints"] + g["n_footprints"]}
+    return sorted(big, key=_building_order)
+
+
+def _assign_to_holdings(blds: list[dict], codes: tuple[str, ...],
+                        shares: dict[str, float]) -> dict[str | None, list[dict]]:
+    """Share a site's buildings between its ERIC holdings (modelled: the OS data do not say
+    which trust uses which building). The first holding (the site's main trust) keeps the
+    largest building. Each other holding gets a compact group: the building whose footprint
+    is closest to the holding's GIA share of the site footprint, then its nearest
+    neighbours while they bring the group's footprint closer to that share."""
+    if len(codes) <= 1:
+        return {codes[0] if codes else None: blds}
+    total = sum(b["footprint_m2"] for b in blds)
+    free = list(range(1, len(blds)))  # indices into blds; 0 (largest) stays with codes[0]
+    out: dict[str | None, list[dict]] = {}
+    for code in codes[1:]:
+        if not free:
+            msg = f"no building left for holding {code}"
+            raise SystemExit(msg)
+        target = shares[code] * total
+        seed = min(free, key=lambda i: (abs(blds[i]["footprint_m2"] - target), i))
+        group, got = [seed], blds[seed]["footprint_m2"]
+        free.remove(seed)
+        while free:
+            union = shapely.union_all([blds[i]["geom"] for i in group])
+            nxt = min(free, key=lambda i: (shapely.distance(union, blds[i]["geom"]), i))
+            if abs(got + blds[nxt]["footprint_m2"] - target) >= abs(got - target):
+                break
+            group.append(nxt)
+            got += blds[nxt]["footprint_m2"]
+            free.remove(nxt)
+        out[code] = sorted((blds[i] for i in group), key=_building_order)
+    out[codes[0]] = sorted([blds[0]] + [blds[i] for i in free], key=_building_order)
+    return out
 
 
 def _trust_name(org: str) -> str:
@@ -956,6 +1048,153 @@ def model_buildings(sites: pd.DataFrame, eric: pd.DataFrame, eric_bm: pd.DataFra
 
 
 # ======================================================================================
+# 6b. MODEL: hospital holdings -> physical buildings
+# ======================================================================================
+
+
+def _apportion(total: float, weights: np.ndarray, unit: float) -> list[float]:
+    """Split `total` (rounded to a multiple of `unit`) in proportion to `weights` by largest
+    remainder, so that the parts are multiples of `unit` and add up exactly to the total."""
+    units = round(total / unit)
+    raw = units * weights / weights.sum()
+    base = np.floor(raw).astype(np.int64)
+    rest = int(units - base.sum())
+    for i in sorted(range(len(raw)), key=lambda j: (-(raw[j] - base[j]), j))[:rest]:
+        base[i] += 1
+    if unit >= 1:
+        return [float(b * unit) for b in base]
+    digits = round(-np.log10(unit))
+    return [round(float(b) * unit, digits) for b in base]
+
+
+def _hospital_occupier_split(h: pd.Series, s: pd.Series, used: list[float]) -> list[dict[str, float]]:
+    """Space per service in each building of one holding (buildings largest first).
+
+    The holding's services and shares are those of a single-building holding
+    (`_occupier_plan`): acute 88% / admin 12%, mental health 85 / 15, community 85 / 15, of
+    the holding's used space. On a protected acute holding the acute service stays in the
+    main (largest) block, up to its share; any acute space beyond the main block becomes
+    movable outpatient and community clinics (`community_health`) in the other buildings.
+    The office team (`nhs_admin`) fills the smallest buildings first; clinical services take
+    the larger ones."""
+    plan, _ = _occupier_plan(h, s)
+    total = sum(used)
+    clinical = next(svc for svc in plan if svc != "nhs_admin")
+    clinical_left = plan[clinical] * total
+    admin_left = plan.get("nhs_admin", 0.0) * total
+    alloc: list[dict[str, float]] = [{} for _ in used]
+    others = list(range(len(used)))
+    other_clinical = clinical
+    if h["protected"]:
+        acute = min(used[0], clinical_left)
+        if used[0] - acute < HOSPITAL_MIN_OCCUPIER_M2:
+            acute = used[0]
+        alloc[0]["hospital_acute"] = acute
+        if used[0] > acute:
+            alloc[0]["nhs_admin"] = used[0] - acute
+            admin_left -= used[0] - acute
+        others, other_clinical = others[1:], "community_health"
+    for i in sorted(others, key=lambda j: (used[j], -j)):  # smallest first
+        admin = min(used[i], max(admin_left, 0.0))
+        if admin < HOSPITAL_MIN_OCCUPIER_M2:
+            admin = 0.0
+        if used[i] - admin < HOSPITAL_MIN_OCCUPIER_M2:
+            admin = used[i]
+        if admin > 0:
+            alloc[i]["nhs_admin"] = admin
+            admin_left -= admin
+        if used[i] > admin:
+            alloc[i][other_clinical] = used[i] - admin
+    return alloc
+
+
+def split_hospitals(modelled: pd.DataFrame, sites: pd.DataFrame,
+                    lsoa: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Replace each hospital holding by its physical buildings (``<holding id>_Bnn``).
+
+    The holding's figures (GIA, site area, rent/rates/energy/FM, backlog, market value,
+    carbon) are shared between its buildings in proportion to footprint area; capacity is
+    GIA x net-to-gross as for any building, and disposal cost is charged per building. A
+    protected acute holding keeps only its main (largest) block protected."""
+    k = KINDS["hospital"]
+    sep = schema.LIST_SEPARATOR
+    out = []
+    for _, h in modelled.iterrows():
+        row = h.to_dict()
+        if h["_kind"] != "hospital":
+            out.append({**row, "site_id": None, "site_name": None, "_occ": None})
+            continue
+        s = sites.loc[h["_site_idx"]]
+        blds = s["hosp_buildings"]
+        n = len(blds)
+        weights = np.array([b["footprint_m2"] for b in blds])
+        parts = {c: _apportion(float(h[c]), weights, u) for c, u in HOSPITAL_APPORTIONED.items()}
+        mod = set(h["modelled"].split(sep)) if h["modelled"] else set()
+        if n > 1:
+            mod |= set(HOSPITAL_APPORTIONED) | {"capacity_m2", "running_cost_gbp",
+                                                "disposal_cost_gbp"}
+        owner_modelled = "owner" in mod or h["owner"] == HOSPITAL_UNMATCHED_OWNER or s["shared_site"]
+        mod_text = sep.join([c.name for c in schema.BUILDING_COLUMNS
+                             if c.name in mod and c.name != "owner"]
+                            + (["owner"] if owner_modelled else []))
+        source = h["data_source"] + ("; holding split into buildings by footprint area"
+                                     if n > 1 else "")
+        rows = []
+        for i, b in enumerate(blds):
+            gia = parts["gia_m2"][i]
+            value = parts["market_value_gbp"][i]
+            rent, rates, energy, fm = (parts[c][i] for c in ("rent_gbp", "rates_gbp",
+                                                              "energy_gbp", "fm_gbp"))
+            main = i == 0
+            rows.append({
+                **row,
+                "building_id": f"{h['building_id']}_B{i + 1:02d}",
+                "name": h["name"] if n == 1 else f"{h['name']} – building {i + 1}",
+                "gia_m2": gia,
+                "capacity_m2": float(np.floor(gia * k["nia"])),
+                "running_cost_gbp": rent + rates + energy + fm,
+                "rent_gbp": rent, "rates_gbp": rates, "energy_gbp": energy, "fm_gbp": fm,
+                "backlog_gbp": parts["backlog_gbp"][i],
+                "market_value_gbp": value,
+                "disposal_cost_gbp": float(round(value * bm("disposal_fee_share")
+                                                 + bm("disposal_fixed_gbp"), -2)),
+                "site_area_ha": parts["site_area_ha"][i],
+                "carbon_tco2e": parts["carbon_tco2e"][i],
+                "protected": bool(h["protected"]) and main,
+                "protected_reason": h["protected_reason"] if main else "",
+                "modelled": mod_text,
+                "data_source": source,
+                "geometry": shapely.centroid(b["geom"]),
+                "site_id": h["building_id"],
+                "site_name": h["name"],
+            })
+        used = [r["capacity_m2"] * (1 - h["_spare"]) for r in rows]
+        _, presence = _occupier_plan(h, s)
+        if n > 1 and h["protected"]:
+            presence = presence | {"community_health"}  # acute space beyond the main block
+        for r, alloc in zip(rows, _hospital_occupier_split(h, s, used), strict=True):
+            r["_occ"] = {"alloc": alloc, "modelled": {
+                svc: (["service"] if svc in presence else [])
+                + (["building_id"] if n > 1 else []) + ["space_m2"] for svc in alloc}}
+        out.extend(rows)
+    df = pd.DataFrame(out)
+    # borough of each hospital building from its own location (a site could straddle a border)
+    hosp = df["site_id"].notna()
+    pts = gpd.GeoDataFrame({"name": df.loc[hosp, "name"]}, geometry=df.loc[hosp, "geometry"].to_list(),
+                           crs=schema.CRS, index=df.index[hosp])
+    located = locate(pts, lsoa, "hospital buildings")
+    moved = located["borough"] != df.loc[located.index, "borough"]
+    if len(located) != int(hosp.sum()) or moved.any():
+        msg = ("hospital buildings outside GM or in another borough than their site: "
+               f"{df.loc[located.index[moved], 'building_id'].tolist()}")
+        raise SystemExit(msg)
+    per_site = df[hosp].groupby("site_id").size()
+    say(f"  hospitals: {int(per_site.size)} holdings -> {int(hosp.sum())} buildings "
+        f"(per holding min {per_site.min()}, median {per_site.median():g}, max {per_site.max()})")
+    return df.reset_index(drop=True)
+
+
+# ======================================================================================
 # 7. MODEL: occupiers
 # ======================================================================================
 
@@ -1007,8 +1246,14 @@ def _occupier_plan(b: pd.Series, s: pd.Series) -> tuple[dict[str, float], set[st
 def build_occupiers(buildings: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, b in buildings.iterrows():
-        plan, modelled_presence = _occupier_plan(b, sites.loc[b["_site_idx"]])
-        used = b["capacity_m2"] * (1 - b["_spare"])
+        occ = b.get("_occ")
+        if isinstance(occ, dict):  # hospital building: space per service set by split_hospitals
+            plan, used, occ_modelled = occ["alloc"], 1.0, occ["modelled"]
+        else:
+            plan, modelled_presence = _occupier_plan(b, sites.loc[b["_site_idx"]])
+            used = b["capacity_m2"] * (1 - b["_spare"])
+            occ_modelled = {svc: (["service"] if svc in modelled_presence else []) + ["space_m2"]
+                            for svc in plan}
         for service in SERVICE_ORDER:
             if service not in plan:
                 continue
@@ -1031,8 +1276,7 @@ def build_occupiers(buildings: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFram
                 "movable": movable,
                 "splittable": splittable,
                 "max_move_km": np.nan,
-                "modelled": schema.LIST_SEPARATOR.join(
-                    (["service"] if service in modelled_presence else []) + ["space_m2"]),
+                "modelled": schema.LIST_SEPARATOR.join(occ_modelled[service]),
             })
     occ = pd.DataFrame(rows)
     assert list(occ.columns) == [c.name for c in schema.OCCUPIER_COLUMNS]
@@ -1067,11 +1311,14 @@ def build_compatibility() -> pd.DataFrame:
 # ======================================================================================
 
 BUILDING_NAMES = [c.name for c in schema.BUILDING_COLUMNS]
+# Extra building columns (passed through by the loader): for hospital buildings, the ID and
+# name of the NHS holding (ERIC site, or OS site for the two unmatched ones) it belongs to.
+BUILDING_EXTRA = ["site_id", "site_name"]
 
 
 def finalise_buildings(b: pd.DataFrame) -> gpd.GeoDataFrame:
-    g = gpd.GeoDataFrame(b[BUILDING_NAMES].copy(), geometry=b["geometry"].to_list(),
-                         crs=schema.CRS)
+    g = gpd.GeoDataFrame(b[BUILDING_NAMES + BUILDING_EXTRA].copy(),
+                         geometry=b["geometry"].to_list(), crs=schema.CRS)
     g["geometry"] = shapely.set_precision(g.geometry.values, 0.01)
     for c in ("lease_end_year", "break_year"):
         g[c] = pd.array([None if v is None or pd.isna(v) else int(v) for v in g[c]], dtype="Int64")
@@ -1122,6 +1369,10 @@ def summary(label: str, path: Path, b: gpd.GeoDataFrame, o: pd.DataFrame,
         f"market value £{b['market_value_gbp'].sum() / 1e6:,.0f}m; "
         f"backlog £{b['backlog_gbp'].sum() / 1e6:,.0f}m; "
         f"carbon {b['carbon_tco2e'].sum():,.0f} tCO2e/yr; protected {int(b['protected'].sum())}")
+    per_site = b.loc[b["site_id"].notna()].groupby("site_id").size()
+    if len(per_site):
+        say(f"hospital buildings: {int(per_site.sum())} on {per_site.size} NHS holdings "
+            f"(per holding min {per_site.min()}, median {per_site.median():g}, max {per_site.max()})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1157,6 +1408,7 @@ def main(argv: list[str] | None = None) -> int:
 
     say("Modelling")
     modelled = model_buildings(sites, eric, eric_bm, imd, borough_pop)
+    modelled = split_hospitals(modelled, sites, lsoa)
     occupiers = build_occupiers(modelled, sites)
     buildings = finalise_buildings(modelled)
     access = build_access()

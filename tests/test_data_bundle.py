@@ -26,16 +26,71 @@ ID_RE = re.compile(rf"^{schema.ID_PATTERN}$")
 
 EXPECTED = {
     GM: {
-        "zones": 1702, "population": 2_867_771, "buildings": 775, "occupiers": 1031,
-        "owner_type": {"council": 150, "dwp": 26, "fire": 41, "nhs": 548, "police": 10},
-        "protected": 55,
+        "zones": 1702, "population": 2_867_771, "buildings": 915, "occupiers": 1169,
+        "owner_type": {"council": 150, "dwp": 26, "fire": 41, "nhs": 688, "police": 10},
+        "protected": 55, "hospital_buildings": 171, "hospital_sites": 31,
     },
     TRAFFORD: {
-        "zones": 139, "population": 235_045, "buildings": 57, "occupiers": 80,
-        "owner_type": {"council": 14, "dwp": 2, "fire": 3, "nhs": 35, "police": 3},
-        "protected": 4,
+        "zones": 139, "population": 235_045, "buildings": 60, "occupiers": 82,
+        "owner_type": {"council": 14, "dwp": 2, "fire": 3, "nhs": 38, "police": 3},
+        "protected": 4, "hospital_buildings": 6, "hospital_sites": 3,
     },
 }
+
+# Extra building columns written after the schema columns: the NHS holding (site) that a
+# hospital building belongs to.
+BUILDING_EXTRA = ["site_id", "site_name"]
+
+# NHS holdings that are protected acute hospitals (ERIC acute / specialist / mixed, >= 10,000 m2).
+ACUTE_SITES = {
+    "HOSP_RBV01", "HOSP_RM202", "HOSP_RM301", "HOSP_RMC01", "HOSP_RMP01", "HOSP_RRF01",
+    "HOSP_RRF02", "HOSP_RW301", "HOSP_RW3TR", "HOSP_RW601", "HOSP_RW602", "HOSP_RW603",
+    "HOSP_RW604", "HOSP_RWJ09",
+}
+
+# Holding-level figures (as modelled for the whole NHS holding before it is split into
+# buildings): gia_m2, running_cost_gbp, backlog_gbp, market_value_gbp, site_area_ha,
+# carbon_tco2e. The buildings of a holding must add up to these.
+SITE_TOTALS = {
+    "HOSP_0001": (3275, 623895, 38755, 1965000, 0.408, 167.3),
+    "HOSP_0002": (12852, 2884509, 650702, 7711000, 2.549, 656.4),
+    "HOSP_RBV01": (77223, 19271056, 4929407, 46334000, 9.73, 7371.1),
+    "HOSP_RM202": (130429, 25783005, 36670973, 78257000, 28.35, 12449.8),
+    "HOSP_RM301": (152918, 37161844, 11010687, 91751000, 13.44, 14596.4),
+    "HOSP_RMC01": (88632, 15975305, 34184990, 53179000, 28.25, 8460.1),
+    "HOSP_RMP01": (70666, 11157997, 8054480, 42400000, 13.34, 6745.2),
+    "HOSP_RRF01": (21225, 4678991, 24607887, 12735000, 7.21, 2026.0),
+    "HOSP_RRF02": (47984, 11038199, 6101972, 28790000, 5.5, 4580.2),
+    "HOSP_RT201": (8536, 1274879, 332500, 5122000, 1.3, 814.8),
+    "HOSP_RT202": (10003, 1356025, 106400, 6002000, 3.5, 954.8),
+    "HOSP_RT203": (7747, 1355539, 764750, 4648000, 1.3, 739.5),
+    "HOSP_RT204": (13309, 2398831, 780710, 7985000, 4.08, 1270.4),
+    "HOSP_RT205": (6671, 1163838, 305900, 4003000, 0.51, 636.8),
+    "HOSP_RT210": (1756, 335624, 81130, 1054000, 0.35, 167.6),
+    "HOSP_RT2C3": (797, 169780, 113050, 478000, 0.58, 76.1),
+    "HOSP_RTV2M": (7956, 1198683, 0, 4774000, 3.9, 759.4),
+    "HOSP_RW301": (283517, 42178220, 6194676, 170110000, 6.24, 27062.4),
+    "HOSP_RW3TR": (56493, 7869540, 11028496, 33896000, 8.232, 5392.4),
+    "HOSP_RW41X": (1953, 444939, 28108, 2016000, 1.6, 186.4),
+    "HOSP_RW601": (41330, 5591355, 3066315, 24798000, 11.67, 3945.1),
+    "HOSP_RW602": (97993, 12646643, 4386853, 58796000, 24.2, 9353.7),
+    "HOSP_RW603": (85312, 13527377, 4184978, 51187000, 14.48, 8143.2),
+    "HOSP_RW604": (28201, 3917004, 2170560, 16921000, 4.19, 2691.9),
+    "HOSP_RW605": (1516, 312851, 285950, 2659000, 4.22, 144.7),
+    "HOSP_RWJ03": (1294, 223305, 0, 776000, 0.46, 123.5),
+    "HOSP_RWJ09": (84615, 12884622, 20595037, 50769000, 14.22, 8076.7),
+    "HOSP_RXV06": (39698, 5600116, 59325, 23819000, 17.0, 3789.3),
+    "HOSP_RXV15": (4339, 880840, 230786, 2603000, 3.05, 414.2),
+    "HOSP_RXV60": (8591, 1032289, 643608, 5155000, 2.3, 820.0),
+    "HOSP_RXV80": (3731, 638491, 10422, 2239000, 0.81, 356.1),
+}
+SITE_TOTAL_COLUMNS = ("gia_m2", "running_cost_gbp", "backlog_gbp", "market_value_gbp",
+                      "site_area_ha", "carbon_tco2e")
+# Largest-remainder rounding: the parts add up exactly, up to float noise.
+SITE_TOTAL_TOL = 1e-6
+APPORTIONED = {"gia_m2", "capacity_m2", "running_cost_gbp", "rent_gbp", "rates_gbp",
+               "energy_gbp", "fm_gbp", "backlog_gbp", "market_value_gbp", "disposal_cost_gbp",
+               "site_area_ha", "carbon_tco2e"}
 
 
 def read(path: Path, layer: str) -> pd.DataFrame:
@@ -54,7 +109,8 @@ def test_layers_and_columns(bundle: tuple[Path, dict[str, pd.DataFrame]]) -> Non
     assert set(pyogrio.list_layers(path)[:, 0]) == LAYERS
     for layer in LAYERS:
         cols = [c for c in t[layer].columns if c != "geometry"]
-        assert cols == [c.name for c in schema.TABLES[layer]], layer
+        extra = BUILDING_EXTRA if layer == "buildings" else []
+        assert cols == [c.name for c in schema.TABLES[layer]] + extra, layer
     for layer in schema.SPATIAL_TABLES:
         g = t[layer]
         assert isinstance(g, gpd.GeoDataFrame)
@@ -74,6 +130,9 @@ def test_counts(bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
     assert len(o) == exp["occupiers"]
     assert b["owner_type"].value_counts().to_dict() == exp["owner_type"]
     assert int(b["protected"].sum()) == exp["protected"]
+    hosp = b[b["site_id"].notna()]
+    assert len(hosp) == exp["hospital_buildings"]
+    assert hosp["site_id"].nunique() == exp["hospital_sites"]
 
 
 def test_ids_and_links(bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
@@ -128,6 +187,83 @@ def test_values(bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
     assert (fire["protected_reason"] == "operational fire station").all()
     police = b[b["owner_type"] == "police"]
     assert police["data_source"].str.startswith("OpenStreetMap-derived (ODbL), weak provenance").all()
+
+
+def test_hospital_buildings_belong_to_a_site(bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+    _, t = bundle
+    b = t["buildings"]
+    is_hosp = b["building_id"].str.startswith("HOSP_")
+    hosp, other = b[is_hosp], b[~is_hosp]
+    assert hosp["site_id"].notna().all() and hosp["site_name"].notna().all()
+    assert other["site_id"].isna().all() and other["site_name"].isna().all()
+    assert (hosp["site_id"].str.match(r"^HOSP_[A-Z0-9]+$")).all()
+    assert all(bid.startswith(f"{sid}_B") for bid, sid in zip(hosp["building_id"], hosp["site_id"],
+                                                              strict=True))
+    assert set(hosp["site_id"]) <= set(SITE_TOTALS)
+    for sid, grp in hosp.groupby("site_id"):
+        assert grp["site_name"].nunique() == 1, sid
+        # numbered B01, B02, ... largest first
+        nums = sorted(int(x.rsplit("_B", 1)[1]) for x in grp["building_id"])
+        assert nums == list(range(1, len(grp) + 1)), sid
+        by_num = grp.assign(n=grp["building_id"].str.rsplit("_B", n=1).str[1].astype(int))
+        assert by_num.sort_values("n")["gia_m2"].is_monotonic_decreasing, sid
+        if len(grp) > 1:
+            assert grp["name"].str.startswith(grp["site_name"].iloc[0] + " – building ").all(), sid
+            for m in grp["modelled"]:
+                assert APPORTIONED <= set(m.split(schema.LIST_SEPARATOR)), sid
+        else:
+            assert (grp["name"] == grp["site_name"]).all(), sid
+
+
+def test_each_acute_site_has_one_protected_acute_building(
+        bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+    path, t = bundle
+    b, o = t["buildings"], t["occupiers"]
+    hosp = b[b["site_id"].notna()]
+    acute_sites = set(hosp.loc[hosp["protected"], "site_id"])
+    expected = ACUTE_SITES & set(hosp["site_id"])
+    assert acute_sites == expected
+    if path == GM:
+        assert acute_sites == ACUTE_SITES
+    for sid, grp in hosp.groupby("site_id"):
+        prot = grp[grp["protected"]]
+        if sid not in expected:
+            assert prot.empty, sid
+            continue
+        assert len(prot) == 1, sid
+        main = prot.iloc[0]
+        assert main["protected_reason"] == "acute hospital"
+        assert main["building_id"] == f"{sid}_B01"
+        assert main["gia_m2"] == grp["gia_m2"].max()
+    acute_occ = o[o["service"] == "hospital_acute"]
+    assert acute_occ["building_id"].is_unique
+    assert set(acute_occ["building_id"]) == set(hosp.loc[hosp["protected"], "building_id"])
+    assert not acute_occ["movable"].any()
+    # every other building on a hospital site can be emptied: its occupiers may move, except
+    # mental health inpatients (not movable, as before the split)
+    unprotected = o[o["building_id"].isin(hosp.loc[~hosp["protected"], "building_id"])]
+    fixed = unprotected[~unprotected["movable"]]
+    assert set(fixed["service"]) <= {"mental_health_inpatient"}
+
+
+def test_apportioned_columns_sum_to_site_totals(
+        bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
+    path, t = bundle
+    b = t["buildings"]
+    hosp = b[b["site_id"].notna()]
+    sums = hosp.groupby("site_id")[[*SITE_TOTAL_COLUMNS, "capacity_m2"]].sum()
+    sizes = hosp.groupby("site_id").size()
+    if path == GM:
+        assert set(sums.index) == set(SITE_TOTALS)
+    split = hosp[["rent_gbp", "rates_gbp", "energy_gbp", "fm_gbp"]].sum(axis=1)
+    assert (split == hosp["running_cost_gbp"]).all()
+    for sid, row in sums.iterrows():
+        total = dict(zip(SITE_TOTAL_COLUMNS, SITE_TOTALS[sid], strict=True))
+        for col in SITE_TOTAL_COLUMNS:
+            assert abs(row[col] - total[col]) <= SITE_TOTAL_TOL, (sid, col, row[col], total[col])
+        # capacity is GIA x 0.65 rounded down per building: within one m2 per building
+        site_cap = int(total["gia_m2"] * 0.65)
+        assert site_cap - sizes[sid] <= row["capacity_m2"] <= site_cap, sid
 
 
 def test_zones(bundle: tuple[Path, dict[str, pd.DataFrame]]) -> None:
