@@ -92,11 +92,15 @@ def pairs_within(
 
 
 def distance_table(
-    from_ids: pd.Index, from_xy: np.ndarray, to_ids: pd.Index, to_xy: np.ndarray, max_km: float,
-    *, from_name: str, to_name: str,
+    from_ids: pd.Index,
+    from_xy: np.ndarray,
+    to_ids: pd.Index,
+    to_xy: np.ndarray,
+    max_km: float,
+    *,
+    from_name: str,
+    to_name: str,
 ) -> pd.DataFrame:
     """Long table of (from, to, straight_km) for every pair within `max_km`."""
     i, j, km = pairs_within(from_xy, to_xy, max_km)
-    return pd.DataFrame(
-        {from_name: from_ids.to_numpy()[i], to_name: to_ids.to_numpy()[j], "straight_km": km}
-    )
+    return pd.DataFrame({from_name: from_ids.to_numpy()[i], to_name: to_ids.to_numpy()[j], "straight_km": km})

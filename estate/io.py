@@ -20,7 +20,7 @@ from estate.errors import EstateDataWarning, EstateError, EstateValidationError,
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
 from estate.schema import CRS, CRS_LONLAT, SPATIAL_TABLES
-from estate.validate import find_fixed_buildings, split_rows, validate_table
+from estate.validate import split_rows, validate_table
 
 DATA_DIR = Path(os.environ.get("ESTATE_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
 PLACES = {"greater_manchester": "Greater Manchester", "trafford": "Trafford"}
@@ -59,10 +59,7 @@ def read_table(
         raise EstateError(msg)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        msg = (
-            f"{source}: unsupported file type {suffix or '(none)'!r}. "
-            f"Use one of {', '.join(SUPPORTED)}."
-        )
+        msg = f"{source}: unsupported file type {suffix or '(none)'!r}. Use one of {', '.join(SUPPORTED)}."
         raise EstateError(msg)
     spatial = table in SPATIAL_TABLES
     try:
@@ -147,7 +144,9 @@ def _to_bng(raw: pd.DataFrame, source: str, mapping: TableMapping) -> gpd.GeoDat
             x = pd.to_numeric(raw[xcol].map(_clean_number), errors="coerce")
             y = pd.to_numeric(raw[ycol].map(_clean_number), errors="coerce")
             ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
-            points = gpd.GeoSeries.from_xy(x.where(ok, 0.0), y.where(ok, 0.0), crs=mapping.read.get("crs", crs))
+            points = gpd.GeoSeries.from_xy(
+                x.where(ok, 0.0), y.where(ok, 0.0), crs=mapping.read.get("crs", crs)
+            )
             points = points.where(ok, None)
             gdf = gpd.GeoDataFrame(raw, geometry=points.to_crs(CRS), crs=CRS)
             gdf.attrs["coordinate_columns"] = (str(xcol), str(ycol))
@@ -170,7 +169,12 @@ def _check_bounds(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     valid = gdf.geometry.notna() & ~gdf.geometry.is_empty
     if valid.any():
         b = gdf.geometry[valid].bounds
-        out = (b.minx < GB_BOUNDS[0]) | (b.miny < GB_BOUNDS[1]) | (b.maxx > GB_BOUNDS[2]) | (b.maxy > GB_BOUNDS[3])
+        out = (
+            (b.minx < GB_BOUNDS[0])
+            | (b.miny < GB_BOUNDS[1])
+            | (b.maxx > GB_BOUNDS[2])
+            | (b.maxy > GB_BOUNDS[3])
+        )
         out |= (b.maxx < 1000) & (b.maxy < 1000)  # degrees given as metres
         gdf.attrs["outside_gb"] = tuple(int(r) for r in gdf.loc[out[out].index, "source_row"])
     return gdf
@@ -255,7 +259,9 @@ def load_estate(
             occ, accepted["buildings"], rejected["buildings"], source=sources["occupiers"], strict=strict
         )
         accepted["occupiers"] = occ
-        rejected["occupiers"] = pd.concat([rejected["occupiers"], bad_occ]) if len(bad_occ) else rejected["occupiers"]
+        rejected["occupiers"] = (
+            pd.concat([rejected["occupiers"], bad_occ]) if len(bad_occ) else rejected["occupiers"]
+        )
         issues.extend(found)
 
     if accepted["buildings"].empty:
@@ -299,12 +305,29 @@ def _validate_with_location(
                 bad = [c for c, v in values.items() if not _is_blank_coord(v)]
                 col = coords[0] if not bad else bad[0]
                 problem = "is blank" if not bad else "is not a number"
-                extra.append(Issue(source, row, rid, col, values[col], f"location {problem}",
-                                   f"Give both {coords[0]} and {coords[1]} as numbers."))
+                extra.append(
+                    Issue(
+                        source,
+                        row,
+                        rid,
+                        col,
+                        values[col],
+                        f"location {problem}",
+                        f"Give both {coords[0]} and {coords[1]} as numbers.",
+                    )
+                )
             elif row in outside:
-                extra.append(Issue(source, row, rid, "geometry", shape.wkt[:60],
-                                   "is outside Great Britain",
-                                   "Check the CRS, or whether x/y (lon/lat) are swapped."))
+                extra.append(
+                    Issue(
+                        source,
+                        row,
+                        rid,
+                        "geometry",
+                        shape.wkt[:60],
+                        "is outside Great Britain",
+                        "Check the CRS, or whether x/y (lon/lat) are swapped.",
+                    )
+                )
     good, bad, issues = validate_table(raw, table, source=source)
     if extra:
         # the coordinate-column issue replaces the generic "geometry location is missing"
@@ -321,7 +344,11 @@ def _validate_with_location(
 
 
 def _is_blank_coord(value: object) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip())
+    return (
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or (isinstance(value, str) and not value.strip())
+    )
 
 
 def _check_occupier_buildings(
@@ -341,8 +368,17 @@ def _check_occupier_buildings(
         if bid in known:
             continue
         why = "is a building that was rejected" if bid in bad_ids else "is not in the buildings table"
-        issues.append(Issue(source, int(occupiers.at[idx, "source_row"]), occupiers.at[idx, "occupier_id"],
-                            "building_id", bid, why, "Fix the building, or the occupier's building_id."))
+        issues.append(
+            Issue(
+                source,
+                int(occupiers.at[idx, "source_row"]),
+                occupiers.at[idx, "occupier_id"],
+                "building_id",
+                bid,
+                why,
+                "Fix the building, or the occupier's building_id.",
+            )
+        )
     if not issues:
         return occupiers, occupiers.iloc[0:0].assign(reasons=pd.Series(dtype=object)), []
     if strict:
@@ -358,7 +394,7 @@ def _gpkg_layers(path: Path) -> list[str]:
         return []
     try:
         return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except Exception:  # noqa: BLE001  (unreadable files are reported by read_table)
+    except Exception:
         return []
 
 

@@ -89,7 +89,7 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
         path = builtin
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml  # noqa: PLC0415  (only needed for YAML mappings)
+            import yaml
 
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         else:
@@ -120,7 +120,9 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
             raise EstateError(msg)
         tables[table] = TableMapping(
             columns={str(k): str(v) for k, v in body.get("columns", {}).items()},
-            values={str(k): {str(a): str(b) for a, b in v.items()} for k, v in body.get("values", {}).items()},
+            values={
+                str(k): {str(a): str(b) for a, b in v.items()} for k, v in body.get("values", {}).items()
+            },
             ids={str(k): dict(v) for k, v in body.get("ids", {}).items()},
             constants=dict(body.get("constants", {})),
             read={str(k): str(v) for k, v in body.get("read", {}).items()},
@@ -151,7 +153,9 @@ def apply_mapping(raw: pd.DataFrame, mapping: TableMapping) -> pd.DataFrame:
         if column not in out.columns:
             out[column] = value
         else:
-            out[column] = out[column].where(out[column].notna() & (out[column].astype(str).str.strip() != ""), value)
+            out[column] = out[column].where(
+                out[column].notna() & (out[column].astype(str).str.strip() != ""), value
+            )
     return out
 
 

@@ -13,7 +13,6 @@ from estate.errors import Issue
 from estate.geometry import TravelModel, distance_table, representative_xy
 from estate.schema import (
     ACCESS_COLUMNS,
-    BUILDING_COLUMNS,
     COMPATIBILITY_COLUMNS,
     CRS,
     OCCUPIER_COLUMNS,
@@ -124,16 +123,25 @@ class Estate:
         notes = list(_fixed_notes(b, sources.get("buildings", "buildings")))
         notes.extend(_overfull_notes(b, occ, sources.get("occupiers", "occupiers")))
         return cls(
-            buildings=b, occupiers=occ, zones=z, access=acc, compatibility=comp.reset_index(drop=True),
-            rejected=dict(rejected or {}), issues=tuple(issues), notes=tuple(notes),
-            sources=sources, name=name, travel=travel or TravelModel(), travel_matrix=travel_matrix,
+            buildings=b,
+            occupiers=occ,
+            zones=z,
+            access=acc,
+            compatibility=comp.reset_index(drop=True),
+            rejected=dict(rejected or {}),
+            issues=tuple(issues),
+            notes=tuple(notes),
+            sources=sources,
+            name=name,
+            travel=travel or TravelModel(),
+            travel_matrix=travel_matrix,
         )
 
     # ---------------------------------------------------------------- queries
     @property
     def population(self) -> int:
         """Total population of the zones."""
-        return int(round(float(self.zones["population"].sum()))) if len(self.zones) else 0
+        return round(float(self.zones["population"].sum())) if len(self.zones) else 0
 
     def counts(self) -> dict[str, Any]:
         """Accepted and rejected rows per table, and the population."""
@@ -149,8 +157,9 @@ class Estate:
         """Building pairs (``building_id``, ``to_building_id``, ``straight_km``) within `max_km`."""
         b = self.buildings
         xy = b[["easting", "northing"]].to_numpy()
-        return distance_table(b.index, xy, b.index, xy, max_km,
-                              from_name="building_id", to_name="to_building_id")
+        return distance_table(
+            b.index, xy, b.index, xy, max_km, from_name="building_id", to_name="to_building_id"
+        )
 
     def zone_reach(self, max_straight_km: float) -> pd.DataFrame:
         """Zone-building pairs within `max_straight_km`, with road km and minutes.
@@ -159,14 +168,20 @@ class Estate:
         """
         z, b = self.zones, self.buildings
         table = distance_table(
-            z.index, z[["easting", "northing"]].to_numpy(), b.index, b[["easting", "northing"]].to_numpy(),
-            max_straight_km, from_name="zone_id", to_name="building_id",
+            z.index,
+            z[["easting", "northing"]].to_numpy(),
+            b.index,
+            b[["easting", "northing"]].to_numpy(),
+            max_straight_km,
+            from_name="zone_id",
+            to_name="building_id",
         )
         table["road_km"] = self.travel.road_km(table["straight_km"].to_numpy())
         table["minutes"] = self.travel.minutes(table["straight_km"].to_numpy())
         if self.travel_matrix is not None:
-            given = table.merge(self.travel_matrix, on=["zone_id", "building_id"], how="left",
-                                suffixes=("", "_given"))
+            given = table.merge(
+                self.travel_matrix, on=["zone_id", "building_id"], how="left", suffixes=("", "_given")
+            )
             table["minutes"] = given["minutes_given"].fillna(given["minutes"]).to_numpy()
         return table
 
@@ -185,8 +200,15 @@ class Estate:
 
 def _fixed_notes(b: pd.DataFrame, source: str) -> list[Issue]:
     return [
-        Issue(source, int(b.at[bid, "source_row"]), str(bid), reason.removeprefix("missing ").split(",")[0],
-              None, f"building kept as it is: {reason}", "Add the missing figures to optimise it.")
+        Issue(
+            source,
+            int(b.at[bid, "source_row"]),
+            str(bid),
+            reason.removeprefix("missing ").split(",")[0],
+            None,
+            f"building kept as it is: {reason}",
+            "Add the missing figures to optimise it.",
+        )
         for bid, reason in b["fixed_reason"].items()
         if reason
     ]
@@ -199,8 +221,14 @@ def _overfull_notes(b: pd.DataFrame, occ: pd.DataFrame, source: str) -> list[Iss
     cap = b["capacity_m2"].reindex(used.index)
     over = used[(cap.notna()) & (used > cap * 1.0001)]
     return [
-        Issue(source, 0, str(bid), "space_m2", float(used[bid]),
-              f"occupiers need {used[bid]:,.0f} m2 but the building has {cap[bid]:,.0f} m2",
-              "The optimiser treats today's use as the capacity; check the figures.")
+        Issue(
+            source,
+            0,
+            str(bid),
+            "space_m2",
+            float(used[bid]),
+            f"occupiers need {used[bid]:,.0f} m2 but the building has {cap[bid]:,.0f} m2",
+            "The optimiser treats today's use as the capacity; check the figures.",
+        )
         for bid in over.index
     ]

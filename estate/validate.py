@@ -153,9 +153,7 @@ _PARSERS: dict[str, Callable[[object, Column], object]] = {
 }
 
 
-def find_issues(
-    raw: pd.DataFrame, table: str, *, source: str
-) -> tuple[list[Issue], pd.DataFrame]:
+def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Issue], pd.DataFrame]:
     """List every problem in a raw table and parse the cells that are good.
 
     Parameters
@@ -183,9 +181,16 @@ def find_issues(
         missing.append("geometry")
     if missing:
         issues = [
-            Issue(source, 0, None, name, None, "required column is missing",
-                  f"Add a {name!r} column, or map yours to it with `--mapping`. "
-                  f"Columns found: {', '.join(map(str, raw.columns))}.")
+            Issue(
+                source,
+                0,
+                None,
+                name,
+                None,
+                "required column is missing",
+                f"Add a {name!r} column, or map yours to it with `--mapping`. "
+                f"Columns found: {', '.join(map(str, raw.columns))}.",
+            )
             for name in missing
         ]
         return issues, pd.DataFrame(index=raw.index)
@@ -228,20 +233,34 @@ def find_issues(
         what = " + ".join(key_cols)
         for idx in raw.index[dup]:
             others = rows[(key_text == key_text.at[idx]) & (raw.index != idx)].tolist()
-            flag(idx, key_cols[-1], raw.at[idx, key_cols[-1]],
-                 f"{'appears' if len(key_cols) == 1 else f'({what}) appears'} more than once "
-                 f"(also row {', '.join(map(str, others))})",
-                 "Give each row its own ID." if len(key_cols) == 1 else "Remove the repeated row.")
+            flag(
+                idx,
+                key_cols[-1],
+                raw.at[idx, key_cols[-1]],
+                f"{'appears' if len(key_cols) == 1 else f'({what}) appears'} more than once "
+                f"(also row {', '.join(map(str, others))})",
+                "Give each row its own ID." if len(key_cols) == 1 else "Remove the repeated row.",
+            )
 
     if table in SPATIAL_TABLES:
         geom = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else raw["geometry"]
         for idx, shape in geom.items():
             if shape is None or (isinstance(shape, float) and math.isnan(shape)) or shape.is_empty:
-                flag(idx, "geometry", None, "location is missing",
-                     "Give coordinates (lon/lat or easting/northing) or a geometry.")
+                flag(
+                    idx,
+                    "geometry",
+                    None,
+                    "location is missing",
+                    "Give coordinates (lon/lat or easting/northing) or a geometry.",
+                )
             elif not shape.is_valid:
-                flag(idx, "geometry", shape.wkt[:60], "is not a valid shape",
-                     "Repair it (e.g. QGIS 'Fix geometries' or shapely.make_valid).")
+                flag(
+                    idx,
+                    "geometry",
+                    shape.wkt[:60],
+                    "is not a valid shape",
+                    "Repair it (e.g. QGIS 'Fix geometries' or shapely.make_valid).",
+                )
 
     issues.extend(_cross_column_issues(frame, table, source, rows, ids))
     issues.sort(key=lambda issue: issue.row)
@@ -256,22 +275,49 @@ def _cross_column_issues(
         for idx in frame.index:
             gia, cap = frame.at[idx, "gia_m2"], frame.at[idx, "capacity_m2"]
             if isinstance(gia, float) and isinstance(cap, float) and cap > gia * 1.0001:
-                yield Issue(source, int(rows.at[idx]), ids.at[idx] if ids is not None else None,
-                            "capacity_m2", cap, f"is more than gia_m2 ({gia:g})",
-                            "Usable space cannot exceed the gross internal area.")
+                yield Issue(
+                    source,
+                    int(rows.at[idx]),
+                    ids.at[idx] if ids is not None else None,
+                    "capacity_m2",
+                    cap,
+                    f"is more than gia_m2 ({gia:g})",
+                    "Usable space cannot exceed the gross internal area.",
+                )
     if table == "access":
         for idx in frame.index:
             rule, share = frame.at[idx, "rule"], frame.at[idx, "min_share"]
             rid = str(frame.at[idx, "service"])
             if frame.at[idx, "reach_km"] is None and frame.at[idx, "reach_min"] is None:
-                yield Issue(source, int(rows.at[idx]), rid, "reach_km", None,
-                            "needs reach_km or reach_min", "Give the reach in km or minutes.")
+                yield Issue(
+                    source,
+                    int(rows.at[idx]),
+                    rid,
+                    "reach_km",
+                    None,
+                    "needs reach_km or reach_min",
+                    "Give the reach in km or minutes.",
+                )
             if rule == "min_share" and share is None:
-                yield Issue(source, int(rows.at[idx]), rid, "min_share", None,
-                            "is needed for rule min_share", "Give a share between 0 and 1.")
+                yield Issue(
+                    source,
+                    int(rows.at[idx]),
+                    rid,
+                    "min_share",
+                    None,
+                    "is needed for rule min_share",
+                    "Give a share between 0 and 1.",
+                )
             if rule == "max_mean_increase" and frame.at[idx, "max_mean_increase_km"] is None:
-                yield Issue(source, int(rows.at[idx]), rid, "max_mean_increase_km", None,
-                            "is needed for rule max_mean_increase", "Give the cap in km.")
+                yield Issue(
+                    source,
+                    int(rows.at[idx]),
+                    rid,
+                    "max_mean_increase_km",
+                    None,
+                    "is needed for rule max_mean_increase",
+                    "Give the cap in km.",
+                )
 
 
 def split_rows(
@@ -342,7 +388,11 @@ def find_fixed_buildings(buildings: pd.DataFrame) -> pd.Series:
     """Why each building cannot be optimised ('' when it can): missing figures."""
     needed = columns_needed_to_optimise()
     missing = buildings[list(needed)].isna()
-    return missing.apply(
-        lambda row: ("missing " + ", ".join(c for c in needed if row[c])) if row.any() else "",
-        axis=1,
-    ).astype("object") if len(buildings) else pd.Series(dtype="object")
+    return (
+        missing.apply(
+            lambda row: ("missing " + ", ".join(c for c in needed if row[c])) if row.any() else "",
+            axis=1,
+        ).astype("object")
+        if len(buildings)
+        else pd.Series(dtype="object")
+    )

@@ -57,14 +57,24 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - start
     counts = estate.counts()
     rejected = [
-        {"table": table, "row": int(r["source_row"]), "id": _text(r.get(_id_of(table))),
-         "reasons": str(r["reasons"])}
+        {
+            "table": table,
+            "row": int(r["source_row"]),
+            "id": _text(r.get(_id_of(table))),
+            "reasons": str(r["reasons"]),
+        }
         for table, frame in estate.rejected.items()
         for _, r in frame.iterrows()
     ]
     if args.json:
-        out = {**counts, "place": estate.name, "load_s": round(elapsed, 3), "sources": estate.sources,
-               "rejected_rows": rejected, "notes": len(estate.notes)}
+        out = {
+            **counts,
+            "place": estate.name,
+            "load_s": round(elapsed, 3),
+            "sources": estate.sources,
+            "rejected_rows": rejected,
+            "notes": len(estate.notes),
+        }
         print(json.dumps(out, indent=2))
         return EXIT_OK
     print(f"{estate.name}: loaded in {elapsed:.2f} s")
@@ -76,8 +86,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     if rejected:
         print(f"\nRejected rows ({len(rejected)}):", file=sys.stderr)
         for r in rejected[:200]:
-            print(f"  {estate.sources.get(r['table'], r['table'])} row {r['row']}"
-                  f" ({r['id'] or 'no id'}): {r['reasons']}", file=sys.stderr)
+            print(
+                f"  {estate.sources.get(r['table'], r['table'])} row {r['row']}"
+                f" ({r['id'] or 'no id'}): {r['reasons']}",
+                file=sys.stderr,
+            )
         if len(rejected) > 200:
             print(f"  ... and {len(rejected) - 200} more (use --json for all)", file=sys.stderr)
     return EXIT_OK
@@ -113,12 +126,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     estate = load_from_args(args)
     if not args.quiet:
         counts = estate.counts()
-        print(f"{estate.name}: {counts['buildings']['accepted']} buildings "
-              f"({counts['buildings']['rejected']} rejected), {counts['occupiers']['accepted']} occupiers, "
-              f"{counts['zones']['accepted']} zones", file=sys.stderr)
+        print(
+            f"{estate.name}: {counts['buildings']['accepted']} buildings "
+            f"({counts['buildings']['rejected']} rejected), {counts['occupiers']['accepted']} occupiers, "
+            f"{counts['zones']['accepted']} zones",
+            file=sys.stderr,
+        )
     model = build_model(estate, scenario)
-    solver = make_solver(scenario.solver, time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap,
-                         threads=scenario.threads, start=model.start, msg=args.verbose)
+    solver = make_solver(
+        scenario.solver,
+        time_limit_s=scenario.time_limit_s,
+        mip_gap=scenario.mip_gap,
+        threads=scenario.threads,
+        start=model.start,
+        msg=args.verbose,
+    )
     plan = solve(model, solver)
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
@@ -149,8 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=_cmd_run)
 
     from optimiser.bench import add_bench_parser
+    from optimiser.sweep import add_sweep_parser
 
     add_bench_parser(sub)
+    add_sweep_parser(sub)
     return parser
 
 
@@ -180,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # the last line of defence: no traceback for users
         if args.debug:
             traceback.print_exc()
-        print(f"internal error: {type(err).__name__}: {err} (rerun with --debug for details)",
-              file=sys.stderr)
+        print(
+            f"internal error: {type(err).__name__}: {err} (rerun with --debug for details)", file=sys.stderr
+        )
         return EXIT_INTERNAL

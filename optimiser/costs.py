@@ -41,7 +41,7 @@ def disposal_routes(estate: Estate, scenario: Scenario) -> pd.Series:
     `scenario.cat_services`; otherwise by market sale.
     """
     b = estate.buildings
-    services = estate.occupiers.groupby("building_id")["service"].agg(lambda s: set(s))
+    services = estate.occupiers.groupby("building_id")["service"].agg(set)
     cat = set(scenario.cat_services)
     is_cat = services.map(lambda s: bool(s) and s <= cat).reindex(b.index, fill_value=False).astype(bool)
     route = pd.Series(ROUTE_MARKET, index=b.index, dtype=object)

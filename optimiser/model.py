@@ -27,7 +27,7 @@ Constraints
 2. ``open_a_h``:        move[a, h] <= keep[h]                        (strong linking)
 3. ``capacity_h``:      sum_a space_a * move[a, h] <= capacity_h * keep[h]
 4. ``mix_h_a_b``:       move[a, h] + move[b, h] <= 1   for movers whose services may not share
-5. ``serve_h_s``:       serve[h, s] <= sum_{a of s} move[a, h]
+5. ``serve_h_s``:       serve[h, s] <= sum_{a of s} move[a, h]  and  serve[h, s] <= keep[h]
 6. ``access_s_g``:      sum_{h within reach of g} serve[h, s] >= 1
    for each group ``g`` of zones within reach today (``keep_current``, and the most
    deprived deciles under any rule). Zones with the same set of reachable sites form one
@@ -139,7 +139,7 @@ def build_model(
     if cost_table is not None:
         pairs = _pairs_from_table(estate, cost_table)
     else:
-        pairs = _allowed_pairs(estate, scenario)
+        pairs = _prune_pairs_that_never_fit(estate, _allowed_pairs(estate, scenario))
 
     fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
     options = pairs.groupby("occupier_id").size()
@@ -153,7 +153,9 @@ def build_model(
     keep = problem.add_variable_dict("keep", free, cat=pulp.LpBinary)
 
     single = options[options == 1].index
-    fixed_host = dict(pairs[pairs["occupier_id"].isin(single)][["occupier_id", "building_id"]].itertuples(index=False))
+    fixed_host = dict(
+        pairs[pairs["occupier_id"].isin(single)][["occupier_id", "building_id"]].itertuples(index=False)
+    )
     multi = pairs[~pairs["occupier_id"].isin(single)]
     split = occ["splittable"].astype(bool)
     keys = list(zip(multi["occupier_id"], multi["building_id"], strict=True))
@@ -163,14 +165,27 @@ def build_model(
     move.update(problem.add_variable_dict("share_%s_%s", share_keys, lowBound=0, upBound=1))
 
     model = EstateModel(
-        problem=problem, estate=estate, scenario=scenario, keep=keep, move=move, serve={}, reached={},
-        fixed_keep=fixed_keep, fixed_host=fixed_host, pairs=pairs, costs=costs, access={},
-        keep_reason=keep_reason, build_s=0.0, cost_table=cost_table is not None,
+        problem=problem,
+        estate=estate,
+        scenario=scenario,
+        keep=keep,
+        move=move,
+        serve={},
+        reached={},
+        fixed_keep=fixed_keep,
+        fixed_host=fixed_host,
+        pairs=pairs,
+        costs=costs,
+        access={},
+        keep_reason=keep_reason,
+        build_s=0.0,
+        cost_table=cost_table is not None,
     )
     _add_objective(model)
     _add_housing_constraints(model, multi)
     _add_capacity_constraints(model, elastic=elastic)
     _add_mix_constraints(model, multi)
+    _add_resident_conflict_constraints(model, multi)
     if scenario.access_enabled and cost_table is None:
         _add_access_constraints(model, elastic=elastic)
     _add_limit_constraints(model, elastic=elastic)
@@ -206,11 +221,13 @@ def _allowed_pairs(estate: Estate, scenario: Scenario) -> pd.DataFrame:
     """Every (occupier, building) pair allowed by distance, space type and compatibility."""
     b, occ = estate.buildings, estate.occupiers
     detour = estate.travel.detour_factor
-    today = pd.DataFrame({
-        "occupier_id": occ.index.to_numpy(dtype=object),
-        "building_id": occ["building_id"].to_numpy(dtype=object),
-        "straight_km": 0.0,
-    })
+    today = pd.DataFrame(
+        {
+            "occupier_id": occ.index.to_numpy(dtype=object),
+            "building_id": occ["building_id"].to_numpy(dtype=object),
+            "straight_km": 0.0,
+        }
+    )
     movable = occ["movable"].astype(bool) & scenario.allow_moves
     movable &= ~occ["building_id"].map(b["fixed"]).fillna(True).astype(bool)
     limit_road = occ["max_move_km"].astype(float).fillna(scenario.max_move_km)
@@ -227,21 +244,56 @@ def _allowed_pairs(estate: Estate, scenario: Scenario) -> pd.DataFrame:
         hosts = b[~b["fixed"] & ~b.index.isin(scenario.dispose)]
         cand = cand[cand["to_building_id"].isin(hosts.index)]
         offered = _offered_space_types(estate)
-        ok_type = [t in offered.get(h, ()) for t, h in zip(cand["space_type"], cand["to_building_id"], strict=True)]
+        ok_type = [
+            t in offered.get(h, ()) for t, h in zip(cand["space_type"], cand["to_building_id"], strict=True)
+        ]
         cand = cand[np.asarray(ok_type, dtype=bool)]
         cand = cand[_compatible(estate, cand["service"], cand["to_building_id"])]
-        frames.append(pd.DataFrame({
-            "occupier_id": cand["occupier_id"].to_numpy(dtype=object),
-            "building_id": cand["to_building_id"].to_numpy(dtype=object),
-            "straight_km": cand["straight_km"].to_numpy(),
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "occupier_id": cand["occupier_id"].to_numpy(dtype=object),
+                    "building_id": cand["to_building_id"].to_numpy(dtype=object),
+                    "straight_km": cand["straight_km"].to_numpy(),
+                }
+            )
+        )
     pairs = pd.concat(frames, ignore_index=True)
     pairs = pairs[~pairs["building_id"].isin(scenario.dispose)]
     pairs["road_km"] = pairs["straight_km"] * detour
-    pairs["is_today"] = pairs["building_id"].to_numpy() == occ["building_id"].reindex(pairs["occupier_id"]).to_numpy()
+    pairs["is_today"] = (
+        pairs["building_id"].to_numpy() == occ["building_id"].reindex(pairs["occupier_id"]).to_numpy()
+    )
     cost = move_cost_k(occ["space_m2"], scenario).reindex(pairs["occupier_id"]).to_numpy()
     pairs["cost_k"] = np.where(pairs["is_today"], 0.0, cost)
     return pairs.reset_index(drop=True)
+
+
+def _prune_pairs_that_never_fit(estate: Estate, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Drop moves into a building that could never hold the occupier (exact, not a heuristic).
+
+    A whole (unsplittable) occupier fits into ``h`` only if its space is at most ``h``'s
+    capacity less the space of occupiers that can never leave ``h`` (immovable, or with no
+    other option). Pruning can leave an occupier with one option, which makes it immovable
+    too, so this repeats until nothing changes.
+    """
+    occ = estate.occupiers
+    b = estate.buildings
+    used = occ.groupby("building_id")["space_m2"].sum().reindex(b.index, fill_value=0.0)
+    cap = np.maximum(b["capacity_m2"].fillna(0.0), used)
+    space = occ["space_m2"].astype(float)
+    split = occ["splittable"].astype(bool)
+    while True:
+        options = pairs.groupby("occupier_id")["building_id"].transform("size")
+        stuck = pairs[(options == 1) & pairs["is_today"]]
+        stuck_load = space.reindex(stuck["occupier_id"]).groupby(stuck["building_id"].to_numpy()).sum()
+        room = (cap - stuck_load.reindex(cap.index, fill_value=0.0)).reindex(pairs["building_id"]).to_numpy()
+        need = space.reindex(pairs["occupier_id"]).to_numpy()
+        whole = ~split.reindex(pairs["occupier_id"]).to_numpy()
+        never = ~pairs["is_today"].to_numpy() & ((whole & (need > room + 1e-9)) | (room <= 1e-9))
+        if not never.any():
+            return pairs.reset_index(drop=True)
+        pairs = pairs[~never]
 
 
 def _pairs_from_table(estate: Estate, table: pd.DataFrame) -> pd.DataFrame:
@@ -252,23 +304,29 @@ def _pairs_from_table(estate: Estate, table: pd.DataFrame) -> pd.DataFrame:
     unknown_b = set(table["building_id"]) - set(estate.buildings.index)
     unknown_a = set(table["occupier_id"]) - set(estate.occupiers.index)
     if unknown_b or unknown_a:
-        msg = (f"The cost table names {len(unknown_b)} unknown building(s) and "
-               f"{len(unknown_a)} unknown occupier(s), e.g. {sorted(unknown_b | unknown_a)[:3]}.")
+        msg = (
+            f"The cost table names {len(unknown_b)} unknown building(s) and "
+            f"{len(unknown_a)} unknown occupier(s), e.g. {sorted(unknown_b | unknown_a)[:3]}."
+        )
         raise ScenarioError(msg)
     today = estate.occupiers["building_id"].reindex(table["occupier_id"]).to_numpy()
-    return pd.DataFrame({
-        "occupier_id": table["occupier_id"].to_numpy(dtype=object),
-        "building_id": table["building_id"].to_numpy(dtype=object),
-        "straight_km": np.nan,
-        "road_km": np.nan,
-        "is_today": table["building_id"].to_numpy() == today,
-        "cost_k": table["cost_gbp_k"].astype(float).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "occupier_id": table["occupier_id"].to_numpy(dtype=object),
+            "building_id": table["building_id"].to_numpy(dtype=object),
+            "straight_km": np.nan,
+            "road_km": np.nan,
+            "is_today": table["building_id"].to_numpy() == today,
+            "cost_k": table["cost_gbp_k"].astype(float).to_numpy(),
+        }
+    )
 
 
 def _offered_space_types(estate: Estate) -> dict[str, set[str]]:
     """Space types each building offers: its own list plus what its occupiers use today."""
-    offered: dict[str, set[str]] = {bid: set(types or ()) for bid, types in estate.buildings["space_types"].items()}
+    offered: dict[str, set[str]] = {
+        bid: set(types or ()) for bid, types in estate.buildings["space_types"].items()
+    }
     for bid, kind in zip(estate.occupiers["building_id"], estate.occupiers["space_type"], strict=True):
         offered.setdefault(bid, set()).add(kind)
     return offered
@@ -278,7 +336,7 @@ def _compatible(estate: Estate, services: pd.Series, hosts: pd.Series) -> np.nda
     """True where `service` may join every service in `host` today (same service always may)."""
     comp = estate.compatibility
     allowed = set(zip(comp["service"], comp["host_service"], strict=True))
-    at_host = estate.occupiers.groupby("building_id")["service"].agg(lambda s: frozenset(s))
+    at_host = estate.occupiers.groupby("building_id")["service"].agg(frozenset)
     out = np.empty(len(services), dtype=bool)
     for i, (service, host) in enumerate(zip(services, hosts, strict=True)):
         there = at_host.get(host, frozenset())
@@ -315,8 +373,10 @@ def _decided_buildings(
             if not bool(occ.at[a, "movable"]) or not scenario.allow_moves:
                 why = "which may not move"
             else:
-                why = (f"which has no other building within {_move_limit(occ, a, scenario):g} km with "
-                       f"{occ.at[a, 'space_type']} space that its service may share")
+                why = (
+                    f"which has no other building within {_move_limit(occ, a, scenario):g} km with "
+                    f"{occ.at[a, 'space_type']} space that its service may share"
+                )
             reason[hosts[0]] = f"keep: houses {a} ({occ.at[a, 'service']}), {why}"
     return decided, reason
 
@@ -341,18 +401,26 @@ def _check_before_solve(
         )
     if len(homeless) > 10:
         findings.append(f"... and {len(homeless) - 10} more occupiers with nowhere to go")
-    locked_out_protected = [bid for bid in scenario.dispose if bool(b.at[bid, "protected"]) or bool(b.at[bid, "fixed"])]
+    locked_out_protected = [
+        bid for bid in scenario.dispose if bool(b.at[bid, "protected"]) or bool(b.at[bid, "fixed"])
+    ]
     for bid in locked_out_protected:
-        findings.append(f"building {bid} is locked out but is protected or fixed ({b.at[bid, 'protected_reason'] or b.at[bid, 'fixed_reason']})")
+        findings.append(
+            f"building {bid} is locked out but is protected or fixed ({b.at[bid, 'protected_reason'] or b.at[bid, 'fixed_reason']})"
+        )
     usable = b[[fixed_keep.get(bid, True) is not False for bid in b.index]]
     space, capacity = float(occ["space_m2"].sum()), float(usable["capacity_m2"].fillna(0).sum())
     if space > capacity + 1e-6:
-        findings.append(f"capacity: occupiers need {space:,.0f} m2 but the buildings allowed offer {capacity:,.0f} m2 "
-                        f"(short by {space - capacity:,.0f} m2)")
+        findings.append(
+            f"capacity: occupiers need {space:,.0f} m2 but the buildings allowed offer {capacity:,.0f} m2 "
+            f"(short by {space - capacity:,.0f} m2)"
+        )
     if scenario.max_disposals is not None:
         forced = sum(1 for v in fixed_keep.values() if v is False)
         if forced > scenario.max_disposals:
-            findings.append(f"max disposals: {forced} buildings are locked out but at most {scenario.max_disposals} may go")
+            findings.append(
+                f"max disposals: {forced} buildings are locked out but at most {scenario.max_disposals} may go"
+            )
     return findings
 
 
@@ -379,8 +447,13 @@ def _add_objective(model: EstateModel) -> None:
             terms[model.keep[bid]] = keep_cost - dispose_cost
         else:
             constant += keep_cost if decided else dispose_cost
-    pair_cost = dict(zip(zip(model.pairs["occupier_id"], model.pairs["building_id"], strict=True),
-                         model.pairs["cost_k"], strict=True))
+    pair_cost = dict(
+        zip(
+            zip(model.pairs["occupier_id"], model.pairs["building_id"], strict=True),
+            model.pairs["cost_k"],
+            strict=True,
+        )
+    )
     for key, var in model.move.items():
         cost = float(pair_cost[key])
         if cost:
@@ -398,11 +471,23 @@ def _add_housing_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
     for (a, h), var in model.move.items():
         by_occ[a].append(var)
         if h in model.keep:
-            problem.addConstraint(pulp.LpConstraint(
-                pulp.LpAffineExpression([(var, 1.0), (model.keep[h], -1.0)]), pulp.LpConstraintLE, f"open_{a}_{h}", 0.0))
+            problem.addConstraint(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(var, 1.0), (model.keep[h], -1.0)]),
+                    pulp.LpConstraintLE,
+                    f"open_{a}_{h}",
+                    0.0,
+                )
+            )
     for a, variables in by_occ.items():
-        problem.addConstraint(pulp.LpConstraint(
-            pulp.LpAffineExpression([(v, 1.0) for v in variables]), pulp.LpConstraintEQ, f"housed_{a}", 1.0))
+        problem.addConstraint(
+            pulp.LpConstraint(
+                pulp.LpAffineExpression([(v, 1.0) for v in variables]),
+                pulp.LpConstraintEQ,
+                f"housed_{a}",
+                1.0,
+            )
+        )
     for a, h in model.fixed_host.items():
         if h in model.keep:  # cannot happen: hosts of fixed occupiers are decided as kept
             problem.addConstraint(model.keep[h] == 1, f"housed_{a}")
@@ -461,11 +546,88 @@ def _add_mix_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
             if (s, t) in share:
                 continue
             for a, o in itertools.product(by_service[s], by_service[t]):
-                model.problem.addConstraint(pulp.LpConstraint(
-                    pulp.LpAffineExpression([(model.move[(a, h)], 1.0), (model.move[(o, h)], 1.0)]),
-                    pulp.LpConstraintLE, f"mix_{h}_{a}_{o}", 1.0))
+                model.problem.addConstraint(
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression([(model.move[(a, h)], 1.0), (model.move[(o, h)], 1.0)]),
+                        pulp.LpConstraintLE,
+                        f"mix_{h}_{a}_{o}",
+                        1.0,
+                    )
+                )
                 count += 1
     model.stats["mix_rows"] = count
+
+
+def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
+    """``conflict_h_a_o``: ``move[a, h] + move[o, h] <= keep[h]`` when mover ``a`` and resident
+    ``o`` of ``h`` (both whole) do not fit in ``h`` together: ``a`` may arrive only if ``o`` leaves.
+
+    Implied by the capacity row for integer plans, but much tighter in the LP relaxation, which
+    otherwise keeps pairs of full buildings "half open" with their occupiers half swapped.
+    """
+    if model.cost_table:
+        return
+    occ = model.estate.occupiers
+    space = occ["space_m2"].astype(float)
+    split = occ["splittable"].astype(bool)
+    cap = _capacity(model)
+    fixed_load: dict[str, float] = defaultdict(float)
+    for a, h in model.fixed_host.items():
+        fixed_load[h] += float(space[a])
+    whole = multi[~split.reindex(multi["occupier_id"]).to_numpy()]
+    residents = whole[whole["is_today"]].groupby("building_id")["occupier_id"].agg(list)
+    arrivals = whole[~whole["is_today"]]
+    count = 0
+    problem = model.problem
+    for a, h in zip(arrivals["occupier_id"], arrivals["building_id"], strict=True):
+        room = float(cap[h]) - fixed_load[h]
+        for o in residents.get(h, ()):
+            if float(space[a]) + float(space[o]) > room + 1e-9:
+                terms = [(model.move[(a, h)], 1.0), (model.move[(o, h)], 1.0)]
+                if h in model.keep:  # lifted: both need h kept, so their sum is at most keep[h]
+                    terms.append((model.keep[h], -1.0))
+                problem.addConstraint(
+                    pulp.LpConstraint(
+                        pulp.LpAffineExpression(terms),
+                        pulp.LpConstraintLE,
+                        f"conflict_{h}_{a}_{o}",
+                        0.0 if h in model.keep else 1.0,
+                    )
+                )
+                count += 1
+    model.stats["conflict_rows"] = count
+    _add_big_occupier_cliques(model, whole, cap, fixed_load)
+
+
+def _add_big_occupier_cliques(
+    model: EstateModel, whole: pd.DataFrame, cap: pd.Series, fixed_load: dict[str, float]
+) -> None:
+    """``big_h``: at most one whole occupier bigger than half of ``h``'s free room, if ``h`` is kept.
+
+    Any two such occupiers cannot share ``h``, so their moves into ``h`` form a clique: one row
+    per building replaces all their pairwise conflicts and is tight in the LP relaxation.
+    """
+    space = model.estate.occupiers["space_m2"].astype(float)
+    problem = model.problem
+    count = 0
+    for h, group in whole.groupby("building_id"):
+        room = float(cap[h]) - fixed_load.get(h, 0.0)
+        big = [a for a in group["occupier_id"] if float(space[a]) > room / 2 + 1e-9]
+        if len(big) < 2:
+            continue
+        terms = [(model.move[(a, h)], 1.0) for a in big]
+        if h in model.keep:
+            terms.append((model.keep[h], -1.0))
+        problem.addConstraint(
+            pulp.LpConstraint(
+                pulp.LpAffineExpression(terms),
+                pulp.LpConstraintLE,
+                f"big_{h}",
+                0.0 if h in model.keep else 1.0,
+            )
+        )
+        count += 1
+    model.stats["clique_rows"] = count
 
 
 def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
@@ -475,7 +637,9 @@ def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
         standards[str(service)] = AccessStandard(
             service=str(service),
             reach_km=None if pd.isna(row["reach_km"]) else float(row["reach_km"]),
-            reach_min=None if pd.isna(row["reach_km"]) is False or pd.isna(row["reach_min"]) else float(row["reach_min"]),
+            reach_min=None
+            if pd.isna(row["reach_km"]) is False or pd.isna(row["reach_min"])
+            else float(row["reach_min"]),
             rule=str(row["rule"]),
             min_share=None if pd.isna(row["min_share"]) else float(row["min_share"]),
             protect_deprived_deciles=int(row["protect_deprived_deciles"] or 0),
@@ -484,7 +648,10 @@ def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
         standards[standard.service] = standard
     out = [s for s in standards.values() if s.enabled]
     if scenario.protect_deprived_deciles is not None:
-        out = [AccessStandard(**{**s.__dict__, "protect_deprived_deciles": scenario.protect_deprived_deciles}) for s in out]
+        out = [
+            AccessStandard(**{**s.__dict__, "protect_deprived_deciles": scenario.protect_deprived_deciles})
+            for s in out
+        ]
     return out
 
 
@@ -536,13 +703,19 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
         if unreachable and not elastic:
             people = float(zones.loc[list(unreachable), "population"].sum())
             msg = f"Scenario {scenario.name!r} cannot be met:"
-            raise InfeasibleScenarioError(msg, (
-                f"{s} access ({standard.rule}): {len(unreachable)} zone(s) with {people:,.0f} people are "
-                f"within reach today, but no building allowed to house {s} is within "
-                f"{standard.describe.split(' within ')[1]} of them, e.g. {', '.join(unreachable[:3])} "
-                "(check dispose locks and move limits)",))
-        hard_sets = sorted({sites_of_zone[z] for z in hard_zones if z in sites_of_zone.index
-                            and z not in covered_always}, key=len)
+            raise InfeasibleScenarioError(
+                msg,
+                (
+                    f"{s} access ({standard.rule}): {len(unreachable)} zone(s) with {people:,.0f} people are "
+                    f"within reach today, but no building allowed to house {s} is within "
+                    f"{standard.describe.split(' within ')[1]} of them, e.g. {', '.join(unreachable[:3])} "
+                    "(check dispose locks and move limits)",
+                ),
+            )
+        hard_sets = sorted(
+            {sites_of_zone[z] for z in hard_zones if z in sites_of_zone.index and z not in covered_always},
+            key=len,
+        )
         kept_sets = _minimal_sets(hard_sets)
         rows = AccessRows(
             standard=standard,
@@ -575,9 +748,13 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
             best = float(zones.loc[list(sites_of_zone.index), "population"].sum())
             if best < (standard.min_share or 0.0) * total - 1e-6 and not elastic:
                 msg = f"Scenario {scenario.name!r} cannot be met:"
-                raise InfeasibleScenarioError(msg, (
-                    f"{s} access: {best / total:.1%} of population reachable with the sites allowed; "
-                    f"standard asks {pct(standard.min_share)} (within {standard.describe.split(' within ')[1]})",))
+                raise InfeasibleScenarioError(
+                    msg,
+                    (
+                        f"{s} access: {best / total:.1%} of population reachable with the sites allowed; "
+                        f"standard asks {pct(standard.min_share)} (within {standard.describe.split(' within ')[1]})",
+                    ),
+                )
             share_terms: list[tuple[pulp.LpVariable, float]] = []
             fixed_pop = 0.0
             for sites, zs in groups.items():
@@ -604,7 +781,9 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
     model.stats["access_rows_after"] = sum(r.rows_after for r in model.access.values())
 
 
-def _serve_variables(model: EstateModel, service: str, members: pd.Index, sites: set[str]) -> dict[str, pulp.LpVariable]:
+def _serve_variables(
+    model: EstateModel, service: str, members: pd.Index, sites: set[str]
+) -> dict[str, pulp.LpVariable]:
     """(5) serve[h, s] <= sum of the service's occupiers housed at h."""
     problem = model.problem
     at_site: dict[str, list[pulp.LpVariable]] = defaultdict(list)
@@ -619,6 +798,15 @@ def _serve_variables(model: EstateModel, service: str, members: pd.Index, sites:
         expr = pulp.LpAffineExpression([(v, -1.0) for v in at_site.get(h, [])])
         expr.addterm(var, 1.0)
         problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"serve_{h}_{service}", 0.0))
+        if h in model.keep:  # a site offers a service only if it is kept (tight in the LP)
+            problem.addConstraint(
+                pulp.LpConstraint(
+                    pulp.LpAffineExpression([(var, 1.0), (model.keep[h], -1.0)]),
+                    pulp.LpConstraintLE,
+                    f"serve_open_{h}_{service}",
+                    0.0,
+                )
+            )
     return serve
 
 
@@ -661,27 +849,49 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
     if scenario.capital_budget_gbp is not None:
         one_off = c["disposal_cost_k"] + c["lease_exit_k"]
         terms = [(var, -float(one_off[bid])) for bid, var in gone]
-        pair_cost = dict(zip(zip(model.pairs["occupier_id"], model.pairs["building_id"], strict=True),
-                             model.pairs["cost_k"], strict=True))
+        pair_cost = dict(
+            zip(
+                zip(model.pairs["occupier_id"], model.pairs["building_id"], strict=True),
+                model.pairs["cost_k"],
+                strict=True,
+            )
+        )
         terms += [(var, float(pair_cost[key])) for key, var in model.move.items() if pair_cost[key]]
         constant = float(one_off[[bid for bid, _ in gone]].sum() + one_off[forced_out].sum())
-        add("capital_budget", pulp.LpAffineExpression(terms), pulp.LpConstraintLE,
-            scenario.capital_budget_gbp / 1000 - constant)
+        add(
+            "capital_budget",
+            pulp.LpAffineExpression(terms),
+            pulp.LpConstraintLE,
+            scenario.capital_budget_gbp / 1000 - constant,
+        )
     if scenario.receipts_target_gbp is not None:
         receipt = c["receipt_k"]
         terms = [(var, -float(receipt[bid])) for bid, var in gone]
         constant = float(receipt[[bid for bid, _ in gone]].sum() + receipt[forced_out].sum())
-        add("receipts_target", pulp.LpAffineExpression(terms), pulp.LpConstraintGE,
-            scenario.receipts_target_gbp / 1000 - constant)
+        add(
+            "receipts_target",
+            pulp.LpAffineExpression(terms),
+            pulp.LpConstraintGE,
+            scenario.receipts_target_gbp / 1000 - constant,
+        )
     if scenario.max_disposals is not None:
         terms = [(var, -1.0) for _, var in gone]
-        add("max_disposals", pulp.LpAffineExpression(terms), pulp.LpConstraintLE,
-            scenario.max_disposals - len(gone) - len(forced_out))
+        add(
+            "max_disposals",
+            pulp.LpAffineExpression(terms),
+            pulp.LpConstraintLE,
+            scenario.max_disposals - len(gone) - len(forced_out),
+        )
     if scenario.carbon_cap_tco2e is not None:
         carbon = b["carbon_tco2e"].fillna(0.0)
         terms = [(var, float(carbon[bid])) for bid, var in gone]
         constant = float(carbon[[bid for bid, kept in model.fixed_keep.items() if kept]].sum())
-        add("carbon_cap", pulp.LpAffineExpression(terms), pulp.LpConstraintLE, scenario.carbon_cap_tco2e - constant)
+        add(
+            "carbon_cap",
+            pulp.LpAffineExpression(terms),
+            pulp.LpConstraintLE,
+            scenario.carbon_cap_tco2e - constant,
+        )
     if elastic:
         model.slacks["limits"] = slack
 
@@ -689,8 +899,13 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
 def _start_from_today(model: EstateModel) -> dict[str, float]:
     """Today's estate as a solution: every building kept, every occupier where it is."""
     start: dict[str, float] = {var.name: 1.0 for var in model.keep.values()}
-    today = set(zip(model.pairs.loc[model.pairs["is_today"], "occupier_id"],
-                    model.pairs.loc[model.pairs["is_today"], "building_id"], strict=True))
+    today = set(
+        zip(
+            model.pairs.loc[model.pairs["is_today"], "occupier_id"],
+            model.pairs.loc[model.pairs["is_today"], "building_id"],
+            strict=True,
+        )
+    )
     for key, var in model.move.items():
         start[var.name] = 1.0 if key in today else 0.0
     occ = model.estate.occupiers

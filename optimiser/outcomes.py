@@ -88,7 +88,9 @@ def totals(estate: Estate, scenario: Scenario, money: pd.DataFrame, moves_gbp: f
     }
 
 
-def partner_totals(estate: Estate, money: pd.DataFrame, parts: pd.DataFrame, part_cost: pd.Series) -> pd.DataFrame:
+def partner_totals(
+    estate: Estate, money: pd.DataFrame, parts: pd.DataFrame, part_cost: pd.Series
+) -> pd.DataFrame:
     """Per partner: who gains and who pays. Disposal money goes to the owner, moves to the occupier."""
     b = estate.buildings
     owner = b["owner"]
@@ -122,9 +124,7 @@ def sites_by_service(estate: Estate, parts: pd.DataFrame, *, after: bool) -> dic
     return {s: set(g[column]) for s, g in table.groupby("service")}
 
 
-def access_outcomes(
-    estate: Estate, standards: list[AccessStandard], parts: pd.DataFrame
-) -> pd.DataFrame:
+def access_outcomes(estate: Estate, standards: list[AccessStandard], parts: pd.DataFrame) -> pd.DataFrame:
     """Per standard, before and after: population within reach, mean and p95 road km.
 
     Reach follows the standard (road km = straight km x detour factor, or minutes). Mean and
@@ -147,9 +147,14 @@ def access_outcomes(
         reach = reach_pairs(estate, standard)
         deciles = standard.protect_deprived_deciles or DEPRIVED_DECILES
         deprived = zones["imd_decile"].notna() & (zones["imd_decile"] <= deciles)
-        row: dict[str, Any] = {"service": s, "rule": standard.rule, "reach_km": standard.reach_km,
-                               "reach_min": standard.reach_min, "min_share": standard.min_share,
-                               "deprived_deciles": deciles}
+        row: dict[str, Any] = {
+            "service": s,
+            "rule": standard.rule,
+            "reach_km": standard.reach_km,
+            "reach_min": standard.reach_min,
+            "min_share": standard.min_share,
+            "deprived_deciles": deciles,
+        }
         for label, sites in (("before", before_sites.get(s, set())), ("after", after_sites.get(s, set()))):
             covered = set(reach.loc[reach["building_id"].isin(sites), "zone_id"])
             inside = zones.index.isin(list(covered))
@@ -162,7 +167,10 @@ def access_outcomes(
             row[f"{label}_p95_km"] = _weighted_quantile(dist, pop, 0.95)
             row[f"{label}_deprived_population"] = float(pop[inside & deprived].sum())
             row[f"{label}_deprived_share"] = (
-                float(pop[inside & deprived].sum()) / float(pop[deprived].sum()) if pop[deprived].sum() else 0.0)
+                float(pop[inside & deprived].sum()) / float(pop[deprived].sum())
+                if pop[deprived].sum()
+                else 0.0
+            )
             row[f"{label}_deprived_mean_km"] = _weighted_mean(dist[deprived.to_numpy()], pop[deprived])
         row["zones_losing_reach"] = row["before_zones"] - row["after_zones"]
         rows.append(row)

@@ -68,9 +68,12 @@ class Plan:
     def status_words(self) -> str:
         """Plain words: 'proven optimal', or 'within 0.31% of optimal (time limit)'."""
         if self.info.proven_optimal:
-            return "proven optimal" + (f" (within the {self.scenario.mip_gap:.2%} gap tolerance)"
-                                       if self.info.gap > 1e-9 else "")
-        why = {"time_limit": "time limit", "interrupted": "stopped by the user"}.get(self.info.status, self.info.status)
+            return "proven optimal" + (
+                f" (within the {self.scenario.mip_gap:.2%} gap tolerance)" if self.info.gap > 1e-9 else ""
+            )
+        why = {"time_limit": "time limit", "interrupted": "stopped by the user"}.get(
+            self.info.status, self.info.status
+        )
         if math.isfinite(self.info.gap):
             return f"within {self.info.gap:.2%} of optimal ({why}; not proven optimal)"
         return f"a feasible plan, gap unknown ({why}; not proven optimal)"
@@ -98,7 +101,8 @@ class Plan:
         for _, row in self.access.iterrows():
             lines.append(
                 f"  access {row['service']}: {row['before_share']:.1%} -> {row['after_share']:.1%} of people within reach"
-                f" ({row['rule']})")
+                f" ({row['rule']})"
+            )
         return "\n".join(lines)
 
     def summary_dict(self) -> dict[str, Any]:
@@ -107,26 +111,45 @@ class Plan:
         access = {}
         for _, row in self.access.iterrows():
             entry = {
-                "rule": row["rule"], "reach_km": _num(row["reach_km"]), "reach_min": _num(row["reach_min"]),
-                "before_population": int(round(row["before_population"])),
-                "after_population": int(round(row["after_population"])),
-                "before_share": row["before_share"], "after_share": row["after_share"],
-                "before_sites": int(row["before_sites"]), "after_sites": int(row["after_sites"]),
-                "before_mean_km": _num(row["before_mean_km"]), "after_mean_km": _num(row["after_mean_km"]),
-                "before_p95_km": _num(row["before_p95_km"]), "after_p95_km": _num(row["after_p95_km"]),
+                "rule": row["rule"],
+                "reach_km": _num(row["reach_km"]),
+                "reach_min": _num(row["reach_min"]),
+                "before_population": round(row["before_population"]),
+                "after_population": round(row["after_population"]),
+                "before_share": row["before_share"],
+                "after_share": row["after_share"],
+                "before_sites": int(row["before_sites"]),
+                "after_sites": int(row["after_sites"]),
+                "before_mean_km": _num(row["before_mean_km"]),
+                "after_mean_km": _num(row["after_mean_km"]),
+                "before_p95_km": _num(row["before_p95_km"]),
+                "after_p95_km": _num(row["after_p95_km"]),
                 "deprived_deciles": int(row["deprived_deciles"]),
-                "before_deprived_population": int(round(row["before_deprived_population"])),
-                "after_deprived_population": int(round(row["after_deprived_population"])),
+                "before_deprived_population": round(row["before_deprived_population"]),
+                "after_deprived_population": round(row["after_deprived_population"]),
             }
             if row["min_share"] is not None and not pd.isna(row["min_share"]):
                 entry["min_share"] = row["min_share"]
             access[row["service"]] = entry
-        money = ["capital_receipts_gbp", "annual_revenue_saving_gbp", "one_off_cost_gbp", "move_cost_gbp",
-                 "disposal_and_exit_cost_gbp", "land_ha", "buildings_before", "buildings_after"]
+        money = [
+            "capital_receipts_gbp",
+            "annual_revenue_saving_gbp",
+            "one_off_cost_gbp",
+            "move_cost_gbp",
+            "disposal_and_exit_cost_gbp",
+            "land_ha",
+            "buildings_before",
+            "buildings_after",
+        ]
         partners = {
-            str(r["partner"]): {k: _num(r[k]) for k in money} | {
-                "npv_gbp": _num(self.scenario.annuity_factor * r["annual_revenue_saving_gbp"]
-                                + r["capital_receipts_gbp"] - r["one_off_cost_gbp"])}
+            str(r["partner"]): {k: _num(r[k]) for k in money}
+            | {
+                "npv_gbp": _num(
+                    self.scenario.annuity_factor * r["annual_revenue_saving_gbp"]
+                    + r["capital_receipts_gbp"]
+                    - r["one_off_cost_gbp"]
+                )
+            }
             for _, r in self.partners.iterrows()
         }
         return {
@@ -138,7 +161,8 @@ class Plan:
             "gap": _num(info.gap),
             "gap_gbp": _num((info.objective - info.bound) * 1000),
             "gap_share_of_npv": _num((info.objective - info.bound) * 1000 / self.kpis["npv_gbp"])
-            if self.kpis["npv_gbp"] > 0 else None,
+            if self.kpis["npv_gbp"] > 0
+            else None,
             "objective": _num(info.objective),
             "bound": _num(info.bound),
             "objective_units": "net present cost, £k",
@@ -179,8 +203,13 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
     """
     scenario = model.scenario
     if solver is None:
-        solver = make_solver(scenario.solver, time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap,
-                             threads=scenario.threads, start=model.start)
+        solver = make_solver(
+            scenario.solver,
+            time_limit_s=scenario.time_limit_s,
+            mip_gap=scenario.mip_gap,
+            threads=scenario.threads,
+            start=model.start,
+        )
     elif model.start and hasattr(solver, "start") and not solver.start:
         solver.start = model.start
     if model.start and not hasattr(solver, "start"):  # CBC: warm start from initial values
@@ -202,9 +231,11 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
             raise InfeasibleScenarioError(msg, tuple(findings))
         lp_path = Path(tempfile.gettempdir()) / f"{problem.name}_{int(time.time())}.lp"
         problem.writeLP(str(lp_path))
-        msg = (f"{info.solver or solver} returned {info.raw_status or pulp.LpStatus[problem.status]!r} "
-               f"({pulp.LpSolution[problem.sol_status]}) after {info.time_s:.1f} s: no usable plan. "
-               f"Model written to {lp_path}. Try a longer --time-limit.")
+        msg = (
+            f"{info.solver or solver} returned {info.raw_status or pulp.LpStatus[problem.status]!r} "
+            f"({pulp.LpSolution[problem.sol_status]}) after {info.time_s:.1f} s: no usable plan. "
+            f"Model written to {lp_path}. Try a longer --time-limit."
+        )
         raise SolveError(msg)
     return plan_from_solution(model, info)
 
@@ -213,11 +244,21 @@ def plan_from_solution(model: EstateModel, info: SolveInfo) -> Plan:
     """Read the variables' values into a Plan."""
     estate, scenario = model.estate, model.scenario
     keep = pd.Series({bid: bool(v) for bid, v in model.fixed_keep.items()}, dtype=bool)
-    keep = pd.concat([keep, pd.Series({bid: (var.value() or 0) > 0.5 for bid, var in model.keep.items()}, dtype=bool)])
+    keep = pd.concat(
+        [keep, pd.Series({bid: (var.value() or 0) > 0.5 for bid, var in model.keep.items()}, dtype=bool)]
+    )
     keep = keep.reindex(estate.buildings.index)
     parts = occupier_parts(model)
-    return make_plan(estate, scenario, keep, parts, info=info, build_s=model.build_s,
-                     keep_reason=model.keep_reason, stats=model.stats)
+    return make_plan(
+        estate,
+        scenario,
+        keep,
+        parts,
+        info=info,
+        build_s=model.build_s,
+        keep_reason=model.keep_reason,
+        stats=model.stats,
+    )
 
 
 def occupier_parts(model: EstateModel) -> pd.DataFrame:
@@ -255,20 +296,22 @@ def make_plan(
     frm = xy.reindex(parts["from_building_id"]).to_numpy()
     to = xy.reindex(parts["to_building_id"]).to_numpy()
     move_km = np.hypot(*(frm - to).T) / 1000 * estate.travel.detour_factor if len(parts) else np.array([])
-    occ_out = pd.DataFrame({
-        "occupier_id": parts["occupier_id"].to_numpy(),
-        "name": occ["name"].reindex(parts["occupier_id"]).to_numpy(),
-        "partner": occ["partner"].reindex(parts["occupier_id"]).to_numpy(),
-        "service": occ["service"].reindex(parts["occupier_id"]).to_numpy(),
-        "public_facing": occ["public_facing"].reindex(parts["occupier_id"]).to_numpy(),
-        "space_m2": occ["space_m2"].reindex(parts["occupier_id"]).to_numpy() * parts["share"].to_numpy(),
-        "space_type": occ["space_type"].reindex(parts["occupier_id"]).to_numpy(),
-        "from_building_id": parts["from_building_id"].to_numpy(),
-        "to_building_id": parts["to_building_id"].to_numpy(),
-        "share": parts["share"].to_numpy(),
-        "move_km": np.round(move_km, 3),
-        "move_cost_gbp": part_cost.to_numpy(),
-    })
+    occ_out = pd.DataFrame(
+        {
+            "occupier_id": parts["occupier_id"].to_numpy(),
+            "name": occ["name"].reindex(parts["occupier_id"]).to_numpy(),
+            "partner": occ["partner"].reindex(parts["occupier_id"]).to_numpy(),
+            "service": occ["service"].reindex(parts["occupier_id"]).to_numpy(),
+            "public_facing": occ["public_facing"].reindex(parts["occupier_id"]).to_numpy(),
+            "space_m2": occ["space_m2"].reindex(parts["occupier_id"]).to_numpy() * parts["share"].to_numpy(),
+            "space_type": occ["space_type"].reindex(parts["occupier_id"]).to_numpy(),
+            "from_building_id": parts["from_building_id"].to_numpy(),
+            "to_building_id": parts["to_building_id"].to_numpy(),
+            "share": parts["share"].to_numpy(),
+            "move_km": np.round(move_km, 3),
+            "move_cost_gbp": part_cost.to_numpy(),
+        }
+    )
     kpis = totals(estate, scenario, money, float(part_cost.sum()))
     standards = standards_for(estate, scenario) if scenario.access_enabled else []
     public = set(occ.loc[occ["public_facing"].astype(bool), "service"])
@@ -276,14 +319,26 @@ def make_plan(
     partners = partner_totals(estate, money, parts, part_cost)
     buildings = _building_table(estate, keep, money, occ_out, keep_reason or {}, access)
     return Plan(
-        estate_name=estate.name, scenario=scenario, buildings=buildings, occupiers=occ_out, access=access,
-        partners=partners, kpis=kpis, info=info or SolveInfo(solver="none", status="given"), build_s=build_s,
-        detour_factor=estate.travel.detour_factor, model_stats=dict(stats or {}),
+        estate_name=estate.name,
+        scenario=scenario,
+        buildings=buildings,
+        occupiers=occ_out,
+        access=access,
+        partners=partners,
+        kpis=kpis,
+        info=info or SolveInfo(solver="none", status="given"),
+        build_s=build_s,
+        detour_factor=estate.travel.detour_factor,
+        model_stats=dict(stats or {}),
     )
 
 
 def _building_table(
-    estate: Estate, keep: pd.Series, money: pd.DataFrame, parts: pd.DataFrame, keep_reason: dict[str, str],
+    estate: Estate,
+    keep: pd.Series,
+    money: pd.DataFrame,
+    parts: pd.DataFrame,
+    keep_reason: dict[str, str],
     access: pd.DataFrame,
 ) -> pd.DataFrame:
     b = estate.buildings
@@ -304,8 +359,10 @@ def _building_table(
                 text = f"{keep_reason[bid]}; {text}"
             if bid in departures.groups:
                 g = departures.get_group(bid)
-                dest = ", ".join(f"{a} -> {h} ({km:.1f} km)" for a, h, km in
-                                 zip(g["occupier_id"], g["to_building_id"], g["move_km"], strict=True))
+                dest = ", ".join(
+                    f"{a} -> {h} ({km:.1f} km)"
+                    for a, h, km in zip(g["occupier_id"], g["to_building_id"], g["move_km"], strict=True)
+                )
                 text += f"; moves {dest}"
             else:
                 text += "; no occupiers to rehouse"
@@ -313,18 +370,37 @@ def _building_table(
             text = keep_reason.get(bid, "")
             if bid in arrivals.groups:
                 g = arrivals.get_group(bid)
-                got = (f"receives {', '.join(sorted(set(g['occupier_id'])))} "
-                       f"({', '.join(sorted(set(g['service'])))})")
+                got = (
+                    f"receives {', '.join(sorted(set(g['occupier_id'])))} "
+                    f"({', '.join(sorted(set(g['service'])))})"
+                )
                 text = f"{text}; {got}" if text else f"keep: {got}"
             if not text:
-                text = ("keep: housing its occupiers elsewhere would cost more over the appraisal "
-                        "period than it saves, or break an access standard or move limit")
+                text = (
+                    "keep: housing its occupiers elsewhere would cost more over the appraisal "
+                    "period than it saves, or break an access standard or move limit"
+                )
         reasons.append(text)
     n_in = arrivals.size().reindex(b.index, fill_value=0)
     n_out = departures.size().reindex(b.index, fill_value=0)
-    cols = ["building_id", "name", "owner", "owner_type", "borough", "easting", "northing", "tenure",
-            "gia_m2", "capacity_m2", "running_cost_gbp", "market_value_gbp", "site_area_ha", "carbon_tco2e",
-            "protected", "fixed"]
+    cols = [
+        "building_id",
+        "name",
+        "owner",
+        "owner_type",
+        "borough",
+        "easting",
+        "northing",
+        "tenure",
+        "gia_m2",
+        "capacity_m2",
+        "running_cost_gbp",
+        "market_value_gbp",
+        "site_area_ha",
+        "carbon_tco2e",
+        "protected",
+        "fixed",
+    ]
     out = pd.DataFrame(b[cols]).reset_index(drop=True)
     out["modelled"] = b["modelled"].map(lambda m: ";".join(m or ())).to_numpy()
     out["decision"] = np.where(keep.to_numpy(dtype=bool), "keep", "dispose")
@@ -356,7 +432,8 @@ def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
             findings.append(
                 f"{service} access ({rows.standard.rule}): {len(rows.unreachable)} zone(s) with {people:,.0f} "
                 f"people would lose reach within {rows.standard.describe.split(' within ')[1]}, "
-                f"e.g. {', '.join(rows.unreachable[:3])}: no building allowed to house {service} is in reach")
+                f"e.g. {', '.join(rows.unreachable[:3])}: no building allowed to house {service} is in reach"
+            )
     for family, slacks in model.slacks.items():
         used = {k: v.value() or 0.0 for k, v in slacks.items() if (v.value() or 0.0) > 1e-6}
         if not used:
@@ -373,18 +450,24 @@ def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
                 got = need - used["share"]
                 findings.append(
                     f"{service} access: {got / total:.1%} of population reachable with the sites allowed; "
-                    f"standard asks {pct(rows.standard.min_share)} (short by {used['share']:,.0f} people)")
+                    f"standard asks {pct(rows.standard.min_share)} (short by {used['share']:,.0f} people)"
+                )
             lost = [int(g) for g in used if g != "share"]
             if lost:
                 zs = [z for g in lost for z in rows.group_zones[g]]
                 people = float(zones.loc[zs, "population"].sum())
                 findings.append(
                     f"{service} access ({rows.standard.rule}): {len(zs)} zone(s) with {people:,.0f} people "
-                    f"would lose reach within {rows.standard.describe.split(' within ')[1]}, e.g. {', '.join(zs[:3])}")
+                    f"would lose reach within {rows.standard.describe.split(' within ')[1]}, e.g. {', '.join(zs[:3])}"
+                )
         else:
             for name, amount in used.items():
-                unit = {"capital_budget": "£k", "receipts_target": "£k", "max_disposals": "buildings",
-                        "carbon_cap": "tCO2e"}.get(name, "")
+                unit = {
+                    "capital_budget": "£k",
+                    "receipts_target": "£k",
+                    "max_disposals": "buildings",
+                    "carbon_cap": "tCO2e",
+                }.get(name, "")
                 findings.append(f"{name.replace('_', ' ')}: missed by {amount:,.1f} {unit}".rstrip())
     return findings or ["the solver reported infeasibility but no slack was needed; check the solver log"]
 
@@ -392,6 +475,12 @@ def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
 def optimise(estate: Estate, scenario: Scenario, **solver_options: Any) -> Plan:
     """Build and solve in one call (the CLI and the app use this)."""
     model = build_model(estate, scenario)
-    solver = make_solver(scenario.solver, time_limit_s=scenario.time_limit_s, mip_gap=scenario.mip_gap,
-                         threads=scenario.threads, start=model.start, **solver_options)
+    solver = make_solver(
+        scenario.solver,
+        time_limit_s=scenario.time_limit_s,
+        mip_gap=scenario.mip_gap,
+        threads=scenario.threads,
+        start=model.start,
+        **solver_options,
+    )
     return solve(model, solver)

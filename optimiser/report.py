@@ -19,23 +19,24 @@ from optimiser.outcomes import sites_by_service
 from optimiser.plan import Plan
 
 MODELLED_NOTE = (
-    "Columns listed in `modelled` were modelled from published benchmarks, not measured; "
-    "see data/README.md."
+    "Columns listed in `modelled` were modelled from published benchmarks, not measured; see data/README.md."
 )
 
 
 def zones_table(estate: Estate, plan: Plan) -> pd.DataFrame:
     """Zones with, per access standard, whether each is within reach before and after."""
     z = estate.zones
-    out = pd.DataFrame({
-        "zone_id": z.index.to_numpy(),
-        "name": z["name"].to_numpy(),
-        "borough": z["borough"].to_numpy(),
-        "easting": z["easting"].round(1).to_numpy(),
-        "northing": z["northing"].round(1).to_numpy(),
-        "population": z["population"].to_numpy(),
-        "imd_decile": z["imd_decile"].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "zone_id": z.index.to_numpy(),
+            "name": z["name"].to_numpy(),
+            "borough": z["borough"].to_numpy(),
+            "easting": z["easting"].round(1).to_numpy(),
+            "northing": z["northing"].round(1).to_numpy(),
+            "population": z["population"].to_numpy(),
+            "imd_decile": z["imd_decile"].to_numpy(),
+        }
+    )
     if z.empty or plan.access.empty:
         return out
     parts = plan.occupiers.rename(columns={})
@@ -54,8 +55,10 @@ def moves_lines(estate: Estate, plan: Plan) -> gpd.GeoDataFrame:
     """One line per occupier part that changes building, from old to new building."""
     moved = plan.occupiers[plan.occupiers["from_building_id"] != plan.occupiers["to_building_id"]]
     xy = estate.buildings[["easting", "northing"]]
-    lines = [LineString([tuple(xy.loc[a]), tuple(xy.loc[b])])
-             for a, b in zip(moved["from_building_id"], moved["to_building_id"], strict=True)]
+    lines = [
+        LineString([tuple(xy.loc[a]), tuple(xy.loc[b])])
+        for a, b in zip(moved["from_building_id"], moved["to_building_id"], strict=True)
+    ]
     return gpd.GeoDataFrame(moved.reset_index(drop=True), geometry=lines, crs=CRS)
 
 

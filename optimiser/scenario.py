@@ -21,8 +21,14 @@ SOLVERS = ("highs", "cbc")
 # TOML section of every Scenario field (the file groups keys; the dataclass is flat)
 SECTIONS: dict[str, tuple[str, ...]] = {
     "appraisal": ("years", "discount_rate", "start_year"),
-    "costs": ("move_cost_gbp_per_m2", "disposal_cost_share", "cat_discount", "cat_services",
-              "lease_exit_share", "include_backlog"),
+    "costs": (
+        "move_cost_gbp_per_m2",
+        "disposal_cost_share",
+        "cat_discount",
+        "cat_services",
+        "lease_exit_share",
+        "include_backlog",
+    ),
     "moves": ("max_move_km", "allow_moves"),
     "outcomes": ("homes_per_ha", "housing_share", "jobs_per_ha"),
     "limits": ("capital_budget_gbp", "receipts_target_gbp", "max_disposals", "carbon_cap_tco2e"),
@@ -75,8 +81,10 @@ class AccessStandard:
             msg = f"{where}: `rule` = {self.rule!r}; use one of {', '.join(ACCESS_RULES)}."
             raise ScenarioError(msg)
         if self.rule == "max_mean_increase":
-            msg = (f"{where}: rule 'max_mean_increase' is not supported by the optimiser yet; "
-                   "use keep_current or min_share.")
+            msg = (
+                f"{where}: rule 'max_mean_increase' is not supported by the optimiser yet; "
+                "use keep_current or min_share."
+            )
             raise ScenarioError(msg)
         if (self.reach_km is None) == (self.reach_min is None):
             msg = f"{where}: give exactly one of `reach_km` or `reach_min`."
@@ -97,8 +105,11 @@ class AccessStandard:
         """One line, e.g. 'library: keep_current within 3 km road'."""
         reach = f"{self.reach_km:g} km road" if self.reach_km is not None else f"{self.reach_min:g} min"
         share = f" ({pct(self.min_share)} of people)" if self.rule == "min_share" else ""
-        deprived = (f"; IMD deciles 1-{self.protect_deprived_deciles} never lose reach"
-                    if self.protect_deprived_deciles else "")
+        deprived = (
+            f"; IMD deciles 1-{self.protect_deprived_deciles} never lose reach"
+            if self.protect_deprived_deciles
+            else ""
+        )
         return f"{self.service}: {self.rule}{share} within {reach}{deprived}"
 
 
@@ -160,8 +171,11 @@ class Scenario:
             (self.max_move_km >= 0, "`max_move_km` must be 0 or more"),
             (self.homes_per_ha >= 0 and self.jobs_per_ha >= 0, "densities must be 0 or more"),
             (0 <= self.housing_share <= 1, "`housing_share` must be in [0, 1]"),
-            (self.max_disposals is None or (isinstance(self.max_disposals, int) and self.max_disposals >= 0),
-             "`max_disposals` must be a whole number, 0 or more"),
+            (
+                self.max_disposals is None
+                or (isinstance(self.max_disposals, int) and self.max_disposals >= 0),
+                "`max_disposals` must be a whole number, 0 or more",
+            ),
             (self.solver in SOLVERS, f"`solver` must be one of {', '.join(SOLVERS)}"),
             (self.time_limit_s > 0, "`time_limit_s` must be positive"),
             (0 <= self.mip_gap < 1, "`mip_gap` must be in [0, 1)"),

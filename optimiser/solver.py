@@ -73,19 +73,25 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
 
     name = "HiGHS"
 
-    def __init__(self, *, start: dict[str, float] | None = None, progress: ProgressCallback | None = None,
-                 cancel: threading.Event | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        start: dict[str, float] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.start = start or {}
         self.progress = progress
         self.cancel = cancel
         self.info = SolveInfo(solver="HiGHS")
 
-    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
         with _quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
             super().createAndConfigureSolver(lp)
 
-    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP's name)
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
         import highspy
 
         variables = lp.variables()
@@ -101,7 +107,9 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
             cost = -cost
         lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
         upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        integrality = np.array([1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32)
+        integrality = np.array(
+            [1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32
+        )
         starts, cols, vals, row_lo, row_hi = [0], [], [], [], []
         for i, constraint in enumerate(lp._constraints.values()):  # as PuLP's own adapter does
             for var, coef in constraint.items():
@@ -115,10 +123,21 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
             constraint.index = i
         h = lp.solverModel
         status = h.passModel(
-            n, len(row_lo), len(cols), 2, 1, float(lp.objective.constant) * (1 if lp.sense == pulp.LpMinimize else -1),
-            cost, lower, upper, np.array(row_lo, dtype=float), np.array(row_hi, dtype=float),
-            np.array(starts[:-1] if row_lo else [], dtype=np.int32), np.array(cols, dtype=np.int32),
-            np.array(vals, dtype=float), integrality,
+            n,
+            len(row_lo),
+            len(cols),
+            2,
+            1,
+            float(lp.objective.constant) * (1 if lp.sense == pulp.LpMinimize else -1),
+            cost,
+            lower,
+            upper,
+            np.array(row_lo, dtype=float),
+            np.array(row_hi, dtype=float),
+            np.array(starts[:-1] if row_lo else [], dtype=np.int32),
+            np.array(cols, dtype=np.int32),
+            np.array(vals, dtype=float),
+            integrality,
         )
         if status != highspy.HighsStatus.kOk:
             msg = f"HiGHS refused the model ({status})."
@@ -130,7 +149,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
                 idx, val = zip(*items, strict=True)
                 h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
 
-    def actualSolve(self, lp: pulp.LpProblem) -> int:  # noqa: N802 (PuLP's name)
+    def actualSolve(self, lp: pulp.LpProblem) -> int:
         import highspy
 
         started = time.perf_counter()
@@ -164,8 +183,10 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
             self.callSolver(lp)
             h = lp.solverModel
         if not _consistent(h):
-            msg = ("HiGHS returned a solution whose objective does not match the one it reported; "
-                   "the plan cannot be trusted. Try --solver cbc.")
+            msg = (
+                "HiGHS returned a solution whose objective does not match the one it reported; "
+                "the plan cannot be trusted. Try --solver cbc."
+            )
             raise SolveError(msg)
         status, sol_status = self.findSolutionValues(lp)
         for var in lp.variables():
@@ -174,8 +195,9 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         info = h.getInfo()
         model_status = h.getModelStatus()
         self.info = _highs_info(h, info, model_status, sol_status, time.perf_counter() - started)
-        self.info.extra["warm_start"] = "discarded (inconsistent solution returned)" if discarded else (
-            "used" if self.start else "none")
+        self.info.extra["warm_start"] = (
+            "discarded (inconsistent solution returned)" if discarded else ("used" if self.start else "none")
+        )
         del highspy
         return status
 
@@ -215,19 +237,33 @@ def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: 
     ms = highspy.HighsModelStatus
     has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     objective = float(info.objective_function_value) if has_solution else math.nan
-    mip = info.mip_node_count >= 0 and not math.isinf(info.mip_dual_bound) if hasattr(info, "mip_dual_bound") else False
+    mip = (
+        info.mip_node_count >= 0 and not math.isinf(info.mip_dual_bound)
+        if hasattr(info, "mip_dual_bound")
+        else False
+    )
     bound = float(info.mip_dual_bound) if mip else (objective if model_status == ms.kOptimal else math.nan)
     status = {
-        ms.kOptimal: "optimal", ms.kTimeLimit: "time_limit", ms.kInfeasible: "infeasible",
-        ms.kInterrupt: "interrupted", ms.kUnboundedOrInfeasible: "infeasible",
+        ms.kOptimal: "optimal",
+        ms.kTimeLimit: "time_limit",
+        ms.kInfeasible: "infeasible",
+        ms.kInterrupt: "interrupted",
+        ms.kUnboundedOrInfeasible: "infeasible",
     }.get(model_status, "no_solution")
     if status == "optimal" and not has_solution:
         status = "no_solution"
     proven = model_status == ms.kOptimal and sol_status == pulp.LpSolutionOptimal
     gap = relative_gap(objective, bound) if has_solution else math.inf
     return SolveInfo(
-        solver="HiGHS", status=status, proven_optimal=proven, objective=objective, bound=bound, gap=gap,
-        time_s=elapsed, nodes=int(max(info.mip_node_count, 0)), raw_status=h.modelStatusToString(model_status),
+        solver="HiGHS",
+        status=status,
+        proven_optimal=proven,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        time_s=elapsed,
+        nodes=int(max(info.mip_node_count, 0)),
+        raw_status=h.modelStatusToString(model_status),
     )
 
 
@@ -250,7 +286,7 @@ class _CBC(pulp.COIN_CMD):  # type: ignore[misc,name-defined]
         super().__init__(path=cbc_path(), logPath=str(self._log), **kwargs)
         self.info = SolveInfo(solver="CBC")
 
-    def actualSolve(self, lp: pulp.LpProblem, **kwargs: Any) -> int:  # noqa: N802 (PuLP's name)
+    def actualSolve(self, lp: pulp.LpProblem, **kwargs: Any) -> int:
         started = time.perf_counter()
         status = super().actualSolve(lp, **kwargs)
         elapsed = time.perf_counter() - started
@@ -262,13 +298,27 @@ class _CBC(pulp.COIN_CMD):  # type: ignore[misc,name-defined]
         bound = _cbc_bound(log, objective, proven=proven)
         result = re.search(r"Result - (.*)", log)
         stopped = "Stopped on time" in log or "stopped on time" in log.lower()
-        state = "optimal" if proven else ("time_limit" if stopped else
-                                          "infeasible" if lp.status == pulp.LpStatusInfeasible else "no_solution")
+        state = (
+            "optimal"
+            if proven
+            else (
+                "time_limit"
+                if stopped
+                else "infeasible"
+                if lp.status == pulp.LpStatusInfeasible
+                else "no_solution"
+            )
+        )
         if has_solution and not proven and state == "no_solution":
             state = "time_limit"
         self.info = SolveInfo(
-            solver="CBC", status=state, proven_optimal=proven, objective=objective, bound=bound,
-            gap=relative_gap(objective, bound) if has_solution else math.inf, time_s=elapsed,
+            solver="CBC",
+            status=state,
+            proven_optimal=proven,
+            objective=objective,
+            bound=bound,
+            gap=relative_gap(objective, bound) if has_solution else math.inf,
+            time_s=elapsed,
             raw_status=result.group(1).strip() if result else pulp.LpStatus[lp.status],
         )
         return status
@@ -305,6 +355,7 @@ def make_solver(
     start: dict[str, float] | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
+    options: dict[str, Any] | None = None,
 ) -> pulp.LpSolver:
     """A configured solver: ``highs`` (default) or ``cbc``.
 
@@ -326,6 +377,8 @@ def make_solver(
         HiGHS only: called about twice a second with the incumbent, bound and gap.
     cancel
         HiGHS only: set this event to stop the solve with the best plan so far.
+    options
+        HiGHS only: extra HiGHS options by name (e.g. ``{"mip_heuristic_effort": 0.3}``).
 
     Raises
     ------
@@ -341,8 +394,16 @@ def make_solver(
         msg_ = f"Solver {name!r} is not available here; found {here or 'none'}. Try: pip install highspy"
         raise SolveError(msg_)
     if name == "highs":
-        options: dict[str, Any] = {"mip_abs_gap": 1e-9}
-        return _HiGHS(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, start=start,
-                      progress=progress, cancel=cancel, **options)
+        options = {"mip_abs_gap": 1e-9, **(options or {})}
+        return _HiGHS(
+            msg=msg,
+            timeLimit=time_limit_s,
+            gapRel=mip_gap,
+            threads=threads,
+            start=start,
+            progress=progress,
+            cancel=cancel,
+            **options,
+        )
     solver = _CBC(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, warmStart=bool(start))
     return solver

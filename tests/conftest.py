@@ -50,10 +50,22 @@ def make_estate(
     )
 
 
-def _building(bid: str, x: float, y: float, cap: float, run: float, value: float, types: str, **kw: Any) -> dict[str, Any]:
-    return {"building_id": bid, "owner": kw.pop("owner", "Council"), "x": x, "y": y, "capacity_m2": cap,
-            "gia_m2": cap, "running_cost_gbp": run, "market_value_gbp": value, "disposal_cost_gbp": 0,
-            "space_types": types, **kw}
+def _building(
+    bid: str, x: float, y: float, cap: float, run: float, value: float, types: str, **kw: Any
+) -> dict[str, Any]:
+    return {
+        "building_id": bid,
+        "owner": kw.pop("owner", "Council"),
+        "x": x,
+        "y": y,
+        "capacity_m2": cap,
+        "gia_m2": cap,
+        "running_cost_gbp": run,
+        "market_value_gbp": value,
+        "disposal_cost_gbp": 0,
+        "space_types": types,
+        **kw,
+    }
 
 
 @pytest.fixture
@@ -74,12 +86,32 @@ def three_building_estate() -> Estate:
         _building("C", 380000, 400500, 200, 40_000, 400_000, "public_counter;office", owner="DWP"),
     ]
     occupiers = [
-        {"occupier_id": "a1", "partner": "Council", "service": "council_office", "building_id": "A",
-         "space_m2": 300, "space_type": "office"},
-        {"occupier_id": "b1", "partner": "Council", "service": "library", "building_id": "B",
-         "space_m2": 200, "space_type": "library", "public_facing": True},
-        {"occupier_id": "c1", "partner": "DWP", "service": "customer_service", "building_id": "C",
-         "space_m2": 100, "space_type": "public_counter", "public_facing": True},
+        {
+            "occupier_id": "a1",
+            "partner": "Council",
+            "service": "council_office",
+            "building_id": "A",
+            "space_m2": 300,
+            "space_type": "office",
+        },
+        {
+            "occupier_id": "b1",
+            "partner": "Council",
+            "service": "library",
+            "building_id": "B",
+            "space_m2": 200,
+            "space_type": "library",
+            "public_facing": True,
+        },
+        {
+            "occupier_id": "c1",
+            "partner": "DWP",
+            "service": "customer_service",
+            "building_id": "C",
+            "space_m2": 100,
+            "space_type": "public_counter",
+            "public_facing": True,
+        },
     ]
     compatibility = [
         {"service": "library", "host_service": "council_office"},
@@ -103,10 +135,24 @@ def two_library_estate() -> Estate:
         _building("L2", 384000, 400000, 400, 80_000, 300_000, "library"),
     ]
     occupiers = [
-        {"occupier_id": "lib1", "partner": "Council", "service": "library", "building_id": "L1",
-         "space_m2": 150, "space_type": "library", "public_facing": True},
-        {"occupier_id": "lib2", "partner": "Council", "service": "library", "building_id": "L2",
-         "space_m2": 150, "space_type": "library", "public_facing": True},
+        {
+            "occupier_id": "lib1",
+            "partner": "Council",
+            "service": "library",
+            "building_id": "L1",
+            "space_m2": 150,
+            "space_type": "library",
+            "public_facing": True,
+        },
+        {
+            "occupier_id": "lib2",
+            "partner": "Council",
+            "service": "library",
+            "building_id": "L2",
+            "space_m2": 150,
+            "space_type": "library",
+            "public_facing": True,
+        },
     ]
     zones = [
         {"zone_id": "Z1", "x": 380300, "y": 400000, "population": 1500, "imd_decile": 1},

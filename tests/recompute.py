@@ -15,7 +15,9 @@ import pandas as pd
 def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, float]:
     """Housing, capacity, kept hosts, access standards, saving and receipts; returns figures."""
     b = pd.read_csv(out / "buildings.csv", dtype={"building_id": str}).set_index("building_id")
-    o = pd.read_csv(out / "occupiers.csv", dtype={"occupier_id": str, "from_building_id": str, "to_building_id": str})
+    o = pd.read_csv(
+        out / "occupiers.csv", dtype={"occupier_id": str, "from_building_id": str, "to_building_id": str}
+    )
     z = pd.read_csv(out / "zones.csv", dtype={"zone_id": str}).set_index("zone_id")
     summary = json.loads((out / "summary.json").read_text())
 
@@ -36,8 +38,11 @@ def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, flo
     saving = float(b.loc[b["decision"] == "dispose", "running_cost_gbp"].fillna(0).sum())
     assert saving == pytest_approx(summary["kpis"]["annual_revenue_saving_gbp"])
     value = b["market_value_gbp"].fillna(0)
-    receipt = np.where(b["route"] == "market_sale", value,
-                       np.where(b["route"] == "community_asset_transfer", value * (1 - cat_discount), 0.0))
+    receipt = np.where(
+        b["route"] == "market_sale",
+        value,
+        np.where(b["route"] == "community_asset_transfer", value * (1 - cat_discount), 0.0),
+    )
     receipts = float(receipt[(b["decision"] == "dispose").to_numpy()].sum())
     assert receipts == pytest_approx(summary["kpis"]["capital_receipts_gbp"])
     # access standards, recomputed from coordinates (straight km x detour factor)
@@ -49,7 +54,11 @@ def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, flo
         movers = o[o["service"] == service]
         cover = {}
         for label, column in (("before", "from_building_id"), ("after", "to_building_id")):
-            sites = sorted(set(movers.loc[movers["share"] > 1e-6, column])) if label == "after" else sorted(set(movers[column]))
+            sites = (
+                sorted(set(movers.loc[movers["share"] > 1e-6, column]))
+                if label == "after"
+                else sorted(set(movers[column]))
+            )
             if not sites:
                 cover[label] = np.zeros(len(z), dtype=bool)
                 continue
@@ -67,7 +76,7 @@ def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, flo
     return {"saving": saving, "receipts": receipts}
 
 
-class pytest_approx:  # noqa: N801  (tiny stand-in so this module needs nothing but pandas)
+class pytest_approx:
     def __init__(self, expected: float, rel: float = 1e-6, abs_: float = 1e-6) -> None:
         self.expected, self.rel, self.abs = expected, rel, abs_
 

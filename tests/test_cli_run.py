@@ -15,8 +15,14 @@ pytestmark = pytest.mark.solver
 
 
 def _run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "optimiser", *args], capture_output=True, text=True,
-                          cwd=REPO, check=False, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "optimiser", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +47,34 @@ def test_trafford_plan_passes_the_independent_check(trafford_out):
 
 def test_trafford_summary_has_the_documented_fields(trafford_out):
     summary = json.loads((trafford_out[0] / "summary.json").read_text())
-    for key in ("status", "proven_optimal", "gap", "objective", "bound", "time_s", "build_s", "solver",
-                "detour_factor", "access", "kpis", "partners"):
+    for key in (
+        "status",
+        "proven_optimal",
+        "gap",
+        "objective",
+        "bound",
+        "time_s",
+        "build_s",
+        "solver",
+        "detour_factor",
+        "access",
+        "kpis",
+        "partners",
+    ):
         assert key in summary, key
-    for key in ("capital_receipts_gbp", "annual_revenue_saving_gbp", "one_off_cost_gbp", "npv_gbp",
-                "payback_years", "land_ha", "homes", "jobs", "carbon_tco2e_saved", "buildings_before",
-                "buildings_after"):
+    for key in (
+        "capital_receipts_gbp",
+        "annual_revenue_saving_gbp",
+        "one_off_cost_gbp",
+        "npv_gbp",
+        "payback_years",
+        "land_ha",
+        "homes",
+        "jobs",
+        "carbon_tco2e_saved",
+        "buildings_before",
+        "buildings_after",
+    ):
         assert key in summary["kpis"], key
     for service, entry in summary["access"].items():
         assert {"rule", "reach_km", "before_population", "after_population"} <= set(entry), service
@@ -63,10 +91,20 @@ def test_trafford_prints_a_readable_summary(trafford_out):
 
 
 def test_impossible_scenario_exits_3_naming_what_cannot_be_met(tmp_path):
-    done = _run("run", "--place", "trafford", "--scenario", str(REPO / "data/scenarios/impossible.toml"),
-                "--out", str(tmp_path))
+    done = _run(
+        "run",
+        "--place",
+        "trafford",
+        "--scenario",
+        str(REPO / "data/scenarios/impossible.toml"),
+        "--out",
+        str(tmp_path),
+    )
     assert done.returncode == 3
-    assert "library access: 43.2% of population reachable with the sites allowed; standard asks 99.9%" in done.stderr
+    assert (
+        "library access: 43.2% of population reachable with the sites allowed; standard asks 99.9%"
+        in done.stderr
+    )
     assert "Traceback" not in done.stderr
 
 

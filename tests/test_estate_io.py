@@ -29,7 +29,9 @@ def test_seven_bad_rows_load_leniently_and_only_the_good_one_is_accepted():
 
 
 def test_each_rejected_row_has_a_reason_naming_its_column():
-    reasons = load_estate(DATA / "buildings_seven_bad.csv").rejected["buildings"].set_index("source_row")["reasons"]
+    reasons = (
+        load_estate(DATA / "buildings_seven_bad.csv").rejected["buildings"].set_index("source_row")["reasons"]
+    )
     assert "building_id appears more than once" in reasons[1]
     assert "building_id may only use" in reasons[3]
     assert "gia_m2 must be at least 0" in reasons[4]
@@ -121,7 +123,9 @@ def test_a_spatial_file_without_crs_is_refused_with_how_to_fix(tmp_path):
 
 def test_any_crs_is_reprojected_to_british_national_grid(tmp_path):
     path = tmp_path / "wgs.geojson"
-    gdf = gpd.GeoDataFrame({"building_id": ["A"], "owner": ["x"]}, geometry=[Point(-2.244, 53.4808)], crs=4326)
+    gdf = gpd.GeoDataFrame(
+        {"building_id": ["A"], "owner": ["x"]}, geometry=[Point(-2.244, 53.4808)], crs=4326
+    )
     gdf.to_file(path)
     estate = load_estate(path)
     assert estate.buildings.crs.to_epsg() == 27700
@@ -132,11 +136,14 @@ def test_any_crs_is_reprojected_to_british_national_grid(tmp_path):
 def test_other_formats_load(tmp_path, suffix):
     gdf = gpd.GeoDataFrame(
         {"building_id": ["A", "B"], "owner": ["x", "y"], "gia_m2": [100.0, 200.0]},
-        geometry=[Point(383880, 398244), Point(384880, 398244)], crs=27700,
+        geometry=[Point(383880, 398244), Point(384880, 398244)],
+        crs=27700,
     )
     path = tmp_path / f"b{suffix}"
     if suffix == ".xlsx":
-        pd.DataFrame(gdf.drop(columns="geometry")).assign(easting=[383880, 384880], northing=[398244] * 2).to_excel(path, index=False)
+        pd.DataFrame(gdf.drop(columns="geometry")).assign(
+            easting=[383880, 384880], northing=[398244] * 2
+        ).to_excel(path, index=False)
     elif suffix == ".shp":  # shapefiles cut names to 10 characters; the reader restores ours
         with pytest.warns(UserWarning, match="truncated"), pytest.warns(RuntimeWarning, match="laundered"):
             gdf.to_file(path)
@@ -178,7 +185,9 @@ def test_capacity_defaults_from_gia_and_is_flagged_modelled(tmp_path):
 
 
 def test_non_utf8_csv_is_read_with_a_warning(tmp_path):
-    (tmp_path / "b.csv").write_bytes("building_id,owner,lon,lat\nA,Caf\xe9 council,-2.2,53.4\n".encode("cp1252"))
+    (tmp_path / "b.csv").write_bytes(
+        "building_id,owner,lon,lat\nA,Caf\xe9 council,-2.2,53.4\n".encode("cp1252")
+    )
     with pytest.warns(UserWarning, match="not valid UTF-8"):
         estate = load_estate(tmp_path / "b.csv")
     assert estate.buildings.at["A", "owner"] == "Café council"

@@ -27,7 +27,9 @@ def _raw(**columns: list[object]) -> gpd.GeoDataFrame:
 
 
 def test_a_clean_row_has_no_issues_and_parses_types():
-    raw = _raw(building_id=["A"], owner=["x"], gia_m2=["1,200"], protected=["yes"], space_types=["Office; clinical"])
+    raw = _raw(
+        building_id=["A"], owner=["x"], gia_m2=["1,200"], protected=["yes"], space_types=["Office; clinical"]
+    )
     issues, parsed = find_issues(raw, "buildings", source="b.csv")
     assert issues == []
     assert parsed.at[0, "gia_m2"] == 1200.0
@@ -88,8 +90,13 @@ def test_validate_does_not_modify_its_input():
 
 
 JUNK = st.one_of(
-    st.none(), st.just(float("nan")), st.just(float("inf")), st.integers(-10**6, 10**6),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6), st.booleans(),
+    st.none(),
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.booleans(),
     st.sampled_from(["", " ", "1,000", "£5", "yes", "office;clinical", "freehold", "-0", "1e309"]),
 )
 IDS = st.text(alphabet="AB-_ 1é", max_size=4)
@@ -110,7 +117,11 @@ def test_whatever_junk_is_in_any_cell_accepted_plus_rejected_equals_input(data, 
     assert rejected["reasons"].map(lambda r: isinstance(r, str) and len(r) > 0).all()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_junk_csv_raises_only_documented_errors(tmp_path, data):
     n = data.draw(st.integers(1, 5))

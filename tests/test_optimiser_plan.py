@@ -134,7 +134,9 @@ def test_deprived_protection_holds_under_min_share(two_library_estate):
     b = two_library_estate.buildings.copy()
     b.loc["L1", "running_cost_gbp"] = 90_000.0
     estate = replace(two_library_estate, buildings=b)
-    standard = AccessStandard("library", reach_km=3, rule="min_share", min_share=0.4, protect_deprived_deciles=2)
+    standard = AccessStandard(
+        "library", reach_km=3, rule="min_share", min_share=0.4, protect_deprived_deciles=2
+    )
     plan = optimise(estate, UNDISCOUNTED.with_changes(max_move_km=8, access=(standard,)))
     assert plan.buildings.set_index("building_id")["decision"].to_dict() == {"L1": "keep", "L2": "dispose"}
 
@@ -142,13 +144,17 @@ def test_deprived_protection_holds_under_min_share(two_library_estate):
 def test_impossible_share_is_diagnosed_with_numbers(two_library_estate):
     standard = AccessStandard("library", reach_km=3, rule="min_share", min_share=0.9)
     scenario = UNDISCOUNTED.with_changes(max_move_km=8, access=(standard,), dispose=("L2",))
-    with pytest.raises(InfeasibleScenarioError, match=r"library access: 55\.6% of population reachable.*asks 90%"):
+    with pytest.raises(
+        InfeasibleScenarioError, match=r"library access: 55\.6% of population reachable.*asks 90%"
+    ):
         optimise(two_library_estate, scenario)
 
 
 def test_impossible_keep_current_is_diagnosed_naming_the_zone(two_library_estate):
     scenario = UNDISCOUNTED.with_changes(max_move_km=8, dispose=("L2",))
-    with pytest.raises(InfeasibleScenarioError, match=r"library access \(keep_current\): 1 zone\(s\) with 1,200 people.*Z2"):
+    with pytest.raises(
+        InfeasibleScenarioError, match=r"library access \(keep_current\): 1 zone\(s\) with 1,200 people.*Z2"
+    ):
         optimise(two_library_estate, scenario)
 
 

@@ -12,8 +12,12 @@ from tests.conftest import REPO
 
 
 def test_default_scenario_round_trips_through_toml(tmp_path):
-    scenario = Scenario(name="x", keep=("A",), capital_budget_gbp=1e6,
-                        access=(AccessStandard("library", reach_km=3, rule="min_share", min_share=0.9),))
+    scenario = Scenario(
+        name="x",
+        keep=("A",),
+        capital_budget_gbp=1e6,
+        access=(AccessStandard("library", reach_km=3, rule="min_share", min_share=0.9),),
+    )
     path = tmp_path / "s.toml"
     path.write_text(scenario.to_toml())
     assert Scenario.from_toml(path) == scenario
@@ -46,15 +50,18 @@ def test_not_toml_is_an_error(tmp_path):
         Scenario.from_toml(path)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"discount_rate": 1.5}, "discount_rate"),
-    ({"years": 0}, "years"),
-    ({"cat_discount": 2}, "cat_discount"),
-    ({"keep": ("A",), "dispose": ("A",)}, "locked both in and out: A"),
-    ({"keep": ("B-1",)}, "lock IDs must match"),
-    ({"solver": "gurobi"}, "solver"),
-    ({"capital_budget_gbp": -1}, "capital_budget_gbp"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"discount_rate": 1.5}, "discount_rate"),
+        ({"years": 0}, "years"),
+        ({"cat_discount": 2}, "cat_discount"),
+        ({"keep": ("A",), "dispose": ("A",)}, "locked both in and out: A"),
+        ({"keep": ("B-1",)}, "lock IDs must match"),
+        ({"solver": "gurobi"}, "solver"),
+        ({"capital_budget_gbp": -1}, "capital_budget_gbp"),
+    ],
+)
 def test_bad_values_are_refused(change, message):
     with pytest.raises(ScenarioError, match=message):
         Scenario(**change)
