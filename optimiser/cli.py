@@ -105,11 +105,9 @@ def _text(value: Any) -> str | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from optimiser.model import build_model
-    from optimiser.plan import solve
+    from optimiser.plan import optimise
     from optimiser.report import write_plan
     from optimiser.scenario import Scenario
-    from optimiser.solver import make_solver
 
     started = time.perf_counter()
     scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
@@ -132,16 +130,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{counts['zones']['accepted']} zones",
             file=sys.stderr,
         )
-    model = build_model(estate, scenario)
-    solver = make_solver(
-        scenario.solver,
-        time_limit_s=scenario.time_limit_s,
-        mip_gap=scenario.mip_gap,
-        threads=scenario.threads,
-        start=model.start,
-        msg=args.verbose,
-    )
-    plan = solve(model, solver)
+    plan = optimise(estate, scenario, msg=args.verbose)
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
     print(f"  wrote {', '.join(written)} to {args.out} ({time.perf_counter() - started:.2f} s in all)")

@@ -107,6 +107,7 @@ def build_model(
     *,
     cost_table: pd.DataFrame | None = None,
     elastic: bool = False,
+    restrict_pairs: set[tuple[str, str]] | None = None,
 ) -> EstateModel:
     """Build the MILP described in the module docstring.
 
@@ -123,6 +124,9 @@ def build_model(
     elastic
         Add penalised slack to the access, capacity and limit rows, to diagnose
         infeasibility (see `optimiser.plan.diagnose`).
+    restrict_pairs
+        Keep only these (occupier, building) moves, plus every occupier's building today: a
+        smaller model whose plans are all feasible for the full one (used for warm starts).
 
     Raises
     ------
@@ -140,6 +144,10 @@ def build_model(
         pairs = _pairs_from_table(estate, cost_table)
     else:
         pairs = _prune_pairs_that_never_fit(estate, _allowed_pairs(estate, scenario))
+        if restrict_pairs is not None:
+            keys = zip(pairs["occupier_id"], pairs["building_id"], strict=True)
+            pairs = pairs[[k in restrict_pairs or today for k, today in zip(keys, pairs["is_today"], strict=True)]]
+            pairs = pairs.reset_index(drop=True)
 
     fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
     options = pairs.groupby("occupier_id").size()
@@ -898,21 +906,28 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
 
 def _start_from_today(model: EstateModel) -> dict[str, float]:
     """Today's estate as a solution: every building kept, every occupier where it is."""
-    start: dict[str, float] = {var.name: 1.0 for var in model.keep.values()}
-    today = set(
-        zip(
-            model.pairs.loc[model.pairs["is_today"], "occupier_id"],
-            model.pairs.loc[model.pairs["is_today"], "building_id"],
-            strict=True,
-        )
-    )
+    today = model.pairs.loc[model.pairs["is_today"]]
+    moves = {(a, h): 1.0 for a, h in zip(today["occupier_id"], today["building_id"], strict=True)}
+    return start_from_decisions(model, dict.fromkeys(model.keep, True), moves)
+
+
+def start_from_decisions(
+    model: EstateModel, keep: dict[str, bool], moves: dict[tuple[str, str], float]
+) -> dict[str, float]:
+    """A complete starting solution, by variable name, from kept buildings and occupier shares.
+
+    `moves` maps (occupier, building) to a share; pairs the model lacks are ignored, missing
+    ones are 0. The service and reach variables are set to match.
+    """
+    start: dict[str, float] = {var.name: 1.0 if keep.get(b, True) else 0.0 for b, var in model.keep.items()}
     for key, var in model.move.items():
-        start[var.name] = 1.0 if key in today else 0.0
+        start[var.name] = float(moves.get(key, 0.0))
     occ = model.estate.occupiers
-    hosts_today = set(zip(occ["building_id"], occ["service"], strict=True))
+    offered: set[tuple[str, str]] = {(h, str(occ.at[a, "service"])) for (a, h), v in moves.items() if v > 1e-9}
+    offered |= {(h, str(occ.at[a, "service"])) for a, h in model.fixed_host.items()}
     for (h, s), var in model.serve.items():
-        start[var.name] = 1.0 if (h, s) in hosts_today else 0.0
+        start[var.name] = 1.0 if (h, s) in offered and keep.get(h, True) else 0.0
     for (s, g), var in model.reached.items():
         sites = model.access[s].groups[g]
-        start[var.name] = 1.0 if any((h, s) in hosts_today for h in sites) else 0.0
+        start[var.name] = 1.0 if any((h, s) in offered and keep.get(h, True) for h in sites) else 0.0
     return start

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +17,10 @@ import pulp
 from estate import Estate
 from optimiser.costs import ROUTE_CAT, ROUTE_LEASE, ROUTE_MARKET
 from optimiser.errors import InfeasibleScenarioError, SolveError
-from optimiser.model import EstateModel, build_model, standards_for
+from optimiser.model import EstateModel, build_model, standards_for, start_from_decisions
 from optimiser.outcomes import access_outcomes, money_by_building, move_costs, partner_totals, totals
 from optimiser.scenario import Scenario, pct
-from optimiser.solver import SolveInfo, make_solver
+from optimiser.solver import ProgressCallback, SolveInfo, make_solver, solve_relaxation
 
 USABLE = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
 ROUTE_WORDS = {ROUTE_MARKET: "market sale", ROUTE_CAT: "community asset transfer", ROUTE_LEASE: "lease exit"}
@@ -472,15 +473,60 @@ def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
     return findings or ["the solver reported infeasibility but no slack was needed; check the solver log"]
 
 
-def optimise(estate: Estate, scenario: Scenario, **solver_options: Any) -> Plan:
-    """Build and solve in one call (the CLI and the app use this)."""
+RENS_MIN_MOVES = 3000  # models with fewer move variables solve fast enough without it
+
+
+def optimise(
+    estate: Estate,
+    scenario: Scenario,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    msg: bool = False,
+) -> Plan:
+    """Build, find a good starting plan for large models, and solve, within the time limit.
+
+    For a large model the starting plan comes from a restricted MIP (each occupier may only go
+    where the LP relaxation sends it, or stay): every plan of that MIP is feasible for the full
+    model, and the full model's bound still decides the reported gap. Time spent on it counts
+    against `scenario.time_limit_s`.
+    """
+    started = time.perf_counter()
     model = build_model(estate, scenario)
-    solver = make_solver(
-        scenario.solver,
-        time_limit_s=scenario.time_limit_s,
-        mip_gap=scenario.mip_gap,
-        threads=scenario.threads,
-        start=model.start,
-        **solver_options,
-    )
-    return solve(model, solver)
+    start = dict(model.start)
+    heuristic: dict[str, Any] = {}
+    if scenario.solver == "highs" and start and len(model.move) >= RENS_MIN_MOVES:
+        budget = min(0.3 * scenario.time_limit_s, 40.0)
+        found = _restricted_start(model, time_limit_s=budget)
+        if found is not None:
+            start, heuristic = found
+    remaining = max(1.0, scenario.time_limit_s - (time.perf_counter() - started - model.build_s))
+    solver = make_solver(scenario.solver, time_limit_s=remaining, mip_gap=scenario.mip_gap,
+                         threads=scenario.threads, start=start, progress=progress, cancel=cancel, msg=msg)
+    plan = solve(model, solver)
+    plan.info.time_s = time.perf_counter() - started - model.build_s  # includes the warm start
+    plan.info.extra.update(heuristic)
+    plan.model_stats.update({f"warm_start_{k}": v for k, v in heuristic.items() if isinstance(v, (int, float))})
+    return plan
+
+
+def _restricted_start(model: EstateModel, *, time_limit_s: float) -> tuple[dict[str, float], dict[str, Any]] | None:
+    """RENS-style start: LP relaxation, then the MIP restricted to the LP's moves (plus staying)."""
+    t0 = time.perf_counter()
+    values = solve_relaxation(model.problem, time_limit_s=time_limit_s / 3)
+    if values is None:
+        return None
+    support = {key for key, var in model.move.items() if values.get(var.name, 0.0) > 1e-6}
+    small = build_model(model.estate, model.scenario, restrict_pairs=support)
+    left = max(1.0, time_limit_s - (time.perf_counter() - t0))
+    solver = make_solver("highs", time_limit_s=left, mip_gap=model.scenario.mip_gap, start=small.start)
+    small.problem.solve(solver)
+    if small.problem.sol_status not in USABLE:
+        return None
+    keep = {b: (var.value() or 0.0) > 0.5 for b, var in small.keep.items()}
+    moves = {key: float(var.value() or 0.0) for key, var in small.move.items() if (var.value() or 0.0) > 1e-9}
+    moves.update({(a, h): 1.0 for a, h in small.fixed_host.items()})
+    start = start_from_decisions(model, keep, moves)
+    info = {"warm_start_objective": solver.info.objective, "warm_start_s": round(time.perf_counter() - t0, 2),
+            "warm_start_moves": len(support)}
+    return start, info

@@ -334,6 +334,18 @@ def _cbc_bound(log: str, objective: float, *, proven: bool) -> float:
     return float(found[-1]) if found else math.nan
 
 
+def solve_relaxation(problem: pulp.LpProblem, *, time_limit_s: float) -> dict[str, float] | None:
+    """Values of the LP relaxation of `problem` by variable name (HiGHS), or None if unsolved.
+
+    Overwrites the variables' values in `problem`; a later solve replaces them.
+    """
+    solver = _HiGHS(msg=False, mip=False, timeLimit=time_limit_s)
+    problem.solve(solver)
+    if problem.status != pulp.LpStatusOptimal:
+        return None
+    return {v.name: float(v.varValue or 0.0) for v in problem.variables()}
+
+
 def available_solvers() -> list[str]:
     """Our names of the solvers that can run here, best first."""
     out = []
