@@ -6,6 +6,7 @@ import math
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,15 @@ import pulp
 from estate import Estate
 from optimiser.costs import ROUTE_CAT, ROUTE_LEASE, ROUTE_MARKET
 from optimiser.errors import InfeasibleScenarioError, SolveError
-from optimiser.model import EstateModel, build_model, standards_for, start_from_decisions
-from optimiser.outcomes import access_outcomes, money_by_building, move_costs, partner_totals, totals
+from optimiser.model import EstateModel, build_model, reach_pairs, standards_for, start_from_decisions
+from optimiser.outcomes import (
+    access_outcomes,
+    money_by_building,
+    move_costs,
+    partner_totals,
+    sites_by_service,
+    totals,
+)
 from optimiser.scenario import Scenario, pct
 from optimiser.solver import ProgressCallback, SolveInfo, make_solver, solve_relaxation
 
@@ -318,7 +326,8 @@ def make_plan(
     public = set(occ.loc[occ["public_facing"].astype(bool), "service"])
     access = access_outcomes(estate, [s for s in standards if s.service in public], parts)
     partners = partner_totals(estate, money, parts, part_cost)
-    buildings = _building_table(estate, keep, money, occ_out, keep_reason or {}, access)
+    sole = _sole_providers(estate, [s for s in standards if s.service in public], parts)
+    buildings = _building_table(estate, keep, money, occ_out, keep_reason or {}, sole)
     return Plan(
         estate_name=estate.name,
         scenario=scenario,
@@ -340,7 +349,7 @@ def _building_table(
     money: pd.DataFrame,
     parts: pd.DataFrame,
     keep_reason: dict[str, str],
-    access: pd.DataFrame,
+    sole: dict[str, list[str]],
 ) -> pd.DataFrame:
     b = estate.buildings
     moved = parts[parts["from_building_id"] != parts["to_building_id"]]
@@ -376,10 +385,14 @@ def _building_table(
                     f"({', '.join(sorted(set(g['service'])))})"
                 )
                 text = f"{text}; {got}" if text else f"keep: {got}"
+            if bid in sole:
+                needed = "; ".join(sole[bid])
+                text = f"{text}; {needed}" if text else f"keep: {needed}"
             if not text:
                 text = (
-                    "keep: housing its occupiers elsewhere would cost more over the appraisal "
-                    "period than it saves, or break an access standard or move limit"
+                    f"keep: disposing would save £{b.at[bid, 'running_cost_gbp'] or 0:,.0f} a year, but "
+                    "rehousing its occupiers costs more over the appraisal period, or there is no room "
+                    "for them within their move limit"
                 )
         reasons.append(text)
     n_in = arrivals.size().reindex(b.index, fill_value=0)
@@ -412,6 +425,27 @@ def _building_table(
         out[col] = money[col].to_numpy()
     out["reason"] = reasons
     return out
+
+
+def _sole_providers(estate: Estate, standards: list, parts: pd.DataFrame) -> dict[str, list[str]]:
+    """For each building, the services for which it is the only site in reach of some zones."""
+    if estate.zones.empty or not standards:
+        return {}
+    after = sites_by_service(estate, parts, after=True)
+    pop = estate.zones["population"]
+    out: dict[str, list[str]] = defaultdict(list)
+    for standard in standards:
+        sites = after.get(standard.service, set())
+        reach = reach_pairs(estate, standard)
+        reach = reach[reach["building_id"].isin(sites)]
+        counts = reach.groupby("zone_id")["building_id"].agg(list)
+        only = counts[counts.map(len) == 1]
+        for h, zones in only.groupby(only.map(lambda x: x[0])):
+            people = float(pop.reindex(zones.index).sum())
+            out[h].append(
+                f"the only {standard.service} site within reach of {len(zones)} zone(s) ({people:,.0f} people)"
+            )
+    return dict(out)
 
 
 def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
@@ -501,16 +535,28 @@ def optimise(
         if found is not None:
             start, heuristic = found
     remaining = max(1.0, scenario.time_limit_s - (time.perf_counter() - started - model.build_s))
-    solver = make_solver(scenario.solver, time_limit_s=remaining, mip_gap=scenario.mip_gap,
-                         threads=scenario.threads, start=start, progress=progress, cancel=cancel, msg=msg)
+    solver = make_solver(
+        scenario.solver,
+        time_limit_s=remaining,
+        mip_gap=scenario.mip_gap,
+        threads=scenario.threads,
+        start=start,
+        progress=progress,
+        cancel=cancel,
+        msg=msg,
+    )
     plan = solve(model, solver)
     plan.info.time_s = time.perf_counter() - started - model.build_s  # includes the warm start
     plan.info.extra.update(heuristic)
-    plan.model_stats.update({f"warm_start_{k}": v for k, v in heuristic.items() if isinstance(v, (int, float))})
+    plan.model_stats.update(
+        {f"warm_start_{k}": v for k, v in heuristic.items() if isinstance(v, (int, float))}
+    )
     return plan
 
 
-def _restricted_start(model: EstateModel, *, time_limit_s: float) -> tuple[dict[str, float], dict[str, Any]] | None:
+def _restricted_start(
+    model: EstateModel, *, time_limit_s: float
+) -> tuple[dict[str, float], dict[str, Any]] | None:
     """RENS-style start: LP relaxation, then the MIP restricted to the LP's moves (plus staying)."""
     t0 = time.perf_counter()
     values = solve_relaxation(model.problem, time_limit_s=time_limit_s / 3)
@@ -525,8 +571,11 @@ def _restricted_start(model: EstateModel, *, time_limit_s: float) -> tuple[dict[
         return None
     keep = {b: (var.value() or 0.0) > 0.5 for b, var in small.keep.items()}
     moves = {key: float(var.value() or 0.0) for key, var in small.move.items() if (var.value() or 0.0) > 1e-9}
-    moves.update({(a, h): 1.0 for a, h in small.fixed_host.items()})
+    moves.update(dict.fromkeys(small.fixed_host.items(), 1.0))
     start = start_from_decisions(model, keep, moves)
-    info = {"warm_start_objective": solver.info.objective, "warm_start_s": round(time.perf_counter() - t0, 2),
-            "warm_start_moves": len(support)}
+    info = {
+        "warm_start_objective": solver.info.objective,
+        "warm_start_s": round(time.perf_counter() - t0, 2),
+        "warm_start_moves": len(support),
+    }
     return start, info
