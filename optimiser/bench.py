@@ -32,7 +32,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -44,6 +44,10 @@ from estate.schema import CRS
 from estate.validate import validate_table
 from optimiser.errors import OptimiserError
 from optimiser.scenario import Scenario
+
+if TYPE_CHECKING:
+    from optimiser.model import EstateModel
+    from optimiser.plan import Plan
 
 # Where the benchmark facilities are put (British National Grid); any point would do.
 _ORIGIN_E, _ORIGIN_N, _SPACING_M = 400_000.0, 300_000.0, 100.0
@@ -189,7 +193,9 @@ def _read_text(path: Path) -> tuple[str, str]:
 
 
 def _instance_name(path: Path) -> str:
-    return path.name.removesuffix(".zip").removesuffix(".txt") if path.suffix.lower() in (".zip", ".txt") else path.name
+    if path.suffix.lower() in (".zip", ".txt"):
+        return path.name[: -len(path.suffix)]
+    return path.name
 
 
 def read_holmberg(path: str | Path) -> CFLPInstance:
@@ -320,7 +326,8 @@ def read_bounds(path: str | Path) -> dict[str, tuple[float, float]]:
                 raise ValueError
             lb, ub = float(parts[1]), float(parts[2])
         except ValueError:
-            msg = f"{path.name} line {lineno}: expected 'name lower_bound upper_bound', found {line.strip()!r}."
+            msg = (f"{path.name} line {lineno}: expected 'name lower_bound upper_bound', "
+                   f"found {line.strip()!r}.")
             raise BenchError(msg) from None
         if lb > ub + 1e-9 * max(1.0, abs(ub)):
             msg = f"{path.name} line {lineno}: lower bound {lb:g} is above upper bound {ub:g}."
@@ -330,7 +337,7 @@ def read_bounds(path: str | Path) -> dict[str, tuple[float, float]]:
 
 
 def orlib_cap_optima(path: str | Path) -> dict[str, float]:
-    """Published optima of the ``cap`` instances in ``bounds.txt`` (rows where lb = ub), e.g. ``capb_5000``."""
+    """Published optima of the ``cap`` instances in ``bounds.txt`` (rows where lb = ub), e.g. capb_5000."""
     return {name: ub for name, (lb, ub) in read_bounds(path).items()
             if name.startswith("cap") and abs(ub - lb) <= 1e-9 * max(1.0, abs(ub))}
 
@@ -381,7 +388,8 @@ def instance_to_estate(
             msg = f"{instance.name}: {len(bad)} {table} rejected by the estate schema, e.g. {issues[0]}"
             raise BenchError(msg)
         tables[table] = good
-    estate = Estate.from_tables(buildings=tables["buildings"], occupiers=tables["occupiers"], name=instance.name)
+    estate = Estate.from_tables(buildings=tables["buildings"], occupiers=tables["occupiers"],
+                                name=instance.name)
     table = pd.DataFrame({
         "occupier_id": np.tile(np.array(cids, dtype=object), m),
         "building_id": np.repeat(np.array(fids, dtype=object), n),
@@ -395,7 +403,7 @@ def instance_to_estate(
     return estate, table, scenario
 
 
-def build_instance_model(instance: CFLPInstance, *, time_limit_s: float = 120.0) -> Any:
+def build_instance_model(instance: CFLPInstance, *, time_limit_s: float = 120.0) -> EstateModel:
     """The estate model of `instance` (an `optimiser.model.EstateModel`)."""
     from optimiser.model import build_model
 
@@ -411,7 +419,7 @@ def solve_instance(
     mip_gap: float = 0.0,
     threads: int | None = None,
     msg: bool = False,
-) -> Any:
+) -> Plan:
     """Load `instance` into the estate model, solve it and return the `optimiser.plan.Plan`.
 
     ``plan.info.objective`` is the CFLP objective (fixed + assignment costs); ``plan.build_s``
@@ -434,10 +442,11 @@ def solve_instance(
     scenario = scenario.with_changes(solver=solver, mip_gap=mip_gap, threads=threads)
     model = build_model(estate, scenario, cost_table=table)
     object.__setattr__(model, "build_s", time.perf_counter() - started)
-    return solve(model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg))
+    return solve(model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
+                                    msg=msg))
 
 
-def check_plan(instance: CFLPInstance, plan: Any, *, tol: float = 1e-6) -> float:
+def check_plan(instance: CFLPInstance, plan: Plan, *, tol: float = 1e-6) -> float:
     """Check a plan against the instance itself (not the model) and return its CFLP cost.
 
     Every customer fully served, only by open facilities, single-source where required, and
@@ -486,17 +495,21 @@ def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
     bench = sub.add_parser("bench", help="solve a published benchmark instance through the estate model")
     kinds = bench.add_subparsers(dest="family", required=True)
     holmberg = kinds.add_parser("holmberg", help="Holmberg single-source CFLP (p1 ... p71)")
-    orlib = kinds.add_parser("orlib-cap", help="OR-Library capacitated warehouse location (capXX.txt or .zip)")
+    orlib = kinds.add_parser("orlib-cap",
+                             help="OR-Library capacitated warehouse location (capXX.txt or .zip)")
     for parser in (holmberg, orlib):
         parser.add_argument("file", type=Path, help="instance file")
         parser.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-        parser.add_argument("--solver", choices=("highs", "cbc"), default="highs", help="MILP solver (default highs)")
+        parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
+                            help="MILP solver (default highs)")
         parser.add_argument("--gap", type=float, default=0.0, help="relative gap to stop at (default 0)")
         parser.add_argument("--threads", type=int, help="solver threads")
         parser.add_argument("--optima", type=Path,
-                            help="published optima to compare with (default: 'os' or 'bounds.txt' next to FILE)")
+                            help="published optima to compare with "
+                                 "(default: 'os' or 'bounds.txt' next to FILE)")
         parser.add_argument("--verbose", action="store_true", help="show the solver log")
-    orlib.add_argument("--capacity", type=float, help="capacity for files that say 'capacity' (capb: 5000-8000)")
+    orlib.add_argument("--capacity", type=float,
+                       help="capacity for files that say 'capacity' (capb: 5000-8000)")
     holmberg.set_defaults(func=_cmd_bench, reader="holmberg")
     orlib.set_defaults(func=_cmd_bench, reader="orlib-cap")
 
@@ -531,12 +544,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_result(name: str, plan: Any, published: float | None = None) -> str:
+def format_result(name: str, plan: Plan, published: float | None = None) -> str:
     """One line: objective, status, proof, gap, bound, times, solver (and the published optimum)."""
     info = plan.info
-    line = (f"{name}: objective={info.objective:.6f} status={info.status} proven_optimal={info.proven_optimal} "
-            f"gap={info.gap:.3g} bound={info.bound:.6f} time_s={info.time_s:.2f} build_s={plan.build_s:.2f} "
-            f"solver={info.solver}")
+    line = (f"{name}: objective={info.objective:.6f} status={info.status} "
+            f"proven_optimal={info.proven_optimal} gap={info.gap:.3g} bound={info.bound:.6f} "
+            f"time_s={info.time_s:.2f} build_s={plan.build_s:.2f} solver={info.solver}")
     if published is not None:
         rel = abs(info.objective - published) / max(abs(published), 1e-9)
         line += f" published={published:.6f} rel_error={rel:.2e}"
