@@ -165,7 +165,7 @@ def build_model(
         pairs[pairs["occupier_id"].isin(single)][["occupier_id", "building_id"]].itertuples(index=False)
     )
     multi = pairs[~pairs["occupier_id"].isin(single)]
-    split = occ["splittable"].astype(bool)
+    split = occ["splittable"].astype(bool).to_dict()
     keys = list(zip(multi["occupier_id"], multi["building_id"], strict=True))
     binary_keys = [k for k in keys if not split.get(k[0], False)]
     share_keys = [k for k in keys if split.get(k[0], False)]
@@ -513,7 +513,7 @@ def _capacity(model: EstateModel) -> pd.Series:
 def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
     """(3) space used <= capacity x keep."""
     problem = model.problem
-    space = model.estate.occupiers["space_m2"].astype(float)
+    space = model.estate.occupiers["space_m2"].astype(float).to_dict()
     cap = _capacity(model)
     load: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (a, h), var in model.move.items():
@@ -576,7 +576,7 @@ def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) 
     if model.cost_table:
         return
     occ = model.estate.occupiers
-    space = occ["space_m2"].astype(float)
+    space = occ["space_m2"].astype(float).to_dict()
     split = occ["splittable"].astype(bool)
     cap = _capacity(model)
     fixed_load: dict[str, float] = defaultdict(float)
@@ -615,7 +615,7 @@ def _add_big_occupier_cliques(
     Any two such occupiers cannot share ``h``, so their moves into ``h`` form a clique: one row
     per building replaces all their pairwise conflicts and is tight in the LP relaxation.
     """
-    space = model.estate.occupiers["space_m2"].astype(float)
+    space = model.estate.occupiers["space_m2"].astype(float).to_dict()
     problem = model.problem
     count = 0
     for h, group in whole.groupby("building_id"):

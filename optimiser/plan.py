@@ -235,7 +235,7 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
     info: SolveInfo = getattr(solver, "info", SolveInfo(solver=str(solver)))
     if problem.sol_status not in USABLE:
         if info.status == "infeasible" or problem.status == pulp.LpStatusInfeasible:
-            findings = diagnose(model.estate, scenario)
+            findings = diagnose(model.estate, scenario, cost_table=_cost_table_of(model))
             msg = f"Scenario {scenario.name!r} cannot be met:"
             raise InfeasibleScenarioError(msg, tuple(findings))
         lp_path = Path(tempfile.gettempdir()) / f"{problem.name}_{int(time.time())}.lp"
@@ -448,9 +448,15 @@ def _sole_providers(estate: Estate, standards: list, parts: pd.DataFrame) -> dic
     return dict(out)
 
 
-def diagnose(estate: Estate, scenario: Scenario) -> list[str]:
+def _cost_table_of(model: EstateModel) -> pd.DataFrame | None:
+    if not model.cost_table:
+        return None
+    return model.pairs[["occupier_id", "building_id"]].assign(cost_gbp_k=model.pairs["cost_k"])
+
+
+def diagnose(estate: Estate, scenario: Scenario, *, cost_table: pd.DataFrame | None = None) -> list[str]:
     """Which requirement cannot be met, and by how much: an elastic re-solve read per family."""
-    model = build_model(estate, scenario.with_changes(warm_start=False), elastic=True)
+    model = build_model(estate, scenario.with_changes(warm_start=False), elastic=True, cost_table=cost_table)
     slack_vars = [v for family in model.slacks.values() for v in family.values()]
     penalty = pulp.LpAffineExpression([(v, 1.0e6) for v in slack_vars])
     problem = model.problem
