@@ -107,7 +107,6 @@ def build_model(
     *,
     cost_table: pd.DataFrame | None = None,
     elastic: bool = False,
-    restrict_pairs: set[tuple[str, str]] | None = None,
 ) -> EstateModel:
     """Build the MILP described in the module docstring.
 
@@ -124,9 +123,6 @@ def build_model(
     elastic
         Add penalised slack to the access, capacity and limit rows, to diagnose
         infeasibility (see `optimiser.plan.diagnose`).
-    restrict_pairs
-        Keep only these (occupier, building) moves, plus every occupier's building today: a
-        smaller model whose plans are all feasible for the full one (used for warm starts).
 
     Raises
     ------
@@ -144,10 +140,6 @@ def build_model(
         pairs = _pairs_from_table(estate, cost_table)
     else:
         pairs = _prune_pairs_that_never_fit(estate, _allowed_pairs(estate, scenario))
-        if restrict_pairs is not None:
-            keys = zip(pairs["occupier_id"], pairs["building_id"], strict=True)
-            pairs = pairs[[k in restrict_pairs or today for k, today in zip(keys, pairs["is_today"], strict=True)]]
-            pairs = pairs.reset_index(drop=True)
 
     fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
     options = pairs.groupby("occupier_id").size()
@@ -907,7 +899,7 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
 def _start_from_today(model: EstateModel) -> dict[str, float]:
     """Today's estate as a solution: every building kept, every occupier where it is."""
     today = model.pairs.loc[model.pairs["is_today"]]
-    moves = {(a, h): 1.0 for a, h in zip(today["occupier_id"], today["building_id"], strict=True)}
+    moves = dict.fromkeys(zip(today["occupier_id"], today["building_id"], strict=True), 1.0)
     return start_from_decisions(model, dict.fromkeys(model.keep, True), moves)
 
 

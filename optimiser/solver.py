@@ -170,36 +170,69 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         if self.progress is not None or self.cancel is not None:
             h.cbMipInterrupt.subscribe(report)
         self.callSolver(lp)
-        discarded = False
+        warm = "used" if self.start else "none"
+        fallback: SolveInfo | None = None
         if self.start and not _consistent(h):
-            # HiGHS 1.16 can report the optimum's objective yet return the starting solution's
-            # columns (seen when presolve solves the model): solve again without the start.
-            discarded = True
-            self.start = {}
-            self.createAndConfigureSolver(lp)
-            self.buildSolverModel(lp)
-            if self.progress is not None or self.cancel is not None:
-                lp.solverModel.cbMipInterrupt.subscribe(report)
-            self.callSolver(lp)
-            h = lp.solverModel
-        if not _consistent(h):
+            # HiGHS 1.16 can report an objective while returning the starting solution's columns
+            # (seen after presolve). Its bound is still valid; the columns of the better plan are lost.
+            elapsed = time.perf_counter() - started
+            if self.timeLimit is None or elapsed < 0.5 * self.timeLimit:
+                warm = "discarded (HiGHS returned inconsistent columns; solved again without it)"
+                self.start = {}
+                self.createAndConfigureSolver(lp)
+                if self.timeLimit is not None:
+                    lp.solverModel.setOptionValue("time_limit", max(1.0, float(self.timeLimit) - elapsed))
+                self.buildSolverModel(lp)
+                if self.progress is not None or self.cancel is not None:
+                    lp.solverModel.cbMipInterrupt.subscribe(report)
+                self.callSolver(lp)
+                h = lp.solverModel
+            else:
+                fallback = self._report_start(lp, h, elapsed)
+                warm = "kept (HiGHS returned inconsistent columns; the starting plan is reported with HiGHS's bound)"
+        if fallback is None and not _consistent(h):
             msg = (
                 "HiGHS returned a solution whose objective does not match the one it reported; "
                 "the plan cannot be trusted. Try --solver cbc."
             )
             raise SolveError(msg)
-        status, sol_status = self.findSolutionValues(lp)
-        for var in lp.variables():
-            var.modified = False
-        lp.assignStatus(status, sol_status)
-        info = h.getInfo()
-        model_status = h.getModelStatus()
-        self.info = _highs_info(h, info, model_status, sol_status, time.perf_counter() - started)
-        self.info.extra["warm_start"] = (
-            "discarded (inconsistent solution returned)" if discarded else ("used" if self.start else "none")
-        )
+        if fallback is not None:
+            self.info = fallback
+            status = pulp.LpStatusOptimal
+            lp.assignStatus(status, pulp.LpSolutionIntegerFeasible)
+        else:
+            status, sol_status = self.findSolutionValues(lp)
+            for var in lp.variables():
+                var.modified = False
+            lp.assignStatus(status, sol_status)
+            self.info = _highs_info(
+                h, h.getInfo(), h.getModelStatus(), sol_status, time.perf_counter() - started
+            )
+        self.info.extra["warm_start"] = warm
         del highspy
         return status
+
+    def _report_start(self, lp: pulp.LpProblem, h: Any, elapsed: float) -> SolveInfo:
+        """Put the starting plan's values in the variables; its objective with HiGHS's bound."""
+        for var in lp.variables():
+            var.varValue = float(self.start.get(var.name, 0.0))
+            var.modified = False
+        objective = float(pulp.value(lp.objective))
+        info = h.getInfo()
+        bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else math.nan
+        gap = relative_gap(objective, bound)
+        proven = math.isfinite(gap) and gap <= float(self.gapRel or 0.0) + 1e-12
+        return SolveInfo(
+            solver="HiGHS",
+            status="optimal" if proven else "time_limit",
+            proven_optimal=proven,
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            time_s=elapsed,
+            nodes=int(max(info.mip_node_count, 0)),
+            raw_status=h.modelStatusToString(h.getModelStatus()),
+        )
 
 
 def _consistent(h: Any) -> bool:
@@ -332,18 +365,6 @@ def _cbc_bound(log: str, objective: float, *, proven: bool) -> float:
         return float(found[-1])
     found = re.findall(r"best possible (-?[\d.eE+-]+)", log)
     return float(found[-1]) if found else math.nan
-
-
-def solve_relaxation(problem: pulp.LpProblem, *, time_limit_s: float) -> dict[str, float] | None:
-    """Values of the LP relaxation of `problem` by variable name (HiGHS), or None if unsolved.
-
-    Overwrites the variables' values in `problem`; a later solve replaces them.
-    """
-    solver = _HiGHS(msg=False, mip=False, timeLimit=time_limit_s)
-    problem.solve(solver)
-    if problem.status != pulp.LpStatusOptimal:
-        return None
-    return {v.name: float(v.varValue or 0.0) for v in problem.variables()}
 
 
 def available_solvers() -> list[str]:
