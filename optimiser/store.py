@@ -1,0 +1,487 @@
+"""Saved scenarios: a local SQLite store of scenarios and their plans. No Streamlit.
+
+Each saved run keeps the scenario as TOML, the plan's ``summary_dict()`` as JSON and the plan's
+tables (buildings, occupiers, partners, access, zones) as JSON, so a saved run can be shown,
+compared and exported again without solving. Nothing is pickled: every value is text that is
+parsed as data.
+
+The store lives in ``$ESTATE_APP_DATA`` if that is set, else in
+``$XDG_DATA_HOME/public-estate-optimiser`` (``~/.local/share/public-estate-optimiser`` by
+default), file ``scenarios.sqlite``. Each save is one SQLite transaction: it is written
+whole or not at all.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import sqlite3
+import tomllib
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from estate import Estate
+from optimiser.errors import OptimiserError
+from optimiser.plan import Plan, make_plan
+from optimiser.report import zones_table
+from optimiser.scenario import Scenario
+from optimiser.solver import SolveInfo
+
+APP_NAME = "public-estate-optimiser"
+STORE_FILE = "scenarios.sqlite"
+SCHEMA_VERSION = 1
+TABLES = ("buildings", "occupiers", "partners", "access", "zones")
+
+
+class StoreError(OptimiserError):
+    """The scenario store cannot be read or written."""
+
+    exit_code = 2
+
+
+def default_data_dir() -> Path:
+    """Where the app keeps its data: ``$ESTATE_APP_DATA``, else the XDG user data directory."""
+    given = os.environ.get("ESTATE_APP_DATA")
+    if given:
+        return Path(given).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / APP_NAME
+
+
+@dataclass(frozen=True, eq=False)
+class PlanRecord:
+    """One run as the app shows, saves and compares it: scenario, summary and tables.
+
+    Attributes
+    ----------
+    place
+        Key of the estate it was run on (a bundled place, or an upload's key).
+    place_name
+        Readable name of the estate.
+    estate_key
+        Fingerprint of the estate's data; a saved run can be rebuilt only on the same data.
+    scenario
+        The scenario that was run.
+    summary
+        `Plan.summary_dict()`.
+    tables
+        ``buildings``, ``occupiers``, ``partners``, ``access`` (the plan's tables) and
+        ``zones`` (`optimiser.report.zones_table`: reach before and after, per zone).
+    run_id
+        Its id in the store, once saved.
+    saved_at
+        When it was saved (UTC, ISO 8601).
+    plan
+        The Plan itself, while it is in memory (never stored).
+
+    """
+
+    place: str
+    place_name: str
+    estate_key: str
+    scenario: Scenario
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    run_id: int | None = None
+    saved_at: str = ""
+    plan: Plan | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        """The scenario's name."""
+        return self.scenario.name
+
+    @property
+    def kpis(self) -> dict[str, Any]:
+        """The headline figures (pounds, ha, homes, jobs, tCO2e)."""
+        return dict(self.summary.get("kpis", {}))
+
+    @property
+    def label(self) -> str:
+        """A short label for lists: name, place and when it was saved."""
+        when = f", saved {self.saved_at[:16].replace('T', ' ')}" if self.saved_at else ""
+        return f"{self.name} ({self.place_name}{when})"
+
+
+def record_from_plan(estate: Estate, plan: Plan, *, place: str, estate_key: str) -> PlanRecord:
+    """The record of a solved plan, with the per-zone access table worked out once."""
+    tables = {
+        "buildings": plan.buildings.copy(),
+        "occupiers": plan.occupiers.copy(),
+        "partners": plan.partners.copy(),
+        "access": plan.access.copy(),
+        "zones": zones_table(estate, plan),
+    }
+    return PlanRecord(
+        place=place,
+        place_name=estate.name,
+        estate_key=estate_key,
+        scenario=plan.scenario,
+        summary=_jsonable(plan.summary_dict()),
+        tables=tables,
+        plan=plan,
+    )
+
+
+def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
+    """The full Plan of a record, rebuilt from its decisions without solving.
+
+    Used to export a saved run (GeoPackage, Excel) on the estate it was run on. The figures
+    are worked out again from the decisions and must match the saved ones.
+
+    Raises
+    ------
+    StoreError
+        If the estate is not the one the run was made on (its buildings or figures differ).
+
+    """
+    if record.plan is not None:
+        return record.plan
+    b, occ = record.tables["buildings"], record.tables["occupiers"]
+    ids = b["building_id"].astype(str)
+    if set(ids) != set(map(str, estate.buildings.index)):
+        msg = (
+            f"Saved run {record.name!r} was made on other data ({record.place_name}); "
+            "switch to that estate to export it."
+        )
+        raise StoreError(msg)
+    keep = pd.Series((b["decision"].astype(str) != "dispose").to_numpy(), index=ids.to_numpy())
+    parts = pd.DataFrame(
+        {
+            "occupier_id": occ["occupier_id"].astype(str).to_numpy(),
+            "from_building_id": occ["from_building_id"].astype(str).to_numpy(),
+            "to_building_id": occ["to_building_id"].astype(str).to_numpy(),
+            "share": pd.to_numeric(occ["share"]).to_numpy(dtype=float),
+        }
+    )
+    s = record.summary
+
+    def number(key: str) -> float:
+        value = s.get(key)
+        return math.nan if value is None else float(value)
+
+    info = SolveInfo(
+        solver=str(s.get("solver", "")),
+        status=str(s.get("status", "")),
+        proven_optimal=bool(s.get("proven_optimal", False)),
+        objective=number("objective"),
+        bound=number("bound"),
+        gap=number("gap"),
+        time_s=number("time_s"),
+        raw_status=str(s.get("solver_status", "")),
+    )
+    try:
+        plan = make_plan(
+            estate,
+            record.scenario,
+            keep.reindex(estate.buildings.index),
+            parts,
+            info=info,
+            build_s=float(s.get("build_s") or 0.0),
+            stats=dict(s.get("model", {})),
+        )
+    except (KeyError, ValueError) as err:
+        msg = f"Saved run {record.name!r} does not fit the estate now loaded ({err})."
+        raise StoreError(msg) from err
+    for key, saved in s.get("kpis", {}).items():
+        now = plan.kpis.get(key)
+        if saved is None or now is None:
+            continue
+        if not math.isclose(float(now), float(saved), rel_tol=1e-6, abs_tol=1.0):
+            msg = (
+                f"Saved run {record.name!r} gives {key} = {float(now):,.2f} on the estate now loaded, "
+                f"not {float(saved):,.2f}: the data has changed since it was saved."
+            )
+            raise StoreError(msg)
+    reasons = pd.Series(b["reason"].to_numpy(), index=ids.to_numpy())
+    plan.buildings["reason"] = reasons.reindex(plan.buildings["building_id"].astype(str)).to_numpy()
+    return plan
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A saved run's listing: enough to choose it, without loading its tables."""
+
+    run_id: int
+    name: str
+    place: str
+    place_name: str
+    estate_key: str
+    saved_at: str
+    status_words: str
+    npv_gbp: float | None
+
+    @property
+    def label(self) -> str:
+        """Name, place and when it was saved."""
+        return f"{self.name} ({self.place_name}, saved {self.saved_at[:16].replace('T', ' ')})"
+
+
+class ScenarioStore:
+    """Saved runs in one SQLite file.
+
+    Parameters
+    ----------
+    path
+        The SQLite file, or a directory to put ``scenarios.sqlite`` in. Default: the
+        user data directory (`default_data_dir`).
+
+    Raises
+    ------
+    StoreError
+        If the file cannot be created or is not a store.
+
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        target = Path(path) if path is not None else default_data_dir()
+        if target.suffix not in (".sqlite", ".db", ".sqlite3"):
+            target = target / STORE_FILE
+        self.path = target
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                self._create(conn)
+        except (OSError, sqlite3.Error) as err:
+            msg = (
+                f"Cannot open the scenario store {self.path} ({err}). Set ESTATE_APP_DATA to a folder "
+                "you can write to."
+            )
+            raise StoreError(msg) from err
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=10)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            yield conn
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _create(conn: sqlite3.Connection) -> None:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            msg = f"store schema version {version} is newer than this app's ({SCHEMA_VERSION})"
+            raise sqlite3.DatabaseError(msg)
+        with conn:
+            conn.execute("""
+                CREATE TABLE IF NOT EXISTS runs (
+                    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL,
+                    place TEXT NOT NULL,
+                    place_name TEXT NOT NULL,
+                    estate_key TEXT NOT NULL,
+                    saved_at TEXT NOT NULL,
+                    scenario_toml TEXT NOT NULL,
+                    summary_json TEXT NOT NULL,
+                    UNIQUE (place, name)
+                )""")
+            conn.execute("""
+                CREATE TABLE IF NOT EXISTS run_tables (
+                    run_id INTEGER NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    data_json TEXT NOT NULL,
+                    PRIMARY KEY (run_id, name)
+                )""")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    # ------------------------------------------------------------------ API
+    def save(self, record: PlanRecord, *, name: str | None = None) -> PlanRecord:
+        """Save `record` (under `name`, if given); a run of the same name and place is replaced.
+
+        Everything is written in one transaction. Returns the record with its id and time.
+        """
+        scenario = (
+            record.scenario
+            if name is None or name == record.scenario.name
+            else record.scenario.with_changes(name=name)
+        )
+        saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+        summary = _jsonable({**record.summary, "scenario": scenario.name})
+        payload = [(table, frame_to_json(record.tables[table])) for table in TABLES if table in record.tables]
+        try:
+            with self._connect() as conn, conn:
+                conn.execute("DELETE FROM runs WHERE place = ? AND name = ?", (record.place, scenario.name))
+                cursor = conn.execute(
+                    "INSERT INTO runs (name, place, place_name, estate_key, saved_at, scenario_toml, summary_json) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        scenario.name,
+                        record.place,
+                        record.place_name,
+                        record.estate_key,
+                        saved_at,
+                        scenario.to_toml(),
+                        json.dumps(summary, allow_nan=False),
+                    ),
+                )
+                run_id = int(cursor.lastrowid or 0)
+                conn.executemany(
+                    "INSERT INTO run_tables (run_id, name, data_json) VALUES (?, ?, ?)",
+                    [(run_id, table, text) for table, text in payload],
+                )
+        except sqlite3.Error as err:
+            msg = f"Could not save scenario {scenario.name!r} to {self.path} ({err})."
+            raise StoreError(msg) from err
+        return PlanRecord(
+            place=record.place,
+            place_name=record.place_name,
+            estate_key=record.estate_key,
+            scenario=scenario,
+            summary=summary,
+            tables=record.tables,
+            run_id=run_id,
+            saved_at=saved_at,
+            plan=record.plan,
+        )
+
+    def list_runs(self, *, place: str | None = None) -> list[RunInfo]:
+        """Saved runs, newest first (only `place`'s, if given)."""
+        query = "SELECT run_id, name, place, place_name, estate_key, saved_at, summary_json FROM runs"
+        args: tuple[Any, ...] = ()
+        if place is not None:
+            query += " WHERE place = ?"
+            args = (place,)
+        query += " ORDER BY saved_at DESC, run_id DESC"
+        try:
+            with self._connect() as conn:
+                rows = conn.execute(query, args).fetchall()
+        except sqlite3.Error as err:
+            msg = f"Could not read the scenario store {self.path} ({err})."
+            raise StoreError(msg) from err
+        out = []
+        for run_id, name, place_, place_name, estate_key, saved_at, summary_json in rows:
+            summary = json.loads(summary_json)
+            npv = summary.get("kpis", {}).get("npv_gbp")
+            out.append(
+                RunInfo(
+                    int(run_id),
+                    name,
+                    place_,
+                    place_name,
+                    estate_key,
+                    saved_at,
+                    str(summary.get("status_words", "")),
+                    None if npv is None else float(npv),
+                )
+            )
+        return out
+
+    def load(self, run_id: int) -> PlanRecord:
+        """A saved run, with its scenario, summary and tables.
+
+        Raises
+        ------
+        StoreError
+            If there is no such run, or it cannot be read.
+
+        """
+        try:
+            with self._connect() as conn:
+                row = conn.execute(
+                    "SELECT name, place, place_name, estate_key, saved_at, scenario_toml, summary_json "
+                    "FROM runs WHERE run_id = ?",
+                    (int(run_id),),
+                ).fetchone()
+                tables = conn.execute(
+                    "SELECT name, data_json FROM run_tables WHERE run_id = ?", (int(run_id),)
+                ).fetchall()
+        except sqlite3.Error as err:
+            msg = f"Could not read saved run {run_id} from {self.path} ({err})."
+            raise StoreError(msg) from err
+        if row is None:
+            msg = f"No saved run with id {run_id} in {self.path}."
+            raise StoreError(msg)
+        name, place, place_name, estate_key, saved_at, scenario_toml, summary_json = row
+        try:
+            scenario = Scenario.from_dict(tomllib.loads(scenario_toml), source=f"saved run {name!r}")
+        except (tomllib.TOMLDecodeError, OptimiserError) as err:
+            msg = f"Saved run {name!r} has a scenario this version cannot read ({err})."
+            raise StoreError(msg) from err
+        return PlanRecord(
+            place=place,
+            place_name=place_name,
+            estate_key=estate_key,
+            scenario=scenario,
+            summary=json.loads(summary_json),
+            tables={table: frame_from_json(text) for table, text in tables},
+            run_id=int(run_id),
+            saved_at=saved_at,
+        )
+
+    def delete(self, run_id: int) -> bool:
+        """Delete a saved run; True if there was one."""
+        try:
+            with self._connect() as conn, conn:
+                cursor = conn.execute("DELETE FROM runs WHERE run_id = ?", (int(run_id),))
+        except sqlite3.Error as err:
+            msg = f"Could not delete saved run {run_id} from {self.path} ({err})."
+            raise StoreError(msg) from err
+        return cursor.rowcount > 0
+
+
+def csv_zip(record: PlanRecord) -> bytes:
+    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for table in TABLES:
+            if table in record.tables:
+                archive.writestr(f"{table}.csv", record.tables[table].to_csv(index=False))
+        buildings = record.tables.get("buildings")
+        if buildings is not None:
+            archive.writestr(
+                "disposals.csv", buildings[buildings["decision"] == "dispose"].to_csv(index=False)
+            )
+        archive.writestr("summary.json", json.dumps(_jsonable(record.summary), indent=2))
+        archive.writestr("scenario.toml", record.scenario.to_toml())
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------- tables as JSON
+def frame_to_json(frame: pd.DataFrame) -> str:
+    """A table as JSON text (pandas' ``table`` layout, which records each column's type)."""
+    plain = frame.reset_index(drop=True)
+    for column in plain.columns:
+        if plain[column].dtype == object:
+            plain[column] = plain[column].map(_plain_cell)
+    return plain.to_json(orient="table", index=False, double_precision=15, default_handler=str)
+
+
+def frame_from_json(text: str) -> pd.DataFrame:
+    """The table `frame_to_json` wrote."""
+    return pd.read_json(io.StringIO(text), orient="table")
+
+
+def _plain_cell(value: Any) -> Any:
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return ";".join(map(str, value))
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types; NaN and infinity become None."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (AttributeError, ValueError):
+            return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

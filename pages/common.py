@@ -1,0 +1,513 @@
+"""Streamlit glue shared by the pages: caching, session state, the place switcher, uploads,
+background solves and the widgets every page draws the same way.
+
+No estate or optimisation logic lives here: it only calls `estate` and `optimiser`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import streamlit as st
+
+from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_mapping, load_place
+from estate.io import DATA_DIR
+from optimiser.boardpack import MODELLED_NOTE, kpi_cards
+from optimiser.errors import OptimiserError
+
+if TYPE_CHECKING:  # the store and solver pull in PuLP: imported when first needed, not on the Estate page
+    from optimiser.scenario import Scenario
+    from optimiser.store import PlanRecord, RunInfo, ScenarioStore
+
+UPLOAD_TYPES = ("gpkg", "geojson", "json", "csv", "xlsx", "zip")
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".xml")
+ZIP_EXPANSION_LIMIT = 4  # a zip may unpack to at most this many times the upload limit
+DEFAULT_PLACE = "greater_manchester"
+PLAN_CACHE_SIZE = 24
+
+
+# ---------------------------------------------------------------------- errors
+def show_error(err: BaseException, *, what: str = "") -> None:
+    """Show an error as a message (never a traceback), with the issues table when there is one."""
+    prefix = f"{what}: " if what else ""
+    if isinstance(err, EstateValidationError):
+        st.error(prefix + str(err).splitlines()[0])
+        st.dataframe(pd.DataFrame([i.to_dict() for i in err.issues]), hide_index=True, width="stretch")
+    elif isinstance(err, (EstateError, OptimiserError)):
+        st.error(prefix + str(err))
+    else:
+        st.error(
+            f"{prefix}something went wrong ({type(err).__name__}: {err}). "
+            "Nothing was changed; please try again or report this message."
+        )
+
+
+# ---------------------------------------------------------------------- estates
+@dataclass(frozen=True, eq=False)
+class Current:
+    """The estate the user is working on."""
+
+    place: str  # a bundled place, or "upload:<hash>"
+    name: str
+    estate_key: str  # changes whenever the data changes
+    estate: Estate
+
+
+@st.cache_resource(show_spinner="Loading the estate…", max_entries=4)
+def _bundled(place: str, version: str) -> Estate:
+    """One shared, immutable Estate per bundled place and file version."""
+    return load_place(place)
+
+
+def _bundled_version(place: str) -> str:
+    path = DATA_DIR / f"{place}.gpkg"
+    stat = path.stat()
+    return f"{place}:{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def place_options() -> dict[str, str]:
+    """Places to choose from: the bundled ones and any registers uploaded in this session."""
+    options = dict(PLACES)
+    for key, (name, _estate, _version) in st.session_state.get("uploads", {}).items():
+        options[key] = f"{name} (uploaded)"
+    return options
+
+
+def current() -> Current:
+    """The estate chosen in the sidebar (Greater Manchester by default)."""
+    place = st.session_state.get("place", DEFAULT_PLACE)
+    uploads = st.session_state.get("uploads", {})
+    if place in uploads:
+        name, estate, version = uploads[place]
+        return Current(place, name, version, estate)
+    if place not in PLACES:
+        place = DEFAULT_PLACE
+    version = _bundled_version(place)
+    return Current(place, PLACES[place], version, _bundled(place, version))
+
+
+def place_switcher() -> None:
+    """The sidebar's place selector. The choice is kept in ``place`` (not a widget key), so it
+    survives runs in which the selector is not drawn."""
+    options = place_options()
+    place = st.session_state.get("place", DEFAULT_PLACE)
+    if place not in options:
+        place = DEFAULT_PLACE
+    st.session_state["place"] = place
+    if st.session_state.get("place_select") != place:
+        st.session_state["place_select"] = place
+    st.sidebar.selectbox(
+        "Place",
+        list(options),
+        format_func=options.get,
+        key="place_select",
+        on_change=_place_changed,
+        help="The bundled example estates, and any registers you loaded on the Estate page.",
+    )
+
+
+def _place_changed() -> None:
+    st.session_state["place"] = st.session_state["place_select"]
+
+
+# ---------------------------------------------------------------------- uploads
+def upload_limit_mb() -> int:
+    """The configured upload limit (server.maxUploadSize), in MB."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def check_upload(name: str, size: int) -> str | None:
+    """Why an uploaded file is refused, or None when it may be read."""
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix not in UPLOAD_TYPES:
+        return (
+            f"{name}: files of type .{suffix or '(none)'} are not accepted. "
+            f"Upload a register as {', '.join('.' + t for t in UPLOAD_TYPES)}."
+        )
+    limit = upload_limit_mb()
+    if size > limit * 1024 * 1024:
+        return f"{name}: {size / 1024 / 1024:,.1f} MB is over the {limit} MB limit for uploads."
+    return None
+
+
+def _check_zip(path: Path, name: str) -> str | None:
+    """A zipped shapefile may hold only shapefile parts, unpack to a sane size, and be one layer."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+    except zipfile.BadZipFile:
+        return f"{name}: not a valid zip file."
+    bad = [m.filename for m in members if Path(m.filename).suffix.lower() not in SHAPEFILE_PARTS]
+    if bad:
+        return (
+            f"{name}: a zip may only hold a shapefile ({', '.join(SHAPEFILE_PARTS)}); "
+            f"found {', '.join(bad[:5])}."
+        )
+    if sum(m.file_size for m in members) > ZIP_EXPANSION_LIMIT * upload_limit_mb() * 1024 * 1024:
+        return f"{name}: unpacks to more than {ZIP_EXPANSION_LIMIT} x the upload limit; refused."
+    if sum(1 for m in members if m.filename.lower().endswith(".shp")) != 1:
+        return f"{name}: a zip must hold exactly one .shp file."
+    return None
+
+
+def _safe_name(name: str) -> str:
+    base = Path(name).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "register"
+    return f"{stem[:80]}{suffix}"
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What loading uploaded registers gave: an Estate, or the reason it could not."""
+
+    key: str
+    name: str
+    estate: Estate | None = None
+    error: BaseException | None = None
+    refused: tuple[str, ...] = ()
+
+
+def load_uploads(files: dict[str, tuple[str, bytes]], mapping_text: str) -> UploadResult:
+    """Write uploaded files to a private temporary folder and load them with `estate.load_estate`.
+
+    Files are only ever parsed as data (GeoPackage/GeoJSON/shapefile by GDAL, CSV by pandas,
+    Excel by openpyxl); nothing uploaded is executed or unpickled. The mapping text is TOML,
+    read with `tomllib`.
+
+    Parameters
+    ----------
+    files
+        Per table (``buildings``, ``occupiers``, ``zones``, ...), (file name, content).
+    mapping_text
+        A column mapping in TOML (blank: the files use our column names).
+
+    """
+    digest = hashlib.sha256(mapping_text.encode())
+    for table in sorted(files):
+        digest.update(table.encode())
+        digest.update(files[table][1])
+    key = f"upload:{digest.hexdigest()[:12]}"
+    name = Path(files["buildings"][0]).stem if "buildings" in files else "upload"
+    refused = tuple(reason for fname, data in files.values() if (reason := check_upload(fname, len(data))))
+    if refused:
+        return UploadResult(key, name, refused=refused)
+    folder = Path(tempfile.mkdtemp(prefix="estate-upload-"))
+    try:
+        paths: dict[str, Path] = {}
+        for table, (fname, data) in files.items():
+            path = folder / table / _safe_name(fname)
+            path.parent.mkdir()
+            path.write_bytes(data)
+            if path.suffix == ".zip" and (reason := _check_zip(path, fname)):
+                return UploadResult(key, name, refused=(reason,))
+            paths[table] = path
+        mapping = None
+        if mapping_text.strip():
+            mapping_path = folder / "mapping.toml"
+            mapping_path.write_text(mapping_text, encoding="utf-8")
+            mapping = load_mapping(mapping_path)
+        estate = load_estate(
+            paths["buildings"],
+            occupiers=paths.get("occupiers"),
+            zones=paths.get("zones"),
+            access=paths.get("access"),
+            compatibility=paths.get("compatibility"),
+            mapping=mapping,
+            name=name,
+        )
+        return UploadResult(key, name, estate=estate)
+    except EstateValidationError as err:
+        return UploadResult(key, name, error=err)
+    except (EstateError, OptimiserError) as err:
+        return UploadResult(key, name, error=_without_folder(err, folder))
+    except Exception as err:
+        return UploadResult(key, name, error=_without_folder(err, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _without_folder(err: Exception, folder: Path) -> Exception:
+    """The same message without the private temporary folder's path."""
+    text = str(err)
+    if str(folder) not in text:
+        return err
+    text = re.sub(re.escape(str(folder)) + r"/(?:[a-z]+/)?", "", text)
+    return EstateError(text)
+
+
+def add_upload(result: UploadResult) -> None:
+    """Make a loaded upload one of the places to choose from."""
+    if result.estate is None:
+        return
+    uploads = dict(st.session_state.get("uploads", {}))
+    uploads[result.key] = (result.name, result.estate, result.key)
+    st.session_state["uploads"] = uploads
+
+
+def use_upload(result: UploadResult) -> None:
+    """Button callback: add the upload to the places and switch to it."""
+    add_upload(result)
+    if result.estate is not None:
+        st.session_state["place"] = result.key
+        st.session_state["place_select"] = result.key
+
+
+def mapping_text(choice: str) -> str:
+    """The TOML text of a built-in mapping (empty for none)."""
+    if not choice:
+        return ""
+    mapping = load_mapping(choice)
+    return Path(mapping.source).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------- the store
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> ScenarioStore:
+    from optimiser.store import ScenarioStore
+
+    return ScenarioStore(path or None)
+
+
+def store() -> ScenarioStore | None:
+    """The scenario store, or None (with a message) when it cannot be opened."""
+    from optimiser.store import StoreError, default_data_dir
+
+    try:
+        return _store(str(default_data_dir()))
+    except StoreError as err:
+        st.warning(f"Saved scenarios are unavailable: {err}")
+        return None
+
+
+def saved_runs(place: str | None) -> list[RunInfo]:
+    """Saved runs (for one place, or all)."""
+    from optimiser.store import StoreError
+
+    s = store()
+    if s is None:
+        return []
+    try:
+        return s.list_runs(place=place)
+    except StoreError as err:
+        st.warning(str(err))
+        return []
+
+
+def load_saved(run_id: int) -> PlanRecord | None:
+    """A saved run, or None with a message."""
+    from optimiser.store import StoreError
+
+    s = store()
+    if s is None:
+        return None
+    try:
+        return s.load(run_id)
+    except StoreError as err:
+        st.error(str(err))
+        return None
+
+
+# ---------------------------------------------------------------------- solving
+@dataclass(eq=False)
+class SolveJob:
+    """A solve running in a background thread, so the page never freezes."""
+
+    place: str
+    place_name: str
+    estate_key: str
+    scenario: Scenario
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.perf_counter)
+    stage: str = "building the model and a starting plan"
+    progress: Any = None  # optimiser.solver.Progress
+    record: PlanRecord | None = None
+    error: BaseException | None = None
+    finished: float | None = None
+
+    @property
+    def done(self) -> bool:
+        """True once the solve has finished, failed or been stopped."""
+        return self.finished is not None
+
+    @property
+    def elapsed_s(self) -> float:
+        """Seconds since the run started (until it finished)."""
+        return (self.finished or time.perf_counter()) - self.started
+
+    def run(self, estate: Estate) -> None:
+        """Build, solve and summarise (in the worker thread), exactly as the CLI's ``run`` does."""
+        from optimiser.plan import optimise
+        from optimiser.store import record_from_plan
+
+        try:
+            plan = optimise(estate, self.scenario, progress=self._report, cancel=self.cancel)
+            self.stage = "summarising"
+            self.record = record_from_plan(estate, plan, place=self.place, estate_key=self.estate_key)
+        except BaseException as err:  # reported on the page
+            self.error = err
+        finally:
+            self.finished = time.perf_counter()
+
+    def _report(self, progress: Any) -> None:
+        self.stage = "solving"
+        self.progress = progress
+
+
+@st.cache_resource(show_spinner=False)
+def _plan_cache() -> OrderedDict[tuple[str, Scenario], PlanRecord]:
+    """Solved plans per (estate version, scenario), shared by every session."""
+    return OrderedDict()
+
+
+def cached_record(estate_key: str, scenario: Scenario) -> PlanRecord | None:
+    """A plan already solved for this estate and scenario."""
+    cache = _plan_cache()
+    record = cache.get((estate_key, scenario))
+    if record is not None:
+        cache.move_to_end((estate_key, scenario))
+    return record
+
+
+def start_solve(cur: Current, scenario: Scenario) -> None:
+    """Start solving `scenario` on the current estate, unless it is cached."""
+    hit = cached_record(cur.estate_key, scenario)
+    if hit is not None:
+        set_latest(hit, new_run=True)
+        st.session_state.pop("job", None)
+        st.session_state["just_ran"] = "cached"
+        return
+    job = SolveJob(place=cur.place, place_name=cur.name, estate_key=cur.estate_key, scenario=scenario)
+    threading.Thread(target=job.run, args=(cur.estate,), name=f"solve-{scenario.name}", daemon=True).start()
+    st.session_state["job"] = job
+
+
+def finish_job(job: SolveJob) -> None:
+    """Keep a finished job's plan (in the session and the shared cache) or its error."""
+    st.session_state.pop("job", None)
+    if job.record is not None:
+        if job.record.summary.get("status") != "interrupted":  # a stopped run is not the scenario's answer
+            cache = _plan_cache()
+            cache[(job.estate_key, job.scenario)] = job.record
+            while len(cache) > PLAN_CACHE_SIZE:
+                cache.popitem(last=False)
+        set_latest(job.record, new_run=True)
+        st.session_state["just_ran"] = f"{job.elapsed_s:.1f} s"
+        st.session_state.pop("run_error", None)
+    else:
+        st.session_state["run_error"] = job.error
+
+
+def set_latest(record: PlanRecord, *, new_run: bool = False) -> None:
+    """The latest run on an estate is what Results and Export show first.
+
+    `new_run` marks a fresh result (not the same one saved under a name), so that widgets
+    keyed by `run_token` start afresh.
+    """
+    latest = dict(st.session_state.get("latest", {}))
+    latest[record.place] = record
+    st.session_state["latest"] = latest
+    if new_run:
+        st.session_state["run_token"] = int(st.session_state.get("run_token", 0)) + 1
+
+
+def run_token() -> int:
+    """Changes with every new result."""
+    return int(st.session_state.get("run_token", 0))
+
+
+def latest(place: str) -> PlanRecord | None:
+    """The latest run on `place` in this session."""
+    return st.session_state.get("latest", {}).get(place)
+
+
+def progress_text(job: SolveJob) -> str:
+    """One line on a running solve: stage, elapsed time, incumbent and gap when known."""
+    text = f"{job.stage.capitalize()}… {job.elapsed_s:.1f} s"
+    p = job.progress
+    if p is not None and job.stage == "solving":
+        import math
+
+        if math.isfinite(p.incumbent):
+            text += f" · best plan so far: net present cost £{p.incumbent * 1000:,.0f}"
+        if math.isfinite(p.gap):
+            text += f" · within {p.gap:.2%} of optimal"
+    return text
+
+
+@st.cache_resource(show_spinner="Rebuilding the saved plan…", max_entries=4)
+def _rebuilt_plan(run_id: int, estate_key: str, _estate: Estate, _record: PlanRecord) -> Any:
+    from optimiser.store import plan_from_record
+
+    return plan_from_record(_estate, _record)
+
+
+def plan_for(cur: Current, record: PlanRecord) -> Any:
+    """The full Plan of a run (rebuilt once for a saved run; raises StoreError on other data)."""
+    if record.plan is not None:
+        return record.plan
+    return _rebuilt_plan(int(record.run_id or 0), cur.estate_key, cur.estate, record)
+
+
+# ---------------------------------------------------------------------- choosing a run
+def record_picker(cur: Current, *, key: str, label: str = "Run") -> PlanRecord | None:
+    """Choose between this session's latest run and the saved runs on this estate."""
+    options: dict[str, str] = {}
+    recent = latest(cur.place)
+    if recent is not None:
+        options["latest"] = f"Latest run: {recent.name}" + (" (saved)" if recent.run_id else "")
+    for info in saved_runs(cur.place):
+        if recent is not None and recent.run_id == info.run_id:
+            continue
+        options[f"saved:{info.run_id}"] = f"Saved: {info.label}"
+    if not options:
+        return None
+    choice = st.selectbox(label, list(options), format_func=options.get, key=key)
+    if choice == "latest":
+        return recent
+    return load_saved(int(str(choice).split(":", 1)[1]))
+
+
+# ---------------------------------------------------------------------- display
+def show_kpis(summary: dict[str, Any], buildings: pd.DataFrame | None, *, key: str = "kpis") -> None:
+    """The KPI cards: two rows of five, modelled figures labelled as such."""
+    cards = kpi_cards(summary, buildings)
+    for start in range(0, len(cards), 5):
+        columns = st.columns(5)
+        for column, card in zip(columns, cards[start : start + 5], strict=False):
+            label = f"{card.label} (modelled)" if card.modelled else card.label
+            column.metric(label, card.value, help=card.note, border=True)
+    st.caption(MODELLED_NOTE)
+
+
+def show_status(summary: dict[str, Any]) -> None:
+    """The solver status in plain words."""
+    words = str(summary.get("status_words", ""))
+    solver = summary.get("solver", "")
+    time_s = summary.get("time_s")
+    gap_gbp = summary.get("gap_gbp")
+    detail = f"{solver}" + (f", {float(time_s):.1f} s" if time_s is not None else "")
+    if gap_gbp is not None:
+        detail += f"; the best possible plan is at most £{float(gap_gbp):,.0f} better"
+    text = f"Solution: **{words}** ({detail})."
+    if summary.get("proven_optimal"):
+        st.success(text)
+    else:
+        st.warning(text)
+
+
+def bundled_scenarios() -> dict[str, Path]:
+    """The example scenario files shipped in data/scenarios."""
+    folder = DATA_DIR / "scenarios"
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.exists() else {}

@@ -1,0 +1,116 @@
+"""Results: KPIs, where the savings come from, the before/after map, and the tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from optimiser.boardpack import access_table, partner_savings, savings_breakdown
+from optimiser.maps import access_services, plan_map
+from pages import common
+
+cur = common.current()
+st.title(f"Results: {cur.name}")
+record = common.record_picker(cur, key=f"results_pick_{cur.place}", label="Show")
+if record is None:
+    st.info("No results yet for this estate. Set a scenario and press Run on the Scenario page.")
+    st.page_link("pages/scenario.py", label="Go to Scenario")
+    st.stop()
+
+tables = record.tables
+buildings, occupiers, zones = tables["buildings"], tables["occupiers"], tables.get("zones")
+st.subheader(f"Option “{record.name}”")
+common.show_status(record.summary)
+common.show_kpis(record.summary, buildings)
+
+chart1, chart2 = st.columns(2)
+with chart1:
+    st.markdown("**Where the NPV comes from** (£; savings are discounted over the appraisal period)")
+    breakdown = savings_breakdown(record.summary).set_index("component")
+    st.bar_chart(breakdown, horizontal=True, y_label="", x_label="£", height=260, sort=False)
+with chart2:
+    st.markdown("**Who gains**: annual revenue saving and receipts by partner (£)")
+    partners = partner_savings(tables["partners"])
+    if partners.empty:
+        st.caption("No partner gains or pays anything in this option.")
+    else:
+        chart = partners.set_index("partner")[["annual_revenue_saving_gbp", "capital_receipts_gbp"]].head(12)
+        chart = chart.rename(
+            columns={"annual_revenue_saving_gbp": "saving a year", "capital_receipts_gbp": "receipts"}
+        )
+        st.bar_chart(chart, horizontal=True, stack=False, height=260, y_label="", x_label="£")
+
+st.markdown("**The estate before and after.** Click a building for its figures and the plan's reason.")
+services = access_services(zones)
+m1, m2 = st.columns([1, 3])
+service = m1.selectbox(
+    "Shade zones by change in access to",
+    [None, *services],
+    format_func=lambda s: "no shading" if s is None else s,
+    key=f"results_service_{cur.place}",
+)
+m1.caption(
+    "Green: kept and receiving occupiers; red: disposed; blue: kept. Orange lines: moves. "
+    "Zones: green gains reach, red loses it."
+)
+with m2:
+    try:
+        st_folium(
+            plan_map(buildings, occupiers, zones, service=service),
+            key=f"plan_map_{record.place}",
+            returned_objects=[],
+            height=560,
+            use_container_width=True,
+        )
+    except Exception as err:
+        common.show_error(err, what="The map could not be drawn")
+
+tab_b, tab_p, tab_a, tab_m = st.tabs(
+    ["Buildings: decisions and reasons", "Partners", "Access to services", "Moves"]
+)
+with tab_b:
+    f1, f2 = st.columns([1, 2])
+    decision = f1.selectbox("Decision", ["all", "dispose", "keep"], key="results_decision")
+    search = f2.text_input("Search (ID, name, partner)", key="results_search")
+    cols = [
+        "building_id",
+        "name",
+        "owner",
+        "borough",
+        "decision",
+        "route",
+        "occupiers_in",
+        "occupiers_out",
+        "receipt_gbp",
+        "annual_saving_gbp",
+        "disposal_cost_gbp",
+        "lease_exit_gbp",
+        "land_ha",
+        "reason",
+        "modelled",
+    ]
+    table = buildings[[c for c in cols if c in buildings]]
+    if decision != "all":
+        table = table[table["decision"] == decision]
+    if search:
+        text = table[["building_id", "name", "owner"]].astype(str).agg(" ".join, axis=1)
+        table = table[text.str.contains(search, case=False, regex=False)]
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        height=380,
+        column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+    )
+    st.caption("`modelled` lists each building's modelled (not measured) columns.")
+with tab_p:
+    st.dataframe(tables["partners"], hide_index=True, width="stretch")
+    st.caption("Receipts and savings go to the owning partner; move costs to the partner that moves.")
+with tab_a:
+    st.dataframe(access_table(tables["access"]), hide_index=True, width="stretch")
+    with st.expander("All access figures (mean and 95th-percentile travel, before and after)"):
+        st.dataframe(tables["access"], hide_index=True, width="stretch")
+with tab_m:
+    moved = occupiers[occupiers["from_building_id"].astype(str) != occupiers["to_building_id"].astype(str)]
+    st.dataframe(pd.DataFrame(moved), hide_index=True, width="stretch")

@@ -1,0 +1,173 @@
+"""Scenario: every assumption and constraint of a scenario file, locks, access standards, the run."""
+
+from __future__ import annotations
+
+import tomllib
+
+import streamlit as st
+
+from optimiser.scenario import SOLVERS, Scenario
+from optimiser.solver import available_solvers
+from pages import common, scenario_form
+
+cur = common.current()
+estate = cur.estate
+st.title(f"Scenario: {cur.name}")
+outcome = st.container()  # progress and the latest result, above the form
+prefix = f"sc_{cur.place}_"
+base: Scenario = st.session_state.get(prefix + "base", Scenario())
+version = int(st.session_state.get(prefix + "version", 0))
+
+
+def _load_into_form(scenario: Scenario) -> None:
+    st.session_state[prefix + "base"] = scenario
+    st.session_state[prefix + "version"] = int(st.session_state.get(prefix + "version", 0)) + 1
+
+
+def _load_choice() -> None:
+    choice = st.session_state.get(prefix + "load_choice", "")
+    try:
+        if choice.startswith("file:"):
+            _load_into_form(Scenario.from_toml(common.bundled_scenarios()[choice[5:]]))
+        elif choice.startswith("saved:"):
+            record = common.load_saved(int(choice[6:]))
+            if record is not None:
+                _load_into_form(record.scenario)
+        else:
+            _load_into_form(Scenario())
+        st.session_state.pop(prefix + "load_error", None)
+    except Exception as err:
+        st.session_state[prefix + "load_error"] = err
+
+
+def _load_upload() -> None:
+    uploaded = st.session_state.get(prefix + "toml_upload")
+    if uploaded is None:
+        return
+    try:
+        data = tomllib.loads(uploaded.getvalue().decode("utf-8"))
+        _load_into_form(Scenario.from_dict(data, source=uploaded.name))
+        st.session_state.pop(prefix + "load_error", None)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        st.session_state[prefix + "load_error"] = ValueError(
+            f"{uploaded.name}: not a valid TOML scenario ({err})."
+        )
+    except Exception as err:
+        st.session_state[prefix + "load_error"] = err
+
+
+with st.expander("Start from a scenario file or a saved scenario", expanded=False):
+    saved = common.saved_runs(cur.place)
+    sources = {"": "The default scenario"}
+    sources.update({f"file:{name}": f"Example file: {name}.toml" for name in common.bundled_scenarios()})
+    sources.update({f"saved:{info.run_id}": f"Saved: {info.label}" for info in saved})
+    a, b = st.columns([3, 1])
+    a.selectbox("Scenario", list(sources), format_func=sources.get, key=prefix + "load_choice")
+    b.button("Load into the form", on_click=_load_choice, key=prefix + "load_go")
+    st.file_uploader(
+        "…or a scenario TOML file", type=["toml"], key=prefix + "toml_upload", on_change=_load_upload
+    )
+    if (err := st.session_state.get(prefix + "load_error")) is not None:
+        common.show_error(err, what="The scenario could not be loaded")
+    st.caption(f"The form now holds: **{base.name}**.")
+
+values, access_rows, submitted = scenario_form.draw(
+    estate, base, key=f"{prefix}{version}_", solvers=available_solvers() or list(SOLVERS)
+)
+if submitted:
+    try:
+        scenario = scenario_form.to_scenario(values, access_rows, estate)
+        st.session_state.pop("run_error", None)
+        st.session_state.pop("just_ran", None)
+        common.start_solve(cur, scenario)
+    except Exception as err:
+        common.show_error(err, what="The scenario is not valid")
+
+
+@st.fragment(run_every=0.5)
+def _progress() -> None:
+    job = st.session_state.get("job")
+    if job is None:
+        return
+    if job.done:
+        common.finish_job(job)
+        st.rerun()
+    st.info(common.progress_text(job))
+    st.button(
+        "Stop, and keep the best plan so far",
+        on_click=job.cancel.set,
+        key="stop_run",
+        disabled=job.cancel.is_set(),
+    )
+
+
+with outcome:
+    job = st.session_state.get("job")
+    if job is not None and job.place == cur.place:
+        _progress()
+    elif job is not None:
+        st.info(f"A run on {job.place_name} is in progress; switch back to it to follow it.")
+
+    if (err := st.session_state.get("run_error")) is not None:
+        common.show_error(err, what="The run found no plan")
+
+    record = common.latest(cur.place)
+    if record is not None and (job is None or job.place != cur.place):
+        st.subheader(f"Result: {record.name}")
+        if (how := st.session_state.get("just_ran")) is not None:
+            st.caption(
+                "Taken from the cache: this estate and scenario were solved before."
+                if how == "cached"
+                else f"Solved in {how}."
+            )
+        common.show_status(record.summary)
+        common.show_kpis(record.summary, record.tables.get("buildings"))
+        st.page_link("pages/results.py", label="See the maps, charts and tables on Results")
+        s1, s2, s3 = st.columns([2, 1, 1])
+        name = s1.text_input("Save as", value=record.name, key=f"save_name_{common.run_token()}")
+        if s2.button("Save scenario", key="save_go", disabled=common.store() is None):
+            store = common.store()
+            if store is not None:
+                try:
+                    saved_record = store.save(record, name=name.strip() or record.name)
+                    common.set_latest(saved_record)
+                    st.success(f"Saved “{saved_record.name}” in {store.path}.")
+                except Exception as err:
+                    common.show_error(err, what="Could not save")
+        s3.download_button(
+            "Download scenario (TOML)",
+            data=record.scenario.to_toml(),
+            file_name=f"{record.name}.toml",
+            mime="application/toml",
+            on_click="ignore",
+        )
+        st.divider()
+
+st.subheader("Saved scenarios")
+saved = common.saved_runs(cur.place)
+if not saved:
+    st.caption(
+        "None yet for this estate. Run a scenario and press Save; saved scenarios stay after a restart."
+    )
+else:
+    st.dataframe(
+        [
+            {
+                "name": i.name,
+                "saved (UTC)": i.saved_at[:16].replace("T", " "),
+                "solution": i.status_words,
+                "NPV £": None if i.npv_gbp is None else round(i.npv_gbp),
+            }
+            for i in saved
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+    d1, d2 = st.columns([3, 1])
+    labels = {i.run_id: i.label for i in saved}
+    chosen = d1.selectbox("Saved scenario", list(labels), format_func=labels.get, key="delete_choice")
+    if d2.button("Delete", key="delete_go"):
+        store = common.store()
+        if store is not None and chosen is not None:
+            store.delete(int(chosen))
+            st.rerun()

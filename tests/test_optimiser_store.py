@@ -1,0 +1,269 @@
+"""optimiser.store: saved scenarios in SQLite, persistent and written atomically."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from optimiser import store as store_module
+from optimiser.scenario import AccessStandard, Scenario
+from optimiser.store import (
+    PlanRecord,
+    ScenarioStore,
+    StoreError,
+    csv_zip,
+    default_data_dir,
+    frame_from_json,
+    frame_to_json,
+    plan_from_record,
+    record_from_plan,
+)
+
+
+def _record(name: str = "option A", *, place: str = "trafford", npv: float = 1234.5) -> PlanRecord:
+    buildings = pd.DataFrame(
+        {
+            "building_id": ["A", "B"],
+            "name": ["Hub", "Library"],
+            "decision": ["keep", "dispose"],
+            "easting": [380000.0, 380500.0],
+            "northing": [400000.0, 400000.0],
+            "occupiers_in": [1, 0],
+            "receipt_gbp": [0.0, 500_000.0],
+            "protected": [True, False],
+            "reason": ["keep", "dispose: saves £1"],
+            "modelled": ["gia_m2;running_cost_gbp", ""],
+        }
+    )
+    occupiers = pd.DataFrame(
+        {
+            "occupier_id": ["b1"],
+            "from_building_id": ["B"],
+            "to_building_id": ["A"],
+            "share": [1.0],
+            "move_km": [0.65],
+        }
+    )
+    access = pd.DataFrame(
+        {"service": ["library"], "reach_km": [3.0], "reach_min": [None], "before_share": [0.9]}
+    )
+    zones = pd.DataFrame(
+        {
+            "zone_id": ["Z1"],
+            "easting": [380100.0],
+            "northing": [400000.0],
+            "population": [1000],
+            "reach_library_before": [True],
+            "reach_library_after": [False],
+        }
+    )
+    partners = pd.DataFrame({"partner": ["Council"], "capital_receipts_gbp": [500_000.0]})
+    scenario = Scenario(name=name, keep=("A",), access=(AccessStandard("library", reach_km=2.0),))
+    summary = {
+        "place": "Trafford",
+        "scenario": name,
+        "status_words": "proven optimal",
+        "gap": float("nan"),
+        "kpis": {"npv_gbp": npv, "capital_receipts_gbp": 500_000.0, "payback_years": None},
+    }
+    return PlanRecord(
+        place=place,
+        place_name="Trafford",
+        estate_key="v1",
+        scenario=scenario,
+        summary=summary,
+        tables={
+            "buildings": buildings,
+            "occupiers": occupiers,
+            "access": access,
+            "zones": zones,
+            "partners": partners,
+        },
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ScenarioStore:
+    return ScenarioStore(tmp_path / "data")
+
+
+def test_the_store_lives_where_estate_app_data_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("ESTATE_APP_DATA", str(tmp_path / "mine"))
+
+    assert default_data_dir() == tmp_path / "mine"
+    assert ScenarioStore().path == tmp_path / "mine" / "scenarios.sqlite"
+
+
+def test_the_store_defaults_to_the_user_data_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("ESTATE_APP_DATA", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+    assert default_data_dir() == tmp_path / ".local" / "share" / "public-estate-optimiser"
+
+
+def test_a_saved_run_comes_back_whole(store):
+    record = _record()
+    saved = store.save(record)
+    back = store.load(saved.run_id)
+
+    assert back.scenario == record.scenario
+    assert back.summary["kpis"] == record.summary["kpis"]
+    assert back.summary["gap"] is None  # NaN is stored as null
+    assert (back.place, back.place_name, back.estate_key) == ("trafford", "Trafford", "v1")
+    for name, frame in record.tables.items():  # a missing value comes back as NaN, not None
+        expected = frame.astype(object).where(frame.notna(), np.nan).infer_objects()
+        pd.testing.assert_frame_equal(back.tables[name], expected, check_dtype=False)
+
+
+def test_a_saved_run_is_still_there_after_a_restart(tmp_path):
+    ScenarioStore(tmp_path).save(_record())
+
+    reopened = ScenarioStore(tmp_path)
+
+    assert [r.name for r in reopened.list_runs()] == ["option A"]
+    assert reopened.list_runs()[0].npv_gbp == pytest.approx(1234.5)
+
+
+def test_saving_under_a_new_name_renames_the_scenario(store):
+    saved = store.save(_record(), name="board option")
+
+    assert saved.scenario.name == "board option"
+    assert store.load(saved.run_id).scenario.name == "board option"
+
+
+def test_saving_the_same_name_again_replaces_it(store):
+    store.save(_record(npv=1.0))
+    store.save(_record(npv=2.0))
+
+    runs = store.list_runs()
+    assert [(r.name, r.npv_gbp) for r in runs] == [("option A", 2.0)]
+
+
+def test_runs_are_listed_per_place_newest_first(store):
+    store.save(_record("first"))
+    store.save(_record("second"))
+    store.save(_record("elsewhere", place="greater_manchester"))
+
+    assert [r.name for r in store.list_runs(place="trafford")] == ["second", "first"]
+    assert len(store.list_runs()) == 3
+
+
+def test_a_run_can_be_deleted(store):
+    saved = store.save(_record())
+
+    assert store.delete(saved.run_id)
+    assert store.list_runs() == []
+    assert not store.delete(saved.run_id)
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM run_tables").fetchone()[0] == 0
+
+
+def test_a_failed_save_leaves_nothing_half_written(store):
+    with sqlite3.connect(store.path) as conn:
+        conn.execute(
+            "CREATE TRIGGER fail_on_zones BEFORE INSERT ON run_tables WHEN NEW.name = 'zones' "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+
+    with pytest.raises(StoreError, match="Could not save scenario 'option A'.*disk full"):
+        store.save(_record())
+
+    assert store.list_runs() == []
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM run_tables").fetchone()[0] == 0
+
+
+def test_loading_a_missing_run_says_so(store):
+    with pytest.raises(StoreError, match="No saved run with id 42"):
+        store.load(42)
+
+
+def test_a_store_from_a_newer_version_is_refused(tmp_path):
+    path = tmp_path / "scenarios.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+
+    with pytest.raises(StoreError, match="schema version 99 is newer"):
+        ScenarioStore(path)
+
+
+def test_a_corrupt_scenario_in_the_store_is_reported(store):
+    saved = store.save(_record())
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE runs SET scenario_toml = '[appraisal]\nyears = -1'")
+
+    with pytest.raises(StoreError, match="Saved run 'option A' has a scenario this version cannot read"):
+        store.load(saved.run_id)
+
+
+def test_everything_is_stored_as_text_never_pickled(store):
+    store.save(_record())
+    with sqlite3.connect(store.path) as conn:
+        toml_text, summary = conn.execute("SELECT scenario_toml, summary_json FROM runs").fetchone()
+        kinds = {row[0] for row in conn.execute("SELECT typeof(data_json) FROM run_tables")}
+
+    assert 'name = "option A"' in toml_text
+    assert json.loads(summary)["kpis"]["npv_gbp"] == 1234.5
+    assert kinds == {"text"}
+    assert "import pickle" not in Path(store_module.__file__).read_text()
+
+
+def test_tables_round_trip_through_json_with_lists_and_missing_values():
+    frame = pd.DataFrame({"a": ["x", None], "b": [1.5, np.nan], "c": [(1, 2), ()], "d": [True, False]})
+
+    back = frame_from_json(frame_to_json(frame))
+
+    assert back["a"].tolist()[0] == "x" and pd.isna(back["a"].tolist()[1])
+    assert back["c"].tolist() == ["1;2", ""]
+    assert back["d"].tolist() == [True, False]
+
+
+def test_all_tables_zip_as_csv_with_the_disposal_list():
+    data = csv_zip(_record())
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = set(archive.namelist())
+        disposals = pd.read_csv(archive.open("disposals.csv"))
+    assert {"buildings.csv", "occupiers.csv", "zones.csv", "summary.json", "scenario.toml"} <= names
+    assert disposals["building_id"].tolist() == ["B"]
+
+
+@pytest.mark.solver
+def test_a_saved_plan_is_rebuilt_exactly_without_solving(three_building_estate, tmp_path):
+    from optimiser.plan import optimise
+
+    scenario = Scenario(years=10, discount_rate=0.0, access_enabled=False, time_limit_s=20)
+    plan = optimise(three_building_estate, scenario)
+    record = record_from_plan(three_building_estate, plan, place="three", estate_key="k")
+    saved = ScenarioStore(tmp_path).save(record)
+    loaded = ScenarioStore(tmp_path).load(saved.run_id)
+
+    rebuilt = plan_from_record(three_building_estate, loaded)
+
+    assert rebuilt.kpis == pytest.approx(plan.kpis)
+    assert rebuilt.buildings["decision"].tolist() == plan.buildings["decision"].tolist()
+    assert rebuilt.buildings["reason"].tolist() == plan.buildings["reason"].tolist()
+    assert rebuilt.status_words == plan.status_words
+    assert set(record.tables) == {"buildings", "occupiers", "partners", "access", "zones"}
+
+
+@pytest.mark.solver
+def test_a_saved_plan_is_not_rebuilt_on_other_data(three_building_estate, two_library_estate, tmp_path):
+    from optimiser.plan import optimise
+
+    plan = optimise(three_building_estate, Scenario(access_enabled=False, time_limit_s=20))
+    record = ScenarioStore(tmp_path).save(
+        record_from_plan(three_building_estate, plan, place="three", estate_key="k")
+    )
+    loaded = ScenarioStore(tmp_path).load(record.run_id)
+
+    with pytest.raises(StoreError, match="was made on other data"):
+        plan_from_record(two_library_estate, loaded)
