@@ -154,7 +154,7 @@ def _to_bng(raw: pd.DataFrame, source: str, mapping: TableMapping) -> gpd.GeoDat
     msg = (
         f"{source}: no location. Give `lon` and `lat` columns (WGS84 degrees) or `easting` "
         "and `northing` (British National Grid metres), or map yours to them with `--mapping`. "
-        f"Columns found: {', '.join(map(str, raw.columns))}."
+        f"Columns found: {', '.join(str(c) for c in raw.columns if c != 'source_row')}."
     )
     raise EstateError(msg)
 
@@ -295,7 +295,10 @@ def _validate_with_location(
         coords = raw.attrs.get("coordinate_columns", ())
         outside = set(raw.attrs.get("outside_gb", ()))
         id_col = "building_id" if table == "buildings" else "zone_id"
-        for idx in raw.index:
+        geometry = raw.geometry
+        missing = geometry.isna() | geometry.is_empty
+        suspects = raw.index[(missing & bool(coords)) | raw["source_row"].isin(list(outside))]
+        for idx in suspects:  # only rows without a usable location are looked at one by one
             row = int(raw.at[idx, "source_row"])
             rid = raw.at[idx, id_col] if id_col in raw.columns else None
             rid = str(rid) if isinstance(rid, str) and rid.strip() else None

@@ -62,8 +62,10 @@ def totals(estate: Estate, scenario: Scenario, money: pd.DataFrame, moves_gbp: f
     npv = scenario.annuity_factor * saving + receipts + backlog - one_off
     land = float(money["land_ha"].sum())
     net_upfront = one_off - receipts
-    if net_upfront <= 0:
-        payback: float | None = 0.0
+    if saving <= 0 and net_upfront <= 0:
+        payback: float | None = None  # nothing to pay back: no change, or no saving
+    elif net_upfront <= 0:
+        payback = 0.0
     elif saving > 0:
         payback = net_upfront / saving
     else:

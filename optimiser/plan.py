@@ -90,7 +90,10 @@ class Plan:
     def summary(self) -> str:
         """A few readable lines for the terminal."""
         k = self.kpis
-        payback = "never" if k["payback_years"] is None else f"{k['payback_years']:.1f} years"
+        if k["payback_years"] is not None:
+            payback = f"{k['payback_years']:.1f} years"
+        else:
+            payback = "n/a" if k["annual_revenue_saving_gbp"] <= 0 and k["one_off_cost_gbp"] <= 0 else "never"
         disposed = self.buildings[self.buildings["decision"] == "dispose"]
         moved = self.occupiers[self.occupiers["from_building_id"] != self.occupiers["to_building_id"]]
         lines = [
@@ -600,7 +603,7 @@ def _improve_by_borough(
                     value = incumbent.get(var.name, 0.0)
                     var.lowBound = var.upBound = round(value) if var.cat == pulp.LpInteger else value
             solver = make_solver(
-                "highs", time_limit_s=min(left, max(1.0, seconds)), mip_gap=1e-4, start=incumbent
+                "highs", time_limit_s=min(left, max(1.0, seconds)), mip_gap=1e-4, start=incumbent, cancel=cancel
             )
             model.problem.solve(solver)
             solved += 1
