@@ -88,6 +88,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         self.info = SolveInfo(solver="HiGHS")
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
+        _use_threads(self.threads)
         with _quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
             super().createAndConfigureSolver(lp)
 
@@ -244,6 +245,23 @@ def _consistent(h: Any) -> bool:
     recomputed = float(np.dot(lp.col_cost_, solution.col_value)) + float(lp.offset_)
     reported = float(h.getInfo().objective_function_value)
     return abs(recomputed - reported) <= 1e-6 * max(1.0, abs(reported))
+
+
+_scheduler_threads: list[int] = []  # thread count HiGHS's process-wide scheduler was started with
+
+
+def _use_threads(threads: int | None) -> None:
+    """Restart HiGHS's process-wide task scheduler when a solve asks for another thread count.
+
+    HiGHS starts one scheduler per process; a later solve with a different `threads` option
+    stops at once with model status 'Not Set' (seen with 1 after the default of 2).
+    """
+    import highspy
+
+    wanted = int(threads or 0)
+    if _scheduler_threads and _scheduler_threads[-1] != wanted:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[:] = [wanted]
 
 
 @contextlib.contextmanager

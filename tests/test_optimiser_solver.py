@@ -59,3 +59,12 @@ def test_relative_gap_is_highs_definition():
 def test_unknown_solver_is_refused():
     with pytest.raises(solver_module.SolveError, match="Unknown solver 'gurobi'"):
         make_solver("gurobi")
+
+
+def test_a_solve_with_one_thread_after_a_default_solve_still_works(three_building_estate):
+    # HiGHS keeps one task scheduler per process; a changed `threads` used to stop at once ("Not Set")
+    scenario = Scenario(discount_rate=0.0, cat_services=(), time_limit_s=20)
+    for threads in (None, 1, None):
+        model = build_model(three_building_estate, scenario)
+        plan = solve(model, make_solver("highs", time_limit_s=20, threads=threads))
+        assert plan.proven_optimal, threads
