@@ -43,7 +43,8 @@ class Issue:
         where = f"{self.source}" + (f" row {self.row}" if self.row else "")
         if self.record_id:
             where += f" ({self.record_id})"
-        text = f"{where}, column {self.column!r} = {self.value!r}: {self.problem}"
+        shown = "(blank)" if _is_blank(self.value) else repr(self.value)
+        text = f"{where}, column {self.column!r} = {shown}: {self.problem}"
         return f"{text}. {self.fix}" if self.fix else text
 
     def to_dict(self) -> dict[str, object]:
@@ -57,6 +58,10 @@ class Issue:
             "problem": self.problem,
             "fix": self.fix,
         }
+
+
+def _is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
 
 
 class EstateError(Exception):
