@@ -1,0 +1,317 @@
+"""The sweep: (place x scenario) jobs on a Dask LocalCluster, results, caching, failures.
+
+Uses the two-place estate of ``tests/test_places.py`` (each job solves in milliseconds).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import Point
+
+from optimiser.cli import main
+from optimiser.sweep import (
+    Progress,
+    default_base,
+    job_key,
+    plan_jobs,
+    read_grid,
+    run_job,
+    run_sweep,
+    scenario_row,
+)
+from tests.test_places import two_place_estate, two_place_rows
+
+REQUIRED = [
+    "place",
+    "scenario",
+    "status",
+    "proven_optimal",
+    "gap",
+    "time_s",
+    "capital_receipts_gbp",
+    "annual_revenue_saving_gbp",
+    "one_off_cost_gbp",
+    "npv_gbp",
+    "land_ha",
+    "carbon_tco2e_saved",
+    "buildings_before",
+    "buildings_after",
+]
+
+
+def _cluster(workers: int) -> tuple[Any, Any]:
+    from distributed import Client, LocalCluster
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Dask start-up chatter (ports, resource tracker)
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
+        return Client(cluster), cluster
+
+
+@pytest.fixture(scope="module")
+def client():
+    dask_client, cluster = _cluster(2)
+    yield dask_client
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dask_client.close()
+        cluster.close()
+
+
+def _rows(*overrides: dict[str, Any]) -> list:
+    estate = two_place_estate()
+    base = default_base(time_limit_s=20)
+    return [
+        scenario_row(base, o, name=o.get("name", "default"), where=f"row {i}", access=estate.access)
+        for i, o in enumerate(overrides, start=1)
+    ]
+
+
+TWO_SCENARIOS = ({"name": "default"}, {"name": "no moves", "allow_moves": False})
+
+
+def _slow_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """A job that takes long enough to be interrupted."""
+    time.sleep(1.5)
+    return run_job(payload)
+
+
+def _fails_in_b(payload: dict[str, Any]) -> dict[str, Any]:
+    if payload["place"] == "B":
+        msg = "boom in place B"
+        raise RuntimeError(msg)
+    return run_job(payload)
+
+
+@pytest.mark.solver
+def test_two_places_by_two_scenarios_on_two_workers_write_one_row_per_job(client, tmp_path):
+    result = run_sweep(
+        two_place_estate(),
+        places=["A", "B"],
+        rows=_rows(*TWO_SCENARIOS),
+        out=tmp_path,
+        client=client,
+        progress=False,
+    )
+    table = pd.read_csv(tmp_path / "results.csv")
+    assert set(REQUIRED) <= set(table.columns)
+    assert list(zip(table["place"], table["scenario"], strict=True)) == [
+        ("A", "default"),
+        ("A", "no moves"),
+        ("B", "default"),
+        ("B", "no moves"),
+    ]
+    assert set(table["status"]) == {"optimal"}
+    assert table["proven_optimal"].all() and (table["gap"] <= 1e-4).all()
+    by_job = table.set_index(["place", "scenario"])
+    assert by_job.at[("A", "default"), "buildings_after"] == 1  # LIB_A1 goes (tests/test_places.py)
+    assert by_job.at[("A", "no moves"), "buildings_after"] == 2
+    assert result.workers == 2
+    assert [name for name, _ in pyogrio.list_layers(tmp_path / "results.gpkg")] == ["jobs", "buildings"]
+    buildings = gpd.read_file(tmp_path / "results.gpkg", layer="buildings")
+    assert len(buildings) == 6  # own buildings only: 2 in A and 1 in B, for each scenario
+    assert len(list((tmp_path / "jobs").glob("*.json"))) == 4
+
+
+@pytest.mark.solver
+def test_a_rerun_skips_the_jobs_already_done(client, tmp_path):
+    estate, rows = two_place_estate(), _rows(*TWO_SCENARIOS)
+    run_sweep(estate, places=["A", "B"], rows=rows, out=tmp_path, client=client, progress=False)
+    stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "jobs").glob("*.json")}
+    again = run_sweep(estate, places=["A", "B"], rows=rows, out=tmp_path, progress=False)  # no client given
+    assert again.workers == 0  # no cluster was even started
+    assert again.results["cached"].all()
+    assert set(again.results["status"]) == {"optimal"}
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "jobs").glob("*.json")} == stamps
+
+
+@pytest.mark.solver
+def test_a_job_that_raises_is_recorded_failed_and_the_others_finish(client, tmp_path):
+    result = run_sweep(
+        two_place_estate(),
+        places=["A", "B"],
+        rows=_rows({"name": "default"}),
+        out=tmp_path,
+        client=client,
+        progress=False,
+        retries=0,
+        job_function=_fails_in_b,
+    )
+    status = result.results.set_index("place")["status"]
+    assert status.to_dict() == {"A": "optimal", "B": "failed"}
+    message = result.results.set_index("place").at["B", "message"]
+    assert "RuntimeError: boom in place B" in message
+
+
+@pytest.mark.solver
+def test_a_malformed_grid_row_is_reported_and_the_rest_complete(tmp_path, capsys):
+    estate_file = _write_estate(tmp_path / "two.gpkg")
+    grid = tmp_path / "grid.toml"
+    grid.write_text('name = "base"\n[grid]\ncat_discount = [0.5, 2.0]\n', encoding="utf-8")
+    code = main(
+        [
+            "sweep",
+            "--estate",
+            str(estate_file),
+            "--places",
+            "A,B",
+            "--scenarios",
+            str(grid),
+            "--workers",
+            "1",
+            "--no-progress",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 2  # bad input reported
+    table = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert len(table) == 4
+    bad = table[table["scenario"] == "base: cat_discount=2"]
+    assert list(bad["status"]) == ["failed", "failed"]
+    assert bad["message"].str.contains("`cat_discount` must be in \\[0, 1\\]").all()
+    good = table[table["scenario"] == "base: cat_discount=0.5"]
+    assert set(good["status"]) == {"optimal"}
+    assert "malformed scenario row ([grid] combination 2)" in capsys.readouterr().err
+
+
+@pytest.mark.solver
+@pytest.mark.slow
+def test_killing_a_worker_mid_sweep_loses_no_job(tmp_path):
+    dask_client, cluster = _cluster(2)
+    try:
+        pids = dask_client.run(os.getpid)
+        outcome: dict[str, Any] = {}
+
+        def sweep() -> None:
+            outcome["result"] = run_sweep(
+                two_place_estate(),
+                places=["A", "B"],
+                rows=_rows(*TWO_SCENARIOS),
+                out=tmp_path,
+                client=dask_client,
+                progress=False,
+                job_function=_slow_job,
+            )
+
+        thread = threading.Thread(target=sweep)
+        thread.start()
+        victim, interrupted = None, []
+        deadline = time.monotonic() + 60
+        while victim is None and time.monotonic() < deadline:
+            busy = {
+                w: [str(k) for k in keys if "sweep-" in str(k)]
+                for w, keys in dask_client.processing().items()
+            }
+            victim = next((w for w, keys in busy.items() if keys), None)
+            time.sleep(0.05)
+        assert victim is not None, "no job started"
+        time.sleep(0.5)  # the job is now mid-way through its 1.5 s
+        interrupted = [str(k).removeprefix("sweep-") for k in dask_client.processing()[victim]]
+        os.kill(pids[victim], signal.SIGKILL)
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+        table = outcome["result"].results
+        assert len(table) == 4
+        assert set(table["status"]) == {"optimal"}
+        assert interrupted
+        redone = table[table["job_key"].isin(interrupted)]
+        assert len(redone) == len(interrupted)  # the interrupted job finished elsewhere
+        assert not redone["worker"].str.endswith(f"pid {pids[victim]}").any()
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dask_client.close()
+            cluster.close()
+
+
+# ------------------------------------------------------------------------------------------
+# scenario grid, keys, progress (no cluster)
+# ------------------------------------------------------------------------------------------
+def test_a_grid_runs_every_combination_of_its_values(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[grid]\n"access.reach_km" = [3, 5, 8]\ncat_discount = [0.5, 1.0]\n'
+        '"limits.capital_budget_gbp" = [1e6, 5e6]\n',
+        encoding="utf-8",
+    )
+    rows = read_grid(grid, access=two_place_estate().access)
+    assert len(rows) == 12
+    assert rows[0].name == "reach_km=3, cat_discount=0.5, capital_budget_gbp=1e6"
+    first = rows[0].scenario
+    assert first is not None and first.capital_budget_gbp == 1e6 and first.cat_discount == 0.5
+    assert first.time_limit_s == 30 and first.threads == 1  # the sweep's defaults
+    (library,) = first.access
+    assert (library.service, library.reach_km, library.rule) == ("library", 3, "keep_current")
+
+
+def test_access_reach_applies_to_every_standard_and_keeps_its_rule_and_protection():
+    estate = two_place_estate()
+    row = scenario_row(
+        default_base(), {"access.reach_km": 8}, name="wide", where="row 1", access=estate.access
+    )
+    assert row.scenario is not None
+    (library,) = row.scenario.access
+    assert library.reach_km == 8 and library.rule == "keep_current" and library.protect_deprived_deciles == 0
+
+
+def test_explicit_rows_are_applied_to_the_base_and_a_bad_key_makes_a_row_malformed(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[base]\nname = "b"\n[base.solver]\ntime_limit_s = 5\n\n'
+        '[[scenarios]]\nname = "cheap"\n"costs.move_cost_gbp_per_m2" = 100\n\n'
+        '[[scenarios]]\nname = "typo"\nmove_cots = 1\n',
+        encoding="utf-8",
+    )
+    cheap, typo = read_grid(grid, access=two_place_estate().access)
+    assert cheap.scenario is not None and cheap.scenario.move_cost_gbp_per_m2 == 100
+    assert cheap.scenario.time_limit_s == 5
+    assert typo.scenario is None and "unknown scenario key 'move_cots'" in typo.error
+
+
+def test_the_job_key_depends_on_the_data_and_the_scenario():
+    estate = two_place_estate()
+    rows = _rows(*TWO_SCENARIOS)
+    jobs, failed = plan_jobs(estate, ["A", "B"], rows)
+    assert len({j.key for j in jobs}) == 4 and not failed
+    again, _ = plan_jobs(two_place_estate(), ["A", "B"], rows)
+    assert [j.key for j in again] == [j.key for j in jobs]
+    assert job_key(jobs[0].part.data_hash(), rows[0].scenario.with_changes(years=11)) != jobs[0].key
+
+
+def test_the_progress_bar_shows_done_failed_running_and_elapsed():
+    line = Progress(10, cached=2, enabled=False).line(done=4, failed=1, running=2)
+    assert line.startswith(
+        "[###############...............] 5/10 jobs: 4 done, 1 failed, 2 running, 2 cached;"
+    )
+    assert line.endswith("elapsed")
+
+
+def _write_estate(path: Path) -> Path:
+    rows = two_place_rows()
+    for table in ("buildings", "zones"):
+        frame = pd.DataFrame(rows[table])
+        geometry = [Point(x, y) for x, y in zip(frame.pop("x"), frame.pop("y"), strict=True)]
+        gdf = gpd.GeoDataFrame(frame, geometry=geometry, crs=27700)
+        pyogrio.write_dataframe(gdf, path, layer=table, driver="GPKG")
+    for table in ("occupiers", "access"):
+        pyogrio.write_dataframe(pd.DataFrame(rows[table]), path, layer=table, driver="GPKG")
+    return path
