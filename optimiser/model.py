@@ -578,22 +578,12 @@ def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) 
     residents = whole[whole["is_today"]].groupby("building_id")["occupier_id"].agg(list)
     arrivals = whole[~whole["is_today"]]
     count = 0
-    problem = model.problem
     for a, h in zip(arrivals["occupier_id"], arrivals["building_id"], strict=True):
         room = float(cap[h]) - fixed_load[h]
         for o in residents.get(h, ()):
             if float(space[a]) + float(space[o]) > room + 1e-9:
-                terms = [(model.move[(a, h)], 1.0), (model.move[(o, h)], 1.0)]
-                if h in model.keep:  # lifted: both need h kept, so their sum is at most keep[h]
-                    terms.append((model.keep[h], -1.0))
-                problem.addConstraint(
-                    pulp.LpConstraint(
-                        pulp.LpAffineExpression(terms),
-                        pulp.LpConstraintLE,
-                        f"conflict_{h}_{a}_{o}",
-                        0.0 if h in model.keep else 1.0,
-                    )
-                )
+                # lifted: both need h kept, so their sum is at most keep[h]
+                _add_at_most_keep(model, [model.move[(a, h)], model.move[(o, h)]], h, f"conflict_{h}_{a}_{o}")
                 count += 1
     model.stats["conflict_rows"] = count
     _add_big_occupier_cliques(model, whole, cap, fixed_load)
@@ -608,26 +598,26 @@ def _add_big_occupier_cliques(
     per building replaces all their pairwise conflicts and is tight in the LP relaxation.
     """
     space = model.estate.occupiers["space_m2"].astype(float).to_dict()
-    problem = model.problem
     count = 0
     for h, group in whole.groupby("building_id"):
         room = float(cap[h]) - fixed_load.get(h, 0.0)
         big = [a for a in group["occupier_id"] if float(space[a]) > room / 2 + 1e-9]
         if len(big) < 2:
             continue
-        terms = [(model.move[(a, h)], 1.0) for a in big]
-        if h in model.keep:
-            terms.append((model.keep[h], -1.0))
-        problem.addConstraint(
-            pulp.LpConstraint(
-                pulp.LpAffineExpression(terms),
-                pulp.LpConstraintLE,
-                f"big_{h}",
-                0.0 if h in model.keep else 1.0,
-            )
-        )
+        _add_at_most_keep(model, [model.move[(a, h)] for a in big], h, f"big_{h}")
         count += 1
     model.stats["clique_rows"] = count
+
+
+def _add_at_most_keep(model: EstateModel, variables: list[pulp.LpVariable], h: str, name: str) -> None:
+    """``sum(variables) <= keep[h]``, or ``<= 1`` when h's fate is decided before the solve."""
+    terms = [(var, 1.0) for var in variables]
+    if h in model.keep:
+        terms.append((model.keep[h], -1.0))
+    rhs = 0.0 if h in model.keep else 1.0
+    model.problem.addConstraint(
+        pulp.LpConstraint(pulp.LpAffineExpression(terms), pulp.LpConstraintLE, name, rhs)
+    )
 
 
 def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
@@ -915,7 +905,9 @@ def start_from_decisions(
     for key, var in model.move.items():
         start[var.name] = float(moves.get(key, 0.0))
     occ = model.estate.occupiers
-    offered: set[tuple[str, str]] = {(h, str(occ.at[a, "service"])) for (a, h), v in moves.items() if v > 1e-9}
+    offered: set[tuple[str, str]] = {
+        (h, str(occ.at[a, "service"])) for (a, h), v in moves.items() if v > 1e-9
+    }
     offered |= {(h, str(occ.at[a, "service"])) for a, h in model.fixed_host.items()}
     for (h, s), var in model.serve.items():
         start[var.name] = 1.0 if (h, s) in offered and keep.get(h, True) else 0.0

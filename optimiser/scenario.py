@@ -301,15 +301,19 @@ class Scenario:
 
         """
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as err:
-            msg = f"Scenario file {path} not found."
-            raise ScenarioError(msg) from err
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            msg = f"Scenario file {path.name}: not valid TOML ({err})."
-            raise ScenarioError(msg) from err
-        return cls.from_dict(data, source=path.name)
+        return cls.from_dict(read_toml(path, what="Scenario file", error=ScenarioError), source=path.name)
+
+
+def read_toml(path: Path, *, what: str, error: type[Exception]) -> dict[str, Any]:
+    """A TOML file as a dict; `error` names the file when it is missing or not TOML."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        msg = f"{what} {path} not found."
+        raise error(msg) from err
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        msg = f"{what} {path.name}: not valid TOML ({err})."
+        raise error(msg) from err
 
 
 def _plain(value: Any) -> Any:

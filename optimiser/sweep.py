@@ -37,7 +37,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from optimiser.errors import OptimiserError, ScenarioError
-from optimiser.scenario import SECTIONS, Scenario
+from optimiser.scenario import SECTIONS, Scenario, read_toml
 
 if TYPE_CHECKING:
     from estate import Estate
@@ -254,14 +253,7 @@ def read_grid(
 
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        msg = f"Scenario grid {path} not found."
-        raise SweepError(msg) from err
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        msg = f"Scenario grid {path.name}: not valid TOML ({err})."
-        raise SweepError(msg) from err
+    data = read_toml(path, what="Scenario grid", error=SweepError)
     body = data.get("base") if "base" in data else {k: v for k, v in data.items() if k not in GRID_TABLES}
     if not isinstance(body, dict):
         msg = f"Scenario grid {path.name}: [base] must be a table."
