@@ -32,6 +32,13 @@ def _add_estate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compatibility", type=Path, help="service compatibility table")
     parser.add_argument("--mapping", help="column mapping: a TOML/YAML file or a built-in name")
     parser.add_argument("--travel-matrix", type=Path, help="CSV zone_id,building_id,minutes")
+    parser.add_argument(
+        "--layer",
+        action="append",
+        default=[],
+        metavar="TABLE=NAME",
+        help="GeoPackage layer or Excel sheet for a table, e.g. buildings=assets (repeatable)",
+    )
     parser.add_argument("--strict", action="store_true", help="fail on any data issue (exit 2)")
 
 
@@ -39,8 +46,19 @@ def load_from_args(args: argparse.Namespace) -> Estate:
     """Load the estate the arguments name."""
     if args.place:
         return load_place(args.place, strict=args.strict)
+    layers = {}
+    for item in args.layer:
+        table, sep, name = item.partition("=")
+        if not sep or not name or table not in ("buildings", "occupiers", "zones", "access", "compatibility"):
+            msg = (
+                f"--layer {item!r}: use TABLE=NAME with TABLE one of buildings, occupiers, zones, "
+                "access, compatibility (e.g. --layer buildings=assets)."
+            )
+            raise EstateError(msg)
+        layers[table] = name
     return load_estate(
         args.buildings,
+        layers=layers,
         occupiers=args.occupiers,
         zones=args.zones,
         access=args.access,

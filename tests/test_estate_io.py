@@ -197,3 +197,17 @@ def test_swapped_coordinates_are_rejected_as_outside_great_britain(tmp_path):
     (tmp_path / "b.csv").write_text("building_id,owner,easting,northing\nA,x,53.4,-2.2\n")
     with pytest.raises(EstateError, match="no building was accepted"):
         load_estate(tmp_path / "b.csv")
+
+
+def test_cli_reads_a_named_geopackage_layer(tmp_path):
+    path = tmp_path / "register.gpkg"
+    gdf = gpd.GeoDataFrame({"building_id": ["A", "B"], "owner": ["x", "y"]},
+                           geometry=[Point(383880, 398244), Point(384880, 398244)], crs=27700)
+    gdf.to_file(path, layer="assets")
+    gdf.iloc[:1].to_file(path, layer="other")
+    done = _run_cli("validate", "--buildings", str(path), "--layer", "buildings=assets", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["buildings"]["accepted"] == 2
+    bad = _run_cli("validate", "--buildings", str(path), "--layer", "assets")
+    assert bad.returncode == 2
+    assert "use TABLE=NAME" in bad.stderr
