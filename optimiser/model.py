@@ -43,6 +43,7 @@ forbids it, and is passed to the solver as a starting solution.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections import defaultdict
@@ -645,8 +646,14 @@ def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
     return out
 
 
+@functools.lru_cache(maxsize=32)
 def reach_pairs(estate: Estate, standard: AccessStandard) -> pd.DataFrame:
-    """Zone-building pairs within the standard's reach (road km, or minutes)."""
+    """Zone-building pairs within the standard's reach (road km, or minutes).
+
+    Cached per (estate, standard): the model, the access outcomes, the keep reasons and the
+    zones table all ask for the same pairs. `Estate` is immutable and hashed by identity, and
+    callers only read or filter the returned frame; they must never modify it.
+    """
     if standard.reach_km is not None:
         table = estate.zone_reach(standard.reach_km / estate.travel.detour_factor)
         return table[table["road_km"] <= standard.reach_km + 1e-9]
