@@ -30,7 +30,7 @@ def _own_store(monkeypatch, tmp_path):
 
 
 def _app(place: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=600)
     if place:
         at.session_state["place"] = place
     return at.run()
@@ -50,10 +50,12 @@ def _map_args(at: AppTest) -> dict:
     return json.loads(component.proto.json_args)
 
 
-def _run_scenario(at: AppTest, *, limit_s: float = 60) -> AppTest:
+def _run_scenario(at: AppTest, *, give_up_s: float = 900) -> AppTest:
+    """Press Run and redraw until the background solve has finished (a condition, not a clock:
+    ``give_up_s`` only stops a broken run from hanging the suite)."""
     at.button(key=next(b.key for b in at.button if b.label == "Run")).click().run()
-    started = time.perf_counter()
-    while "job" in at.session_state and time.perf_counter() - started < limit_s:
+    deadline = time.monotonic() + give_up_s
+    while "job" in at.session_state and time.monotonic() < deadline:
         time.sleep(0.25)
         at.run()
     assert "job" not in at.session_state, "the run did not finish"
@@ -274,7 +276,7 @@ def test_the_form_covers_every_field_of_the_scenario():
         st.session_state["fields"] = sorted(values)
         st.session_state["scenario"] = scenario_form.to_scenario(values, access, estate)
 
-    at = AppTest.from_function(script, default_timeout=60).run()
+    at = AppTest.from_function(script, default_timeout=600).run()
     fields = {f.name for f in dataclasses.fields(Scenario)} - {"extra", "access"}
 
     assert set(at.session_state["fields"]) == fields
@@ -361,10 +363,11 @@ def test_a_run_can_be_saved_and_the_same_scenario_is_not_solved_twice(tmp_path):
 def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
     at = _app()
     at.switch_page("pages/scenario.py").run()
-    at.number_input(key="sc_greater_manchester_0_timelimit").set_value(30.0)
+    # a limit the run never reaches, so it ends because Stop was pressed, however busy the machine
+    at.number_input(key="sc_greater_manchester_0_timelimit").set_value(1800.0)
     at.button(key="sc_greater_manchester_0_run_top").click().run()
-    started, lines = time.perf_counter(), []
-    while "job" in at.session_state and time.perf_counter() - started < 60:
+    deadline, lines = time.monotonic() + 1500, []
+    while "job" in at.session_state and time.monotonic() < deadline:
         time.sleep(0.5)
         at.run()
         lines += [i.value for i in at.info]

@@ -88,9 +88,23 @@ def _rows(*overrides: dict[str, Any]) -> list:
 TWO_SCENARIOS = ({"name": "default"}, {"name": "no moves", "allow_moves": False})
 
 
-def _slow_job(payload: dict[str, Any]) -> dict[str, Any]:
-    """A job that takes long enough to be interrupted."""
-    time.sleep(1.5)
+GATE_ENV = "ESTATE_TEST_SWEEP_GATE"
+
+
+def _gated_job(payload: dict[str, Any]) -> dict[str, Any]:
+    """The first job to start claims the gate and blocks until its worker is killed.
+
+    The claim (an exclusive create) holds the worker's pid, so the test knows which worker to
+    kill and when: no clock is involved. A retried job finds the gate claimed and runs at once.
+    """
+    gate = Path(os.environ[GATE_ENV])
+    try:
+        with (gate / "claimed").open("x") as f:
+            f.write(str(os.getpid()))
+    except FileExistsError:
+        return run_job(payload)
+    while not (gate / "release").exists():  # the test kills this process long before that
+        time.sleep(0.05)
     return run_job(payload)
 
 
@@ -195,8 +209,12 @@ def test_a_malformed_grid_row_is_reported_and_the_rest_complete(tmp_path, capsys
 
 @pytest.mark.solver
 @pytest.mark.slow
-def test_killing_a_worker_mid_sweep_loses_no_job(tmp_path):
+def test_killing_a_worker_mid_sweep_loses_no_job(tmp_path, monkeypatch):
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    monkeypatch.setenv(GATE_ENV, str(gate))  # before the cluster starts, so its workers inherit it
     dask_client, cluster = _cluster(2)
+    thread = None
     try:
         pids = dask_client.run(os.getpid)
         outcome: dict[str, Any] = {}
@@ -206,28 +224,25 @@ def test_killing_a_worker_mid_sweep_loses_no_job(tmp_path):
                 two_place_estate(),
                 places=["A", "B"],
                 rows=_rows(*TWO_SCENARIOS),
-                out=tmp_path,
+                out=tmp_path / "out",
                 client=dask_client,
                 progress=False,
-                job_function=_slow_job,
+                job_function=_gated_job,
             )
 
         thread = threading.Thread(target=sweep)
         thread.start()
-        victim, interrupted = None, []
-        deadline = time.monotonic() + 60
-        while victim is None and time.monotonic() < deadline:
-            busy = {
-                w: [str(k) for k in keys if "sweep-" in str(k)]
-                for w, keys in dask_client.processing().items()
-            }
-            victim = next((w for w, keys in busy.items() if keys), None)
-            time.sleep(0.05)
-        assert victim is not None, "no job started"
-        time.sleep(0.5)  # the job is now mid-way through its 1.5 s
+        claimed = gate / "claimed"
+        _wait_for(lambda: claimed.exists() and claimed.read_text().strip(), what="a job to claim the gate")
+        victim_pid = int(claimed.read_text())
+        victim = next(w for w, pid in pids.items() if pid == victim_pid)
+        _wait_for(
+            lambda: any("sweep-" in str(k) for k in dask_client.processing().get(victim, ())),
+            what="the scheduler to list the blocked job on its worker",
+        )
         interrupted = [str(k).removeprefix("sweep-") for k in dask_client.processing()[victim]]
-        os.kill(pids[victim], signal.SIGKILL)
-        thread.join(timeout=120)
+        os.kill(victim_pid, signal.SIGKILL)
+        thread.join(timeout=600)
         assert not thread.is_alive()
         table = outcome["result"].results
         assert len(table) == 4
@@ -235,12 +250,24 @@ def test_killing_a_worker_mid_sweep_loses_no_job(tmp_path):
         assert interrupted
         redone = table[table["job_key"].isin(interrupted)]
         assert len(redone) == len(interrupted)  # the interrupted job finished elsewhere
-        assert not redone["worker"].str.endswith(f"pid {pids[victim]}").any()
+        assert not redone["worker"].str.endswith(f"pid {victim_pid}").any()
     finally:
+        (gate / "release").touch()  # never leave a worker blocked
+        if thread is not None:
+            thread.join(timeout=600)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             dask_client.close()
             cluster.close()
+
+
+def _wait_for(condition, *, what: str, timeout_s: float = 600) -> None:
+    """Poll until ``condition()`` is true; the timeout is a safety net, never a measurement."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(0.05)
 
 
 # ------------------------------------------------------------------------------------------
