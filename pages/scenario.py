@@ -76,7 +76,9 @@ values, access_rows, submitted = scenario_form.draw(
 )
 if submitted:
     try:
-        scenario = scenario_form.to_scenario(values, access_rows, estate)
+        scenario, note = scenario_form.to_scenario(values, access_rows, estate).capped_to_machine()
+        if note:
+            st.warning(note)
         st.session_state.pop("run_error", None)
         st.session_state.pop("just_ran", None)
         common.start_solve(cur, scenario)
