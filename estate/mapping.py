@@ -23,7 +23,12 @@ A mapping is a TOML or YAML file with one section per table::
     owner_type = "council"
 
 Built-in mappings live in ``estate/mappings/`` and are used by name (``transparency-code``).
-"""
+
+Every section and key is checked when the mapping is read (one schema: `TOP_KEYS`,
+`TABLE_KEYS`, `ID_RULE_KEYS`, `READ_KEYS`): a section that is null or not a table, a value of
+the wrong kind, an unknown key (the nearest known one suggested), an unknown ``encoding`` or
+a ``crs`` pyproj does not know is an `EstateError` naming the file, the key and the value.
+
 
 from __future__ import annotations
 

@@ -153,7 +153,7 @@ class Key:
         if lo is not None and hi is not None:
             if not self.low_open and not self.high_open:
                 return f" from {_num(lo)} to {_num(hi)}"
-            start = f"above {_num(lo)}" if self.low_open else f"from {_num(lo)}"
+            start = f"above {_num(lo)}" if self.low_open else f"at least {_num(lo)}"
             end = f"below {_num(hi)}" if self.high_open else f"up to {_num(hi)}"
             return f" {start} and {end}"
         if lo is not None:
@@ -260,7 +260,7 @@ def _num(x: float) -> str:
     """2100 -> '2100'; 1000000 -> '1,000,000'; 1e12 -> '1e12'; 0.035 -> '0.035'."""
     if float(x).is_integer() and abs(x) < 1e7:
         return f"{int(x):,}" if abs(x) >= 10_000 else str(int(x))
-    return f"{x:g}".replace("e+", "e")
+    return re.sub(r"e\+?0*(\d)", r"e\1", f"{x:g}")
 
 
 def _plain_number(value: float, kind: str) -> str:
@@ -312,35 +312,43 @@ def check_keys(
             raise error(unknown_key(source, where, key, allowed))
 
 
-def read_text(path: str | Path, *, what: str, error: type[Exception], max_bytes: int | None = None) -> str:
+def read_text(path: str | Path, *, what: str, error: type[Exception]) -> str:
     """The UTF-8 text of a settings file, or `error` saying why it cannot be read.
 
-    Missing, a folder, unreadable, larger than `max_bytes`, or not UTF-8: each is a message
-    naming the file and the fix.
+    Missing, a folder, unreadable, larger than `MAX_SETTINGS_FILE_BYTES`, or not UTF-8: each
+    is a message naming the file and the fix.
     """
     path = Path(path)
     check_file(path, what=what, error=error)
-    max_bytes = limits.MAX_SETTINGS_FILE_BYTES if max_bytes is None else max_bytes
-    size = path.stat().st_size
-    if size > max_bytes:
-        msg = (
-            f"{what} {path}: {size:,} bytes, more than the limit of {max_bytes:,} for a settings "
-            "file. Check that this is the right file (see docs/limits.md)."
-        )
-        raise error(msg)
+    _check_size(path.stat().st_size, f"{what} {path}", error)
     try:
         data = path.read_bytes()
     except OSError as err:
         msg = f"{what} {path}: cannot be read ({err.strerror or err}). Check the file's permissions."
         raise error(msg) from err
+    return decode_text(data, name=f"{what} {path}", error=error)
+
+
+def decode_text(data: bytes, *, name: str, error: type[Exception]) -> str:
+    """Settings-file bytes (a file's, or an upload's) as text: size and UTF-8 checked alike."""
+    _check_size(len(data), name, error)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         msg = (
-            f"{what} {path}: not UTF-8 text (byte {data[err.start]:#04x} at position {err.start}). "
+            f"{name}: not UTF-8 text (byte {data[err.start]:#04x} at position {err.start}). "
             "Save it as UTF-8 (plain text)."
         )
         raise error(msg) from err
+
+
+def _check_size(size: int, name: str, error: type[Exception]) -> None:
+    if size > limits.MAX_SETTINGS_FILE_BYTES:
+        msg = (
+            f"{name}: {size:,} bytes, more than the limit of {limits.MAX_SETTINGS_FILE_BYTES:,} for a "
+            "settings file. Check that this is the right file (see docs/limits.md)."
+        )
+        raise error(msg)
 
 
 def check_file(path: Path, *, what: str, error: type[Exception]) -> None:
@@ -362,9 +370,13 @@ def check_file(path: Path, *, what: str, error: type[Exception]) -> None:
 def read_toml(path: str | Path, *, what: str, error: type[Exception]) -> dict[str, Any]:
     """A TOML settings file as a dict; `error` names the file when it cannot be read or parsed."""
     path = Path(path)
-    text = read_text(path, what=what, error=error)
+    return parse_toml(read_text(path, what=what, error=error), name=f"{what} {path.name}", error=error)
+
+
+def parse_toml(text: str, *, name: str, error: type[Exception]) -> dict[str, Any]:
+    """TOML text as a dict; `error` names `name` and the line when it is not TOML."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        msg = f"{what} {path.name}: not valid TOML ({err}). Check the line it names."
+        msg = f"{name}: not valid TOML ({err}). Check the line it names."
         raise error(msg) from err

@@ -194,7 +194,7 @@ def test_a_scenario_path_that_is_a_folder_exits_2(tmp_path):
         ),
         (
             ["--gap", "nan"],
-            "error: command line: --gap nan is not a finite number. Allowed: a number from 0 and below 1. "
+            "error: command line: --gap nan is not a finite number. Allowed: a number at least 0 and below 1. "
             "Fix: e.g. --gap 0.0001.",
         ),
     ],

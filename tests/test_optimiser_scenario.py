@@ -56,7 +56,7 @@ def test_not_toml_is_an_error(tmp_path):
     [
         (
             {"discount_rate": 1.5},
-            "Scenario 'default': appraisal.discount_rate = 1.5 is out of range. Allowed: a number from 0 "
+            "Scenario 'default': appraisal.discount_rate = 1.5 is out of range. Allowed: a number at least 0 "
             "and below 1. Fix: e.g. discount_rate = 0.035.",
         ),
         (
@@ -439,3 +439,32 @@ def test_every_scenario_field_is_documented():
     missing = [name for name in documented if f"`{name}`" not in doc]
     assert not missing, missing
     assert all(f"[{section}]" in doc for section in SECTIONS)
+
+
+def test_every_key_s_allowed_values_are_documented():
+    from optimiser.scenario import ACCESS_KEYS, STANDARD_KEYS, TOP_KEYS
+
+    doc = (REPO / "docs" / "scenario.md").read_text()
+    rows = [(name, key) for name, key in TOP_KEYS.items()]
+    rows += [(f"{s}.{name}", key) for s, keys in SCENARIO_KEYS.items() for name, key in keys.items()]
+    rows += [(f"access.{name}", key) for name, key in ACCESS_KEYS.items()]
+    rows += [(f"access.services.<service>.{name}", key) for name, key in STANDARD_KEYS.items()]
+    missing = [name for name, key in rows if f"| `{name}` | {key.allowed()} |" not in doc]
+    assert not missing, missing
+
+
+def test_uploaded_bytes_get_the_same_size_and_utf8_checks_as_a_file(monkeypatch):
+    from estate.settings import decode_text
+
+    with pytest.raises(ScenarioError) as caught:
+        decode_text(b"name = 'Caf\xe9'", name="Scenario file up.toml", error=ScenarioError)
+    assert str(caught.value) == (
+        "Scenario file up.toml: not UTF-8 text (byte 0xe9 at position 11). Save it as UTF-8 (plain text)."
+    )
+    monkeypatch.setattr("estate.limits.MAX_SETTINGS_FILE_BYTES", 10)
+    with pytest.raises(ScenarioError) as caught:
+        decode_text(b"x" * 11, name="Scenario file up.toml", error=ScenarioError)
+    assert str(caught.value) == (
+        "Scenario file up.toml: 11 bytes, more than the limit of 10 for a settings file. "
+        "Check that this is the right file (see docs/limits.md)."
+    )
