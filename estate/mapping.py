@@ -28,6 +28,7 @@ Every section and key is checked when the mapping is read (one schema: `TOP_KEYS
 `TABLE_KEYS`, `ID_RULE_KEYS`, `READ_KEYS`): a section that is null or not a table, a value of
 the wrong kind, an unknown key (the nearest known one suggested), an unknown ``encoding`` or
 a ``crs`` pyproj does not know is an `EstateError` naming the file, the key and the value.
+"""
 
 
 from __future__ import annotations
