@@ -30,7 +30,6 @@ the wrong kind, an unknown key (the nearest known one suggested), an unknown ``e
 a ``crs`` pyproj does not know is an `EstateError` naming the file, the key and the value.
 """
 
-
 from __future__ import annotations
 
 import codecs

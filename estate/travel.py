@@ -8,6 +8,8 @@ and a pair given twice (both rows named).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from estate.errors import EstateError, EstateValidationError, Issue
 from estate.settings import check_file
 
 COLUMNS = ("zone_id", "building_id", "minutes")
+WHOLE_ROW = "(whole row)"
 MAX_LISTED_ISSUES = 1_000  # problems kept in the error; a count says how many more there were
 
 
@@ -43,39 +46,69 @@ def read_travel_matrix(
     """
     path = Path(path)
     check_file(path, what="Travel matrix", error=EstateError)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        msg = f"Travel matrix {path}: not UTF-8 text (byte at position {err.start}). Save it as UTF-8 CSV."
-        raise EstateError(msg) from err
-    except pd.errors.EmptyDataError as err:
-        msg = f"Travel matrix {path}: the file is empty. Give a header zone_id,building_id,minutes and one row per pair."
-        raise EstateError(msg) from err
-    except (pd.errors.ParserError, ValueError, OSError) as err:
-        msg = f"Travel matrix {path}: cannot be read as CSV ({err}). Save it as a comma-separated file."
-        raise EstateError(msg) from err
-    raw.columns = [str(c).strip() for c in raw.columns]
-    missing = [c for c in COLUMNS if c not in raw.columns]
+    header, records = _read_rows(path)
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         msg = (
             f"{path.name}: a travel matrix needs columns zone_id, building_id, minutes; "
-            f"missing {', '.join(missing)} (found {', '.join(map(str, raw.columns))})."
+            f"missing {', '.join(missing)} (found {', '.join(header)})."
         )
         raise EstateError(msg)
-    frame = pd.DataFrame({c: raw[c].str.strip() for c in COLUMNS})
-    issues = _issues(frame, path.name, set(map(str, zone_ids)), set(map(str, building_ids)))
+    at = [header.index(c) for c in COLUMNS]
+    width = len(header)
+    frame = pd.DataFrame(
+        {c: [r[i].strip() if i < len(r) else "" for r in records] for c, i in zip(COLUMNS, at, strict=True)},
+        dtype=object,
+    )
+    widths = np.array([len(r) for r in records], dtype=int)
+    frame[WHOLE_ROW] = [",".join(r) if len(r) > width else "" for r in records]
+    issues = _issues(frame, path.name, set(map(str, zone_ids)), set(map(str, building_ids)), widths, width)
     if issues:
         raise EstateValidationError(path.name, issues)
     minutes = pd.to_numeric(frame["minutes"]).astype(float)
     return frame.assign(minutes=minutes)[list(COLUMNS)].reset_index(drop=True)
 
 
-def _issues(frame: pd.DataFrame, source: str, zones: set[str], buildings: set[str]) -> list[Issue]:
+def _read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    """The header (names stripped) and the records (blank lines skipped), every cell as text."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        msg = f"Travel matrix {path}: cannot be read ({err.strerror or err}). Check the file's permissions."
+        raise EstateError(msg) from err
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        msg = (
+            f"Travel matrix {path}: not UTF-8 text (byte {data[err.start]:#04x} at position {err.start}). "
+            "Save it as UTF-8 CSV."
+        )
+        raise EstateError(msg) from err
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+    except csv.Error as err:
+        msg = f"Travel matrix {path}: cannot be read as CSV ({err}). Save it as a comma-separated file."
+        raise EstateError(msg) from err
+    if not rows:
+        msg = f"Travel matrix {path}: the file is empty. Give a header zone_id,building_id,minutes and one row per pair."
+        raise EstateError(msg)
+    return [cell.strip() for cell in rows[0]], rows[1:]
+
+
+def _issues(
+    frame: pd.DataFrame, source: str, zones: set[str], buildings: set[str], widths: np.ndarray, width: int
+) -> list[Issue]:
     """Every problem of every row, in row order (the first `MAX_LISTED_ISSUES`, then a count)."""
     rows = np.arange(1, len(frame) + 1)
     minutes = pd.to_numeric(frame["minutes"], errors="coerce")
     blank = {c: frame[c] == "" for c in COLUMNS}
     checks: list[tuple[str, pd.Series, str, str]] = [
+        (
+            WHOLE_ROW,
+            pd.Series(widths > width),
+            f"has more values than the {width} columns of the header",
+            "Put values that hold a comma in quotes, and write decimals with a point (12.5, not 12,5).",
+        ),
         ("zone_id", blank["zone_id"], "is blank", "Give the zone's ID, or remove the row."),
         (
             "zone_id",

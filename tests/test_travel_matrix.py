@@ -126,7 +126,7 @@ def test_a_matrix_path_that_is_a_folder_missing_empty_or_not_utf8_is_a_clean_err
     with pytest.raises(EstateError) as caught:
         read_travel_matrix(latin, zone_ids=ZONES, building_ids=BUILDINGS)
     assert str(caught.value) == (
-        f"Travel matrix {latin}: not UTF-8 text (byte at position 29). Save it as UTF-8 CSV."
+        f"Travel matrix {latin}: not UTF-8 text (byte 0xe9 at position 29). Save it as UTF-8 CSV."
     )
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("zone,building_id,mins\nZ1,L1,1\n")
@@ -146,3 +146,24 @@ def test_load_estate_checks_the_matrix_against_its_own_zones_and_buildings(tmp_p
         load_estate(tmp_path / "b.csv", zones=tmp_path / "z.csv", travel_matrix=tmp_path / "m.csv")
     assert [i.row for i in caught.value.issues] == [2]  # L-2 was rejected, so it is not a building
     assert caught.value.issues[0].value == "L-2"
+
+
+def test_a_row_with_more_values_than_the_header_is_refused_whole(tmp_path):
+    assert _issues(tmp_path, 'zone_id,building_id,minutes\nZ1,L1,12,5\nZ2,L2,"12,5"\n') == [
+        "m.csv row 1, column '(whole row)' = 'Z1,L1,12,5': has more values than the 3 columns of the "
+        "header. Put values that hold a comma in quotes, and write decimals with a point (12.5, not 12,5).",
+        "m.csv row 2, column 'minutes' = '12,5': is not a number. Give the minutes as a number, 0 or more "
+        "(a point for decimals, e.g. 12.5).",
+    ]
+
+
+def test_columns_in_another_order_blank_lines_and_short_rows_are_read(tmp_path):
+    matrix = _matrix(tmp_path, "minutes,zone_id,building_id\n\n4,Z1,L1\n\n5,Z2,L2\n")
+    assert matrix.to_dict("list") == {
+        "zone_id": ["Z1", "Z2"],
+        "building_id": ["L1", "L2"],
+        "minutes": [4.0, 5.0],
+    }
+    assert _issues(tmp_path, "zone_id,building_id,minutes\nZ1,L1\n") == [
+        "m.csv row 1, column 'minutes' = (blank): is blank. Give the minutes as a number, 0 or more."
+    ]
