@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_place
-from optimiser.errors import OptimiserError
+from optimiser.errors import OptimiserError, ScenarioError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
 
@@ -156,7 +156,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{counts['zones']['accepted']} zones",
             file=sys.stderr,
         )
-    plan = optimise(estate, scenario, msg=args.verbose)
+    try:
+        plan = optimise(estate, scenario, msg=args.verbose)
+    except ScenarioError as err:  # a check against the estate (e.g. a lock): name the scenario file
+        if args.scenario is None:
+            raise
+        msg = f"{args.scenario.name}: {err}"
+        raise ScenarioError(msg) from err
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
     print(f"  wrote {', '.join(written)} to {args.out} ({time.perf_counter() - started:.2f} s in all)")
