@@ -21,6 +21,7 @@ import json
 import math
 import numbers
 import re
+import tempfile
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -364,6 +365,34 @@ def check_file(path: Path, *, what: str, error: type[Exception]) -> None:
             pass
     except OSError as err:
         msg = f"{what} {path}: cannot be read ({err.strerror or err}). Check the file's permissions."
+        raise error(msg) from err
+
+
+def check_out_folder(path: Path, *, what: str, error: type[Exception]) -> None:
+    """`error` unless `path` is a folder that can be written, or one that can be made.
+
+    Checked before any work, so that a run never fails at its very end. The check makes and
+    removes a temporary folder in the nearest folder that exists (``os.access`` is no guide
+    for root, nor on /proc); it leaves nothing behind.
+    """
+    if path.exists() and not path.is_dir():
+        msg = (
+            f"{what} {path}: is a file, not a folder. Give a folder for the outputs (it is made if missing)."
+        )
+        raise error(msg)
+    base = path
+    while not base.exists():
+        base = base.parent
+    try:
+        if not base.is_dir():
+            msg = f"{what} {path}: {base} is a file, not a folder. Give a folder for the outputs."
+            raise error(msg)
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=base)).rmdir()
+    except OSError as err:
+        msg = (
+            f"{what} {path}: cannot be written ({err.strerror or err} in {base}). Give a folder you "
+            "can write to."
+        )
         raise error(msg) from err
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_place
-from optimiser.errors import OptimiserError, ScenarioError
+from estate.settings import check_out_folder
+from optimiser.errors import OptimiserError, ScenarioError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
 
@@ -137,6 +138,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     changes = {
         name: check_option(flag, name, value) for flag, (name, value) in options.items() if value is not None
     }
+    check_out_folder(args.out, what="--out", error=UsageError)
     scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     scenario = scenario.with_changes(**changes) if changes else scenario
     flag = (

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from estate.limits import MAX_GRID_SCENARIOS, MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
-from estate.settings import check_keys, nearest_hint, read_toml, shown, table
+from estate.settings import check_keys, check_out_folder, nearest_hint, read_toml, shown, table
 from optimiser.errors import OptimiserError, ScenarioError
 from optimiser.scenario import SCENARIO_KEYS, SECTIONS, TOP_KEYS, Scenario, check_option
 
@@ -1016,6 +1016,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if not (args.national or args.places or args.list_places):
         msg = "Say which places: --national (all), or --places A,B,... (see --list-places)."
         raise SweepError(msg)
+    if args.out is not None:
+        check_out_folder(args.out, what="--out", error=SweepError)
     if args.time_limit is not None:
         check_option("--time-limit", "time_limit_s", args.time_limit)
     if not 0 <= args.retries <= MAX_SWEEP_RETRIES:

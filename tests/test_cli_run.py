@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -267,4 +268,31 @@ def test_a_travel_matrix_path_that_is_a_folder_exits_2(tmp_path):
     done = _run("validate", *_csv_estate(tmp_path), "--travel-matrix", str(tmp_path))
     assert _clean_exit_2(done) == (
         f"error: Travel matrix {tmp_path}: is a folder, not a file. Give the path of the file itself."
+    )
+
+
+def test_an_out_folder_that_cannot_be_written_exits_2_before_any_work(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    done = _run("run", "--place", "trafford", "--out", str(afile))
+    assert _clean_exit_2(done) == (
+        f"error: --out {afile}: is a file, not a folder. Give a folder for the outputs (it is made if missing)."
+    )
+    done = _run("run", "--place", "trafford", "--out", str(afile / "sub"))
+    assert _clean_exit_2(done) == (
+        f"error: --out {afile / 'sub'}: {afile} is a file, not a folder. Give a folder for the outputs."
+    )
+    done = _run("sweep", "--estate", str(afile), "--places", "A", "--out", str(afile))
+    assert _clean_exit_2(done) == (
+        f"error: --out {afile}: is a file, not a folder. Give a folder for the outputs (it is made if missing)."
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]  # the check leaves nothing behind
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
+def test_an_out_folder_under_proc_exits_2():
+    done = _run("run", "--place", "trafford", "--out", "/proc/nope")
+    assert _clean_exit_2(done) == (
+        "error: --out /proc/nope: cannot be written (No such file or directory in /proc). Give a folder "
+        "you can write to."
     )
