@@ -36,7 +36,7 @@ def test_each_rejected_row_has_a_reason_naming_its_column():
     assert "building_id may only use" in reasons[3]
     assert "gia_m2 must be at least 0" in reasons[4]
     assert "gia_m2 is not a number" in reasons[5]
-    assert "lon location is blank" in reasons[6]
+    assert reasons[6] == "lon is blank (no location); lat is blank (no location)"
 
 
 def test_strict_mode_raises_naming_the_row_and_the_column():
