@@ -19,12 +19,12 @@ import pandas as pd
 import pyogrio
 import pyproj
 
+from estate import upload as limits
 from estate.errors import EstateDataWarning, EstateError, EstateValidationError, Issue
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
 from estate.schema import CRS, CRS_LONLAT, ID_COLUMN, SPATIAL_TABLES
-from estate.sheets import FormulaCell, check_width, read_csv, read_excel, too_many_rows
-from estate.upload import MAX_ROWS, SHAPEFILE_PARTS, check_size, shapefile_in_zip
+from estate.sheets import FormulaCell, check_shape, check_width, read_csv, read_excel, row_budget
 from estate.validate import DECIMAL_MARKS, Bad, number_from_text, plain_value, split_rows, validate_table
 
 DATA_DIR = Path(os.environ.get("ESTATE_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
@@ -79,7 +79,7 @@ def read_table(
         msg = f"{source}: unsupported file type {suffix or '(none)'!r}. Use one of {', '.join(SUPPORTED)}."
         raise EstateError(msg)
     decimal = _decimal(mapping, source)
-    too_big = check_size(source, _size_on_disk(path))
+    too_big = limits.check_size(source, _size_on_disk(path))
     if too_big:
         raise EstateError(too_big)
     spatial = table in SPATIAL_TABLES
@@ -144,17 +144,17 @@ def _read_ogr(path: Path, layer: str | None, source: str, *, spatial: bool) -> p
     """A GDAL-readable file (GeoPackage, GeoJSON, shapefile, zipped shapefile) within the limits."""
     target = str(path)
     if path.suffix.lower() == ".zip":
-        reason, member = shapefile_in_zip(path, source)
+        reason, member = limits.shapefile_in_zip(path, source)
         if reason:
             raise EstateError(reason)
         target = f"/vsizip/{path.resolve()}/{member}"
     info = pyogrio.read_info(target, layer=layer)
-    check_width(len(info["fields"]), source)
-    if int(info.get("features", -1)) > MAX_ROWS:
-        raise EstateError(too_many_rows(source))
-    raw = pyogrio.read_dataframe(target, layer=layer, read_geometry=spatial, max_features=MAX_ROWS + 1)
-    if len(raw) > MAX_ROWS:
-        raise EstateError(too_many_rows(source))
+    columns = len(info["fields"]) + int(spatial)
+    check_width(columns, source)
+    check_shape(int(info.get("features", -1)), columns, source)
+    most = row_budget(columns)
+    raw = pyogrio.read_dataframe(target, layer=layer, read_geometry=spatial, max_features=most + 1)
+    check_shape(len(raw), columns, source)
     return raw
 
 
@@ -163,7 +163,9 @@ def _size_on_disk(path: Path) -> int:
     if path.suffix.lower() != ".shp":
         return path.stat().st_size
     parts = [
-        p for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p.suffix.lower() in SHAPEFILE_PARTS
+        p
+        for p in path.parent.glob(f"{glob.escape(path.stem)}.*")
+        if p.suffix.lower() in limits.SHAPEFILE_PARTS
     ]
     return sum(p.stat().st_size for p in parts if p.is_file())
 

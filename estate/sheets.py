@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from estate.errors import EstateDataWarning, EstateError
-from estate.upload import MAX_COLUMNS, MAX_FILE_MB, MAX_HEADER_BYTES, MAX_ROWS, check_archive
+from estate import upload as limits
+from estate.errors import EstateDataWarning, EstateError, shown_value
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,11 @@ def read_csv(path: Path, source: str, *, encoding: str | None = None) -> pd.Data
     Tries `encoding` (from the mapping's ``[read]`` section) first, then UTF-8, then falls
     back to Windows-1252 with an `EstateDataWarning`.
     """
-    _check_csv_header(path, source)
+    rows = row_budget(_csv_width(path, source))
     encodings = [e for e in (encoding, "utf-8-sig") if e]
     for name in encodings:
         try:
-            return _capped_rows(_read_csv(path, name), source)
+            return _capped(_read_csv(path, name, rows), source)
         except UnicodeDecodeError:
             continue
     warnings.warn(
@@ -54,54 +54,73 @@ def read_csv(path: Path, source: str, *, encoding: str | None = None) -> pd.Data
         EstateDataWarning,
         stacklevel=4,
     )
-    return _capped_rows(_read_csv(path, "cp1252"), source)
+    return _capped(_read_csv(path, "cp1252", rows), source)
 
 
-def _read_csv(path: Path, encoding: str) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=object, encoding=encoding, keep_default_na=False, nrows=MAX_ROWS + 1)
+def _read_csv(path: Path, encoding: str, rows: int) -> pd.DataFrame:
+    """At most `rows` + 1 rows: one more than allowed tells that there are too many."""
+    return pd.read_csv(path, dtype=object, encoding=encoding, keep_default_na=False, nrows=rows + 1)
 
 
-def _check_csv_header(path: Path, source: str) -> None:
+def _csv_width(path: Path, source: str) -> int:
     """Count the header's columns before pandas reads the file."""
     with path.open("rb") as stream:
-        first = stream.readline(MAX_HEADER_BYTES + 1)
-    if len(first) > MAX_HEADER_BYTES:
+        first = stream.readline(limits.MAX_HEADER_BYTES + 1)
+    if len(first) > limits.MAX_HEADER_BYTES:
         msg = (
-            f"{source}: the first (header) line is longer than {MAX_HEADER_BYTES // 1024:,} KB; "
+            f"{source}: the first (header) line is longer than {limits.MAX_HEADER_BYTES // 1024:,} KB; "
             "is this a CSV file with one row per line? Check its line endings."
         )
         raise EstateError(msg)
     fields = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
     check_width(len(fields), source)
+    return len(fields)
 
 
 def check_width(columns: int, source: str) -> None:
     """Refuse a table wider than the column limit."""
-    if columns > MAX_COLUMNS:
+    if columns > limits.MAX_COLUMNS:
         msg = (
-            f"{source}: {columns:,} columns, more than the {MAX_COLUMNS:,} allowed per table. "
+            f"{source}: {columns:,} columns, more than the {limits.MAX_COLUMNS:,} allowed per table. "
             "Remove the columns you do not need (see docs/limits.md)."
         )
         raise EstateError(msg)
 
 
-def _capped_rows(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    if len(frame) > MAX_ROWS:
-        raise EstateError(too_many_rows(source))
+def _capped(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    check_shape(len(frame), len(frame.columns), source)
     return frame
+
+
+def row_budget(columns: int) -> int:
+    """Most data rows a table of `columns` columns may have: the row and the cell limits."""
+    return min(limits.MAX_ROWS, limits.MAX_CELLS // max(columns, 1))
+
+
+def check_shape(rows: int, columns: int, source: str) -> None:
+    """Refuse a table with more rows, or more cells, than the limits allow."""
+    if rows > limits.MAX_ROWS:
+        raise EstateError(too_many_rows(source))
+    if rows > row_budget(columns):
+        msg = (
+            f"{source}: more than {limits.MAX_CELLS:,} cells ({columns:,} columns, so at most "
+            f"{row_budget(columns):,} rows), the limit per table. Remove the columns you do not "
+            "need, or split the register (see docs/limits.md)."
+        )
+        raise EstateError(msg)
 
 
 def too_many_rows(source: str) -> str:
     """The message for a table over the row limit."""
     return (
-        f"{source}: more than {MAX_ROWS:,} rows, the limit per table. Split the register "
+        f"{source}: more than {limits.MAX_ROWS:,} rows, the limit per table. Split the register "
         "(by area or partner) and load the parts separately (see docs/limits.md)."
     )
 
 
 # ---------------------------------------------------------------------- Excel
 def read_excel(
-    path: Path, sheet: str | None, source: str, *, limit_mb: float = MAX_FILE_MB
+    path: Path, sheet: str | None, source: str, *, limit_mb: float | None = None
 ) -> tuple[pd.DataFrame, list[FormulaCell]]:
     """One sheet (the first if `sheet` is None) as a frame of cells, and its uncalculated formulas.
 
@@ -116,7 +135,7 @@ def read_excel(
         a cell beyond the row or column limit.
 
     """
-    reason = check_archive(path, source, limit_mb=limit_mb)
+    reason = limits.check_archive(path, source, limit_mb=limit_mb)
     if reason:
         raise EstateError(reason)
     import openpyxl
@@ -127,7 +146,7 @@ def read_excel(
         cells, formulas = _cells(ws, source)
     finally:
         book.close()
-    return _frame(cells, formulas)
+    return _frame(cells, formulas, source)
 
 
 def _sheet(book, sheet: str | None, source: str):
@@ -149,7 +168,7 @@ def _cells(ws, source: str) -> tuple[dict[int, dict[int, object]], dict[tuple[in
 
     rows: dict[int, dict[int, object]] = {}
     formulas: dict[tuple[int, int], str] = {}
-    header_row = 0
+    header_row = stored = 0
     for cell in _present_cells(ws):
         value = cell["value"]
         formula = cell.get("formula")
@@ -159,22 +178,29 @@ def _cells(ws, source: str) -> tuple[dict[int, dict[int, object]], dict[tuple[in
             value = None
         r, c = cell["row"], cell["column"]
         shown = formula if value is None else value
-        if c > MAX_COLUMNS:
+        if c > limits.MAX_COLUMNS:
             msg = (
-                f"{source}: cell {get_column_letter(c)}{r} holds {_short(shown)}, beyond column "
-                f"{get_column_letter(MAX_COLUMNS)}; at most {MAX_COLUMNS:,} columns are read per "
+                f"{source}: cell {get_column_letter(c)}{r} holds {shown_value(shown)}, beyond column "
+                f"{get_column_letter(limits.MAX_COLUMNS)}; at most {limits.MAX_COLUMNS:,} columns are read per "
                 "table. Delete that cell (and any others right of it) and save again."
             )
             raise EstateError(msg)
         header_row = header_row or r
-        if r - header_row > MAX_ROWS:
+        if r - header_row > limits.MAX_ROWS:
             msg = (
-                f"{source}: cell {get_column_letter(c)}{r} holds {_short(shown)}, more than "
-                f"{MAX_ROWS:,} rows below the header (row {header_row}), the limit per table. "
+                f"{source}: cell {get_column_letter(c)}{r} holds {shown_value(shown)}, more than "
+                f"{limits.MAX_ROWS:,} rows below the header (row {header_row}), the limit per table. "
                 "Delete that cell (and any others below it) and save again, or split the register."
             )
             raise EstateError(msg)
         rows.setdefault(r, {})[c] = value
+        stored += 1
+        if stored > limits.MAX_CELLS:
+            msg = (
+                f"{source}: more than {limits.MAX_CELLS:,} filled cells, the limit per table. Remove "
+                "the columns you do not need, or split the register (see docs/limits.md)."
+            )
+            raise EstateError(msg)
         if value is None:
             formulas[(r, c)] = str(formula)
     return rows, formulas
@@ -212,7 +238,7 @@ def _present_cells(ws):
 
 
 def _frame(
-    rows: dict[int, dict[int, object]], formulas: dict[tuple[int, int], str]
+    rows: dict[int, dict[int, object]], formulas: dict[tuple[int, int], str], source: str
 ) -> tuple[pd.DataFrame, list[FormulaCell]]:
     from openpyxl.utils import get_column_letter
 
@@ -220,6 +246,7 @@ def _frame(
         return pd.DataFrame(), []
     header_row, last_row = min(rows), max(rows)
     width = max(max(cells) for cells in rows.values())
+    check_shape(last_row - header_row, width, source)
     header = rows[header_row]
     names = _unique_names([header.get(c) for c in range(1, width + 1)])
     data = [
@@ -246,8 +273,3 @@ def _unique_names(header: list[object]) -> list[str]:
         seen.setdefault(name, 0)
         names.append(name)
     return names
-
-
-def _short(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -17,6 +17,7 @@ import struct
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 MAX_FILE_MB = 50
 """Largest file read, in MB (1 MB = 2^20 bytes); the app's ``server.maxUploadSize`` is the same."""
@@ -24,6 +25,8 @@ MAX_ROWS = 100_000
 """Most data rows in one table (England and Wales have 35,672 LSOAs; a register has fewer rows)."""
 MAX_COLUMNS = 500
 """Most columns in one table."""
+MAX_CELLS = 5_000_000
+"""Most cells (rows x columns) in one table: `MAX_ROWS` rows of 50 columns."""
 UNPACK_FACTOR = 4
 """An archive may unpack to at most this many times the file size limit."""
 MAX_ARCHIVE_MEMBERS = 10_000
@@ -39,12 +42,12 @@ _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's own layout of a local
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
 
-def mb(limit_mb: float) -> int:
-    """`limit_mb` in bytes."""
-    return int(limit_mb * 1024 * 1024)
+def mb(limit_mb: float | None = None) -> int:
+    """`limit_mb` (default `MAX_FILE_MB`) in bytes."""
+    return int((MAX_FILE_MB if limit_mb is None else limit_mb) * 1024 * 1024)
 
 
-def check_upload(name: str, size: int, *, limit_mb: float = MAX_FILE_MB) -> str | None:
+def check_upload(name: str, size: int, *, limit_mb: float | None = None) -> str | None:
     """Why an uploaded file is refused by its name and size, or None when it may be read."""
     suffix = Path(name).suffix.lower().lstrip(".")
     if suffix not in UPLOAD_TYPES:
@@ -55,17 +58,18 @@ def check_upload(name: str, size: int, *, limit_mb: float = MAX_FILE_MB) -> str 
     return check_size(name, size, limit_mb=limit_mb)
 
 
-def check_size(name: str, size: int, *, limit_mb: float = MAX_FILE_MB) -> str | None:
+def check_size(name: str, size: int, *, limit_mb: float | None = None) -> str | None:
     """Why a file of `size` bytes is too big, or None."""
-    if size > mb(limit_mb):
+    limit = MAX_FILE_MB if limit_mb is None else limit_mb
+    if size > mb(limit):
         return (
-            f"{name}: {size / 1024 / 1024:,.1f} MB is over the {limit_mb:g} MB limit for registers. "
+            f"{name}: {size / 1024 / 1024:,.1f} MB is over the {limit:g} MB limit for registers. "
             "Split it by area or partner, or remove columns you do not need (see docs/limits.md)."
         )
     return None
 
 
-def check_archive(path: Path, name: str, *, limit_mb: float = MAX_FILE_MB) -> str | None:
+def check_archive(path: Path, name: str, *, limit_mb: float | None = None) -> str | None:
     """Why a zip archive is refused, or None: every member is decompressed within a budget.
 
     The budget is `UNPACK_FACTOR` x `limit_mb` for all members together. A member whose real
@@ -73,6 +77,7 @@ def check_archive(path: Path, name: str, *, limit_mb: float = MAX_FILE_MB) -> st
     deflate (what Excel, GDAL and every common zip tool write).
     """
     budget = UNPACK_FACTOR * mb(limit_mb)
+    used = 0
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -85,17 +90,17 @@ def check_archive(path: Path, name: str, *, limit_mb: float = MAX_FILE_MB) -> st
                 for info in members:
                     if info.is_dir():
                         continue
-                    reason = _check_member(raw, info, name, budget)
+                    reason = _check_member(raw, info, name, budget - used, budget)
                     if reason:
                         return reason
-                    budget -= info.file_size
+                    used += info.file_size
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
         return f"{name}: not a valid zip archive ({err}); save or zip it again."
     return None
 
 
-def _check_member(raw, info: zipfile.ZipInfo, name: str, budget: int) -> str | None:
-    """Decompress one member as a stream; why it is refused, or None."""
+def _check_member(raw: BinaryIO, info: zipfile.ZipInfo, name: str, left: int, budget: int) -> str | None:
+    """Decompress one member as a stream, reading at most `left` bytes; why it is refused, or None."""
     where = f"{name}: {info.filename}"
     if info.flag_bits & 0x1:
         return f"{where} is encrypted; zip it again without a password."
@@ -110,10 +115,10 @@ def _check_member(raw, info: zipfile.ZipInfo, name: str, budget: int) -> str | N
         return f"{where}: the archive is damaged (bad local header); zip it again."
     fields = _LOCAL_HEADER.unpack(header)
     raw.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
-    actual = _unpacked_bytes(raw, info, budget)
-    if actual > budget:
+    actual = _unpacked_bytes(raw, info, left)
+    if actual > left:
         return (
-            f"{where} unpacks to more than {budget / 1024 / 1024:,.0f} MB, the limit for an "
+            f"{where} unpacks to more than {budget / 1024 / 1024:,.4g} MB, the limit for an "
             f"archive ({UNPACK_FACTOR} x the file size limit); refused as a possible zip bomb."
         )
     if actual != info.file_size:
@@ -124,7 +129,7 @@ def _check_member(raw, info: zipfile.ZipInfo, name: str, budget: int) -> str | N
     return None
 
 
-def _unpacked_bytes(raw, info: zipfile.ZipInfo, budget: int) -> int:
+def _unpacked_bytes(raw: BinaryIO, info: zipfile.ZipInfo, budget: int) -> int:
     """Bytes the member really unpacks to, counting at most `budget` + 1 of them."""
     remaining = info.compress_size
     if info.compress_type == zipfile.ZIP_STORED:
@@ -155,7 +160,7 @@ def _unpacked_bytes(raw, info: zipfile.ZipInfo, budget: int) -> int:
     return total
 
 
-def shapefile_in_zip(path: Path, name: str, *, limit_mb: float = MAX_FILE_MB) -> tuple[str | None, str]:
+def shapefile_in_zip(path: Path, name: str, *, limit_mb: float | None = None) -> tuple[str | None, str]:
     """Check a zipped shapefile; returns (why it is refused or None, the .shp member's path).
 
     The zip may hold only shapefile parts (in any one folder), exactly one ``.shp``, and must

@@ -90,26 +90,29 @@ def number_from_text(text: str, *, decimal: str = ".", grouping: bool = True) ->
             rf"[+-]?\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(point)}\d*)?", text
         )
         if not (grouping and grouped):
+            single = text.count(group) == 1 and point not in text
+            example = f" ({text.translate(str.maketrans(',.', '.,'))})" if single else ""
             if decimal == ".":
                 return Bad(
                     "has a comma that is not a thousands separator (a decimal comma?)",
-                    "Write the number with a decimal point (53.45), or, if the file uses decimal "
-                    'commas throughout, set decimal = "," in the mapping\'s [read] section for '
-                    "this table.",
+                    f"Write it with a decimal point{example}, or, if the file uses decimal commas "
+                    'throughout, set decimal = "," in the mapping\'s [read] section for this table '
+                    "(e.g. [buildings.read]).",
                 )
             return Bad(
                 "has a '.' that is not a thousands separator, and the mapping says this file "
                 "uses decimal commas",
-                'Write it with a decimal comma (53,45), or remove decimal = "," from the mapping.',
+                f'Write it with a decimal comma{example}, or remove decimal = "," from the mapping.',
             )
         text = text.replace(group, "")
     text = text.replace(point, ".")
     if "_" in text or not text:
         return Bad("is not a number", "")
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
         return Bad("is not a number", "")
+    return Bad("is not a number", "") if math.isnan(number) else number
 
 
 def _parse_number(value: object, col: Column, decimal: str = ".") -> object:
@@ -128,8 +131,13 @@ def _parse_number(value: object, col: Column, decimal: str = ".") -> object:
         return Bad(f"must be at least {col.minimum:g}", f"Correct {col.name} or leave it blank.")
     if col.maximum is not None and number > col.maximum:
         why = f"{col.maximum_reason}. " if col.maximum_reason else ""
-        return Bad(f"must be at most {col.maximum:,.10g}", f"{why}Correct {col.name} or leave it blank.")
+        return Bad(f"must be at most {_figure(col.maximum)}", f"{why}Correct {col.name} or leave it blank.")
     return number
+
+
+def _figure(number: float) -> str:
+    """1000000000000 as '1,000,000,000,000', 0.5 as '0.5'."""
+    return f"{number:,.0f}" if float(number).is_integer() and abs(number) < 1e16 else f"{number:g}"
 
 
 def _parse_integer(value: object, col: Column, decimal: str = ".") -> object:
