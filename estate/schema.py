@@ -22,7 +22,7 @@ LIST_SEPARATOR = ";"  # space_types and modelled are ';'-separated lists in file
 # Largest accepted values: each is far above any real figure, so a value beyond it is a typing
 # or unit error, and every figure the optimiser multiplies stays finite (see docs/registers.md).
 MAX_GBP = 1e12  # £1 trillion: about the UK government's whole annual spending
-MAX_AREA_M2 = 1e8  # 100 km2: a hundred times the floor area of the largest building on Earth
+MAX_AREA_M2 = 1e8  # 100 km2: about fifty times the floor area of the largest building on Earth
 MAX_SITE_HA = 1e4  # 100 km2 of land
 MAX_POPULATION = 1e7  # more people than any UK city (London: about 9 million)
 MAX_CARBON_T = 1e6  # tCO2e a year: fifty times a large acute hospital

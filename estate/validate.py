@@ -136,8 +136,8 @@ def _parse_number(value: object, col: Column, decimal: str = ".") -> object:
 
 
 def _figure(number: float) -> str:
-    """1000000000000 as '1,000,000,000,000', 0.5 as '0.5'."""
-    return f"{number:,.0f}" if float(number).is_integer() and abs(number) < 1e16 else f"{number:g}"
+    """1000000000000 as '1,000,000,000,000'; 2300 as '2300', 0.5 as '0.5'."""
+    return f"{number:,.0f}" if float(number).is_integer() and 1e4 <= abs(number) < 1e16 else f"{number:g}"
 
 
 def _parse_integer(value: object, col: Column, decimal: str = ".") -> object:

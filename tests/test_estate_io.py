@@ -201,8 +201,11 @@ def test_swapped_coordinates_are_rejected_as_outside_great_britain(tmp_path):
 
 def test_cli_reads_a_named_geopackage_layer(tmp_path):
     path = tmp_path / "register.gpkg"
-    gdf = gpd.GeoDataFrame({"building_id": ["A", "B"], "owner": ["x", "y"]},
-                           geometry=[Point(383880, 398244), Point(384880, 398244)], crs=27700)
+    gdf = gpd.GeoDataFrame(
+        {"building_id": ["A", "B"], "owner": ["x", "y"]},
+        geometry=[Point(383880, 398244), Point(384880, 398244)],
+        crs=27700,
+    )
     gdf.to_file(path, layer="assets")
     gdf.iloc[:1].to_file(path, layer="other")
     done = _run_cli("validate", "--buildings", str(path), "--layer", "buildings=assets", "--json")
@@ -255,7 +258,9 @@ def test_a_lat_that_is_not_a_number_is_reported_on_lat(tmp_path):
 
 
 def test_a_decimal_comma_coordinate_is_refused_not_read_as_5345(tmp_path):
-    (tmp_path / "b.csv").write_text('building_id,owner,lon,lat\nA,x,-2.3,"53,45"\nB,x,-2.3,"53,450"\nC,x,-2.3,53.4\n')
+    (tmp_path / "b.csv").write_text(
+        'building_id,owner,lon,lat\nA,x,-2.3,"53,45"\nB,x,-2.3,"53,450"\nC,x,-2.3,53.4\n'
+    )
     assert _issues(tmp_path / "b.csv") == [
         "b.csv row 1 (A), column 'lat' = '53,45': has a comma that is not a thousands separator "
         "(a decimal comma?). Write it with a decimal point (53.45), or, if the file uses decimal "
@@ -269,9 +274,7 @@ def test_a_decimal_comma_coordinate_is_refused_not_read_as_5345(tmp_path):
 
 
 def test_decimal_commas_read_correctly_when_the_mapping_says_so(tmp_path):
-    (tmp_path / "b.csv").write_text(
-        'building_id,owner,lon,lat,gia_m2\nA,x,"-2,244","53,4808","1.200,5"\n'
-    )
+    (tmp_path / "b.csv").write_text('building_id,owner,lon,lat,gia_m2\nA,x,"-2,244","53,4808","1.200,5"\n')
     (tmp_path / "m.toml").write_text('[buildings.read]\ndecimal = ","\n')
     (tmp_path / "ll.csv").write_text("building_id,owner,lon,lat\nA,x,-2.244,53.4808\n")
     comma = load_estate(tmp_path / "b.csv", mapping=tmp_path / "m.toml").buildings
@@ -287,7 +290,7 @@ def test_an_unknown_decimal_mark_in_the_mapping_is_refused(tmp_path):
     with pytest.raises(EstateError) as err:
         load_estate(tmp_path / "b.csv", mapping=tmp_path / "m.toml")
     assert str(err.value) == (
-        "b.csv: the mapping's [read] decimal is ';'; use \".\" (the default) or \",\" (for a file "
+        'b.csv: the mapping\'s [read] decimal is \';\'; use "." (the default) or "," (for a file '
         "written with decimal commas, such as 53,45)."
     )
 

@@ -301,7 +301,11 @@ def test_a_shapefile_in_a_folder_of_the_zip_loads(tmp_path):
     parts = _shapefile_parts(tmp_path)
     path = _zip(
         tmp_path / "register.zip",
-        {"export/": b"", **{f"export/{n}": d for n, d in parts.items()}, "__MACOSX/export/._register.shp": b"x"},
+        {
+            "export/": b"",
+            **{f"export/{n}": d for n, d in parts.items()},
+            "__MACOSX/export/._register.shp": b"x",
+        },
     )
     assert limits.shapefile_in_zip(path, "register.zip") == (None, "export/register.shp")
     assert list(load_estate(path).buildings.index) == ["A1", "B2"]
@@ -312,7 +316,10 @@ def test_a_zip_with_two_shapefiles_is_refused(tmp_path):
     path = _zip(tmp_path / "two.zip", {**parts, **{f"b/{n}": d for n, d in parts.items()}})
     with pytest.raises(EstateError) as err:
         load_estate(path)
-    assert str(err.value) == "two.zip: a zip must hold exactly one .shp file; found register.shp, b/register.shp."
+    assert (
+        str(err.value)
+        == "two.zip: a zip must hold exactly one .shp file; found register.shp, b/register.shp."
+    )
 
 
 def test_a_zip_that_understates_its_sizes_is_refused_by_the_app_and_the_cli(tmp_path):

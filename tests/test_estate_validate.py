@@ -276,3 +276,17 @@ def test_a_long_value_is_shortened_in_the_message_but_kept_whole():
     assert str(issue).startswith(
         "b.csv row 1 (A), column 'tenure' = '" + "x" * 74 + "...' (502 characters): is not one of"
     )
+
+
+def test_the_largest_accepted_values_are_documented_as_in_the_schema():
+    from estate.schema import TABLES
+    from estate.validate import _figure
+    from tests.conftest import REPO
+
+    lines = (REPO / "docs" / "registers.md").read_text().splitlines()
+    for table, columns in TABLES.items():
+        for col in columns:
+            if col.kind in ("number", "integer"):
+                (line,) = [ln for ln in lines if ln.startswith(f"| {table} |") and f"`{col.name}`" in ln]
+                assert f"| {_figure(col.maximum)} |" in line, (table, col.name)
+                assert f"| {_figure(col.minimum)} |" in line, (table, col.name)
