@@ -399,6 +399,7 @@ def load_estate(
         accepted[table], rejected[table] = good, bad
         issues.extend(found)
 
+    _check_some_buildings(accepted["buildings"], rejected["buildings"], issues, sources["buildings"])
     occ = accepted.get("occupiers")
     if occ is not None:
         occ, bad_occ, found = _check_occupier_buildings(
@@ -410,13 +411,6 @@ def load_estate(
         )
         issues.extend(found)
 
-    if accepted["buildings"].empty:
-        msg = (
-            f"{sources['buildings']}: no building was accepted "
-            f"({len(rejected['buildings'])} rejected). First problems:\n"
-            + "\n".join(f"  - {i}" for i in issues[:10])
-        )
-        raise EstateError(msg)
     _warn_notes(notes)
     matrix = _read_travel_matrix(Path(travel_matrix)) if travel_matrix else None
     return Estate.from_tables(
@@ -525,6 +519,22 @@ def _out_of_range(cells: dict[str, object], crs: str) -> list[tuple[str, object,
                 for col in cells
             ]
     return [(col, cells[col], "puts the location outside Great Britain", swapped) for col in cells]
+
+
+def _check_some_buildings(
+    accepted: pd.DataFrame, rejected: pd.DataFrame, issues: list[Issue], source: str
+) -> None:
+    """Refuse an estate with no building: an empty register, or one whose every row is rejected."""
+    if not accepted.empty:
+        return
+    if rejected.empty:
+        msg = f"{source}: no rows below the header; a register needs at least one building."
+        raise EstateError(msg)
+    first = [i for i in issues if i.source == source][:10]
+    msg = f"{source}: no building was accepted ({len(rejected):,} rejected). First problems:\n" + "\n".join(
+        f"  - {i}" for i in first
+    )
+    raise EstateError(msg)
 
 
 def _warn_notes(notes: list[Issue]) -> None:

@@ -144,6 +144,12 @@ def read_excel(
     try:
         ws = _sheet(book, sheet, source)
         cells, formulas = _cells(ws, source)
+        if not cells:
+            msg = (
+                f"{source}: sheet {ws.title!r} is empty. Put the register in the first sheet, or "
+                "name its sheet (CLI: --layer TABLE=NAME)."
+            )
+            raise EstateError(msg)
     finally:
         book.close()
     return _frame(cells, formulas, source)
@@ -242,8 +248,6 @@ def _frame(
 ) -> tuple[pd.DataFrame, list[FormulaCell]]:
     from openpyxl.utils import get_column_letter
 
-    if not rows:
-        return pd.DataFrame(), []
     header_row, last_row = min(rows), max(rows)
     width = max(max(cells) for cells in rows.values())
     check_shape(last_row - header_row, width, source)

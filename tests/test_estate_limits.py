@@ -373,3 +373,15 @@ def test_a_table_over_the_cell_limit_is_refused_naming_the_rows_it_may_have(tmp_
     xlsx = _xlsx(tmp_path / "b.xlsx", [[f"B{i}", "x", -2.3, 53.4] for i in range(3)])
     with pytest.raises(EstateError, match=r"^b.xlsx: more than 10 filled cells, the limit per table\."):
         load_estate(xlsx)
+
+
+def test_an_empty_sheet_is_named(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "assets"
+    book.save(tmp_path / "e.xlsx")
+    with pytest.raises(EstateError) as err:
+        load_estate(tmp_path / "e.xlsx")
+    assert str(err.value) == (
+        "e.xlsx: sheet 'assets' is empty. Put the register in the first sheet, or name its sheet "
+        "(CLI: --layer TABLE=NAME)."
+    )
