@@ -329,3 +329,13 @@ def test_huge_figures_are_rejected_at_validation_not_by_the_solver(tmp_path):
     done = _run_cli("validate", "--buildings", str(tmp_path / "b.csv"), "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["buildings"]["rejected"] == 1
+
+
+def test_a_register_with_only_a_header_is_named_even_with_occupiers(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,lon,lat\n")
+    (tmp_path / "o.csv").write_text(
+        "occupier_id,partner,service,building_id,space_m2,space_type\no1,x,library,A,50,library\n"
+    )
+    with pytest.raises(EstateError) as err:
+        load_estate(tmp_path / "b.csv", occupiers=tmp_path / "o.csv", strict=True)
+    assert str(err.value) == "b.csv: no rows below the header; a register needs at least one building."
