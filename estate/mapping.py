@@ -54,6 +54,7 @@ ID_RULE_KEYS = ("replace", "prefix")
 READ_KEYS = {
     "encoding": Key("encoding", "text", example="latin-1"),  # CSV text encoding (a Python codec)
     "crs": Key("crs", "text", example="EPSG:27700"),  # CRS of CSV coordinates (pyproj must know it)
+    "decimal": Key("decimal", "choice", choices=(".", ","), example=","),  # decimal mark of numbers
 }
 
 

@@ -112,7 +112,7 @@ def test_unknown_section_in_a_mapping_is_an_error(tmp_path):
             "readkey.toml",
             '[buildings.read]\nencodng = "latin-1"\n',
             "Mapping readkey.toml: [buildings.read] has unknown key 'encodng' (did you mean 'encoding'?). "
-            "Allowed keys: encoding, crs.",
+            "Allowed keys: encoding, crs, decimal.",
         ),
         (
             "number.toml",
