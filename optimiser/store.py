@@ -472,33 +472,13 @@ def csv_zip(record: PlanRecord) -> bytes:
 def _run_info(row: tuple[Any, ...]) -> RunInfo:
     """A listing row; a row that cannot be read gives a RunInfo whose `problem` says why."""
     run_id, name, place, place_name, estate_key, saved_at, summary_json = row
+    head = (int(run_id), str(name), str(place), str(place_name), str(estate_key), str(saved_at))
     try:
         summary = json.loads(summary_json)
-        kpis = summary.get("kpis", {})
-        npv = kpis.get("npv_gbp")
-        return RunInfo(
-            int(run_id),
-            str(name),
-            str(place),
-            str(place_name),
-            str(estate_key),
-            str(saved_at),
-            str(summary.get("status_words", "")),
-            None if npv is None else float(npv),
-        )
+        npv = summary.get("kpis", {}).get("npv_gbp")
+        return RunInfo(*head, str(summary.get("status_words", "")), None if npv is None else float(npv))
     except (TypeError, ValueError, AttributeError) as err:
-        reason = f"its summary cannot be read ({type(err).__name__}: {err})"
-        return RunInfo(
-            int(run_id),
-            str(name),
-            str(place),
-            str(place_name),
-            str(estate_key),
-            str(saved_at),
-            "",
-            None,
-            reason,
-        )
+        return RunInfo(*head, "", None, f"its summary cannot be read ({type(err).__name__}: {err})")
 
 
 def _digest(row: tuple[Any, ...], tables: list[tuple[str, str]] | list[Any]) -> str:

@@ -129,7 +129,11 @@ def live(cells: Iterable[Cell], numeric: set[str]) -> list[Cell]:
     for cell in cells:
         if cell.formula:
             out.append(cell)
-        elif not cell.number and cell.text.startswith(ACTIVE) and not (cell.column in numeric and _is_number(cell.text)):
+        elif (
+            not cell.number
+            and cell.text.startswith(ACTIVE)
+            and not (cell.column in numeric and _is_number(cell.text))
+        ):
             out.append(cell)
     return out
 

@@ -98,7 +98,9 @@ def test_a_carriage_return_is_quoted_so_the_row_stays_whole():
 
 
 def test_excel_cells_are_strings_or_numbers_never_formulas():
-    data = excel_bytes({"s": pd.DataFrame({"=name": ["=1+1", "ok"], "v": [-1.5, np.inf], "b": [True, False]})})
+    data = excel_bytes(
+        {"s": pd.DataFrame({"=name": ["=1+1", "ok"], "v": [-1.5, np.inf], "b": [True, False]})}
+    )
     cells, typed = scan_xlsx(data, "x")
 
     kinds = {(column, value): kind for _, column, value, kind in typed}
@@ -163,6 +165,7 @@ def _numeric_columns(record) -> set[str]:
     return names
 
 
+@pytest.mark.solver
 def test_no_cell_of_any_export_is_live(exports, payload_plan):
     numeric = _numeric_columns(payload_plan[2])
     found = {name: live(cells, numeric) for name, cells in exports.items()}
@@ -171,6 +174,7 @@ def test_no_cell_of_any_export_is_live(exports, payload_plan):
     assert len(exports) == 16  # 6 run files, 6 in the zip, the disposal list, xlsx, gpkg, board pack
 
 
+@pytest.mark.solver
 @pytest.mark.parametrize(
     "name",
     [
@@ -192,21 +196,27 @@ def test_every_payload_reaches_the_file_escaped_never_raw(exports, name):
     texts = {c.text for c in cells}
 
     assert payloads_in(cells) <= {p for p in PAYLOADS if not p.startswith(ACTIVE)}
-    reached = {p for p in ACTIVE_PAYLOADS if inert_text(p) in texts or inert_text(p).replace("\r", "\n") in texts}
+    reached = {
+        p for p in ACTIVE_PAYLOADS if inert_text(p) in texts or inert_text(p).replace("\r", "\n") in texts
+    }
     assert reached == set(ACTIVE_PAYLOADS)
 
 
+@pytest.mark.solver
 def test_the_workbook_has_no_formula_and_numbers_are_numbers(payload_plan):
     estate, plan, _ = payload_plan
     cells, typed = scan_xlsx(plan_to_excel(estate, plan), "plan.xlsx")
 
     assert not [c for c in cells if c.formula]
-    kinds = {(column, kind) for sheet, column, value, kind in typed if sheet == "buildings" and value is not None}
+    kinds = {
+        (column, kind) for sheet, column, value, kind in typed if sheet == "buildings" and value is not None
+    }
     for column in ("running_cost_gbp", "market_value_gbp", "capacity_m2", "easting", "receipt_gbp"):
         assert kinds & {(column, "n")} and not {k for c, k in kinds if c == column} - {"n"}, column
     assert {k for c, k in kinds if c == "name"} == {"s"}
 
 
+@pytest.mark.solver
 def test_numeric_columns_of_the_csv_files_are_still_numbers(tmp_path, payload_plan):
     estate, plan, _ = payload_plan
     write_plan(estate, plan, tmp_path / "run")
@@ -217,6 +227,7 @@ def test_numeric_columns_of_the_csv_files_are_still_numbers(tmp_path, payload_pl
     assert frame["name"].map(original_text).tolist() == plan.buildings["name"].tolist()
 
 
+@pytest.mark.solver
 def test_geopackage_numbers_stay_numbers(payload_plan, tmp_path):
     estate, plan, _ = payload_plan
     path = tmp_path / "plan.gpkg"
@@ -230,13 +241,16 @@ def test_geopackage_numbers_stay_numbers(payload_plan, tmp_path):
     assert kinds == {"real"}
 
 
+@pytest.mark.solver
 def test_html_in_a_name_is_escaped_in_the_board_pack_and_its_map(payload_plan):
     _, _, record = payload_plan
     tables = {k: v.copy() for k, v in record.tables.items()}
     nasty = ['</script><script>alert("pwned")</script>', '<img src=x onerror="alert(1)">']
     tables["buildings"]["name"] = [nasty[i % 2] for i in range(len(tables["buildings"]))]
     tables["buildings"]["owner"] = nasty[0]
-    pack_map = plan_map(tables["buildings"], tables["occupiers"], tables["zones"], assets="inline", tiles=False)
+    pack_map = plan_map(
+        tables["buildings"], tables["occupiers"], tables["zones"], assets="inline", tiles=False
+    )
 
     page = board_pack_html(summary=record.summary, tables=tables, plan_map=pack_map)
 
@@ -247,6 +261,7 @@ def test_html_in_a_name_is_escaped_in_the_board_pack_and_its_map(payload_plan):
     assert r"\u003c/script\u003e\u003cscript\u003ealert" in page  # map popups: JSON, shown as text nodes
 
 
+@pytest.mark.solver
 def test_the_cli_run_folder_names_read_back_with_original_text(tmp_path, payload_plan):
     estate, plan, _ = payload_plan
     write_plan(estate, plan, tmp_path / "run")

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from optimiser.rundir import (
@@ -129,7 +130,8 @@ def test_a_writer_that_fails_leaves_the_old_run_and_no_leftovers(tmp_path):
 
     def broken(folder: Path) -> None:
         (folder / "a.csv").write_text("partial")
-        raise OSError("disk full")
+        msg = "disk full"
+        raise OSError(msg)
 
     with pytest.raises(OSError, match="disk full"):
         write_run_dir(out, broken, {})
@@ -250,3 +252,24 @@ def test_run_refuses_an_out_folder_holding_other_files_before_solving(tmp_path):
     assert "holds files that are not from a run (keep.txt)" in done.stderr
     assert "Traceback" not in done.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_the_sweep_results_folder_is_a_run_folder_with_inert_text(tmp_path):
+    from optimiser.sweep import _result_row, results_frame, write_results
+    from tests.test_places import two_place_estate
+
+    out = tmp_path / "sweep"
+    (out / "jobs").mkdir(parents=True)
+    (out / "jobs" / "k.json").write_text("{}")
+    rows = [
+        _result_row(place="A", place_name="A", scenario="=1+1", status="failed", message="-boom", job_key="k")
+    ]
+
+    paths = write_results(out, results_frame(rows), [{"row": rows[0], "buildings": []}], two_place_estate())
+
+    assert set(paths) == {"results.csv", "results.gpkg"}
+    manifest = verify_run_dir(out)
+    assert manifest["command"] == "sweep" and manifest["jobs"] == {"k": "failed"}
+    assert (out / "jobs" / "k.json").is_file()
+    table = pd.read_csv(out / "results.csv")
+    assert table.loc[0, ["scenario", "message"]].tolist() == ["'=1+1", "'-boom"]
