@@ -8,8 +8,9 @@ gap is between the two renames, and whoever next writes or reads the folder puts
 back (`verify_run_dir`). Leftovers are named ``.<name>.new-<pid>-…`` and ``.<name>.old-<pid>-…``
 and are cleared once their process has gone.
 
-An existing target is replaced only if it is empty or a run folder (it has ``run.json``, or
-holds nothing but the files a run writes): ``--out ~/Documents`` is refused, not emptied.
+An existing target is replaced only if it holds nothing but a run: the files its ``run.json``
+lists, or (written before manifests) the files a run writes. ``--out ~/Documents`` is refused,
+not emptied, and so is a run folder someone has added a file to.
 
 `verify_run_dir` is what every reader of a run folder calls: it refuses a folder whose files
 do not match its manifest (a file missing, added, or changed) with a message that says so.
@@ -173,9 +174,7 @@ def check_run_target(
     if not target.is_dir():
         msg = f"{target} is a file, not a folder; give a new or empty folder for the run."
         raise RunDirError(msg)
-    if (target / MANIFEST).is_file():
-        return
-    allowed = set(known_files) | set(cache_dirs)
+    allowed = set(known_files) | set(cache_dirs) | {MANIFEST} | _listed_names(target)
     foreign = sorted(
         p.name for p in target.iterdir() if p.name not in allowed and not _is_temporary(p.name, known_files)
     )
@@ -186,6 +185,16 @@ def check_run_target(
             "so give a new or empty folder, or one a run wrote."
         )
         raise RunDirError(msg)
+
+
+def _listed_names(folder: Path) -> set[str]:
+    """Top-level names of the files and cache folders in a folder's manifest (none if unreadable)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        names = [*manifest.get("files", {}), *manifest.get("cache_dirs", [])]
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
+        return set()
+    return {str(name).split("/", 1)[0] for name in names}
 
 
 def _is_temporary(name: str, known_files: Collection[str]) -> bool:

@@ -273,3 +273,13 @@ def test_the_sweep_results_folder_is_a_run_folder_with_inert_text(tmp_path):
     assert (out / "jobs" / "k.json").is_file()
     table = pd.read_csv(out / "results.csv")
     assert table.loc[0, ["scenario", "message"]].tolist() == ["'=1+1", "'-boom"]
+
+
+def test_a_run_folder_someone_added_a_file_to_is_not_replaced(tmp_path):
+    out = tmp_path / "out"
+    write_run_dir(out, _writer("one"), {})
+    (out / "my notes.docx").write_text("notes")
+
+    with pytest.raises(RunDirError, match=r"holds files that are not from a run \(my notes.docx\)"):
+        write_run_dir(out, _writer("two"), {})
+    assert (out / "my notes.docx").read_text() == "notes"
