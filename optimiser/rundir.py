@@ -187,13 +187,20 @@ def check_run_target(
         raise RunDirError(msg)
 
 
-def _listed_names(folder: Path) -> set[str]:
-    """Top-level names of the files and cache folders in a folder's manifest (none if unreadable)."""
+def _manifest(folder: Path) -> dict[str, Any]:
+    """A folder's manifest as far as it can be read ({} if it cannot)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        names = [*manifest.get("files", {}), *manifest.get("cache_dirs", [])]
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError, TypeError):
-        return set()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
+
+
+def _listed_names(folder: Path) -> set[str]:
+    """Top-level names of the files and cache folders in a folder's manifest."""
+    manifest = _manifest(folder)
+    files, cache = manifest.get("files", {}), manifest.get("cache_dirs", [])
+    names = [*(files if isinstance(files, dict) else ()), *(cache if isinstance(cache, list) else ())]
     return {str(name).split("/", 1)[0] for name in names}
 
 
@@ -206,9 +213,14 @@ def tidy_leftovers(target: Path) -> None:
     """Put back a run folder a stopped writer left renamed away, and clear stopped writers' temporary
     folders beside `target` (never those of a process still running)."""
     restore_run_dir(target)
-    for path, _kind, pid in _leftovers(target):
-        if not _alive(pid):
-            shutil.rmtree(path, ignore_errors=True)
+    for path, kind, pid in _leftovers(target):
+        if _alive(pid):
+            continue
+        if kind == "new" and target.is_dir():  # stopped after moving the cache in: move it back
+            for name in _manifest(path).get("cache_dirs", []):
+                if (path / name).is_dir() and not (target / name).exists():
+                    os.rename(path / name, target / name)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def restore_run_dir(target: Path) -> bool:

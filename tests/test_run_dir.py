@@ -283,3 +283,17 @@ def test_a_run_folder_someone_added_a_file_to_is_not_replaced(tmp_path):
     with pytest.raises(RunDirError, match=r"holds files that are not from a run \(my notes.docx\)"):
         write_run_dir(out, _writer("two"), {})
     assert (out / "my notes.docx").read_text() == "notes"
+
+
+def test_a_sweep_stopped_after_moving_its_cache_gets_the_cache_back(tmp_path):
+    out = tmp_path / "out"
+    write_run_dir(out, _writer("one"), {}, cache_dirs=("jobs",))
+    stage = tmp_path / f".out.new-{DEAD_PID}-abc"  # stopped between moving jobs/ in and the swap
+    write_run_dir(stage, _writer("two"), {}, cache_dirs=("jobs",))
+    (stage / "jobs").mkdir()
+    (stage / "jobs" / "k.json").write_text("{}")
+
+    tidy_leftovers(out)
+
+    assert (out / "jobs" / "k.json").is_file()
+    assert _leftovers(out) == []
