@@ -125,7 +125,8 @@ def _text(value: Any) -> str | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from optimiser.plan import optimise
-    from optimiser.report import write_plan
+    from optimiser.report import RUN_FILES, write_plan
+    from optimiser.rundir import check_run_target
     from optimiser.scenario import Scenario, check_option
 
     started = time.perf_counter()
@@ -150,6 +151,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if note:
         print(f"warning: {note}", file=sys.stderr)
     estate = load_from_args(args)
+    check_run_target(args.out, known_files=RUN_FILES)  # before the solve, not after it
     if not args.quiet:
         counts = estate.counts()
         print(
@@ -167,7 +169,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ScenarioError(msg) from err
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
-    print(f"  wrote {', '.join(written)} to {args.out} ({time.perf_counter() - started:.2f} s in all)")
+    print(
+        f"  wrote {', '.join(written)} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
+    )
     return EXIT_OK
 
 
@@ -188,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--time-limit", type=float, help="seconds; the best plan so far is kept")
     run.add_argument("--gap", type=float, help="relative optimality gap to stop at (default 1e-4)")
     run.add_argument("--threads", type=int, help="solver threads")
-    run.add_argument("--out", type=Path, required=True, help="folder for the plan files")
+    run.add_argument(
+        "--out", type=Path, required=True, help="folder for the plan files (replaced whole by each run)"
+    )
     run.add_argument("--quiet", action="store_true", help="less output")
     run.add_argument("--verbose", action="store_true", help="show the solver log")
     run.set_defaults(func=_cmd_run)

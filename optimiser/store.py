@@ -8,11 +8,16 @@ parsed as data.
 The store lives in ``$ESTATE_APP_DATA`` if that is set, else in
 ``$XDG_DATA_HOME/public-estate-optimiser`` (``~/.local/share/public-estate-optimiser`` by
 default), file ``scenarios.sqlite``. Each save is one SQLite transaction: it is written
-whole or not at all.
+whole or not at all. With each run the store keeps the SHA-256 of everything saved for it
+(table ``run_digests``); `ScenarioStore.load` refuses a run whose contents no longer match it
+(damaged, or edited outside the app), and `ScenarioStore.list_runs` lists a run it cannot read
+with the reason instead of failing. Runs saved before digests were kept have none and load as
+they are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -31,6 +36,7 @@ import pandas as pd
 
 from estate import Estate
 from optimiser.errors import OptimiserError
+from optimiser.inert import csv_text
 from optimiser.plan import Plan, make_plan
 from optimiser.report import zones_table
 from optimiser.scenario import Scenario
@@ -219,6 +225,7 @@ class RunInfo:
     saved_at: str
     status_words: str
     npv_gbp: float | None
+    problem: str = ""  # why the run cannot be read ("" when it can)
 
     @property
     def label(self) -> str:
@@ -294,6 +301,11 @@ class ScenarioStore:
                     data_json TEXT NOT NULL,
                     PRIMARY KEY (run_id, name)
                 )""")
+            conn.execute("""
+                CREATE TABLE IF NOT EXISTS run_digests (
+                    run_id INTEGER PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+                    sha256 TEXT NOT NULL
+                )""")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # ------------------------------------------------------------------ API
@@ -310,26 +322,30 @@ class ScenarioStore:
         saved_at = datetime.now(UTC).isoformat(timespec="seconds")
         summary = _jsonable({**record.summary, "scenario": scenario.name})
         payload = [(table, frame_to_json(record.tables[table])) for table in TABLES if table in record.tables]
+        row = (
+            scenario.name,
+            record.place,
+            record.place_name,
+            record.estate_key,
+            saved_at,
+            scenario.to_toml(),
+            json.dumps(summary, allow_nan=False),
+        )
         try:
             with self._connect() as conn, conn:
                 conn.execute("DELETE FROM runs WHERE place = ? AND name = ?", (record.place, scenario.name))
                 cursor = conn.execute(
                     "INSERT INTO runs (name, place, place_name, estate_key, saved_at, scenario_toml, summary_json) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        scenario.name,
-                        record.place,
-                        record.place_name,
-                        record.estate_key,
-                        saved_at,
-                        scenario.to_toml(),
-                        json.dumps(summary, allow_nan=False),
-                    ),
+                    row,
                 )
                 run_id = int(cursor.lastrowid or 0)
                 conn.executemany(
                     "INSERT INTO run_tables (run_id, name, data_json) VALUES (?, ?, ?)",
                     [(run_id, table, text) for table, text in payload],
+                )
+                conn.execute(
+                    "INSERT INTO run_digests (run_id, sha256) VALUES (?, ?)", (run_id, _digest(row, payload))
                 )
         except sqlite3.Error as err:
             msg = f"Could not save scenario {scenario.name!r} to {self.path} ({err})."
@@ -349,6 +365,7 @@ class ScenarioStore:
     def list_runs(self, *, place: str | None = None) -> list[RunInfo]:
         """Saved runs, newest first (only `place`'s, if given)."""
         query = "SELECT run_id, name, place, place_name, estate_key, saved_at, summary_json FROM runs"
+        # a run that cannot be read is listed with the reason, so one bad entry hides no other
         args: tuple[Any, ...] = ()
         if place is not None:
             query += " WHERE place = ?"
@@ -360,23 +377,7 @@ class ScenarioStore:
         except sqlite3.Error as err:
             msg = f"Could not read the scenario store {self.path} ({err})."
             raise StoreError(msg) from err
-        out = []
-        for run_id, name, place_, place_name, estate_key, saved_at, summary_json in rows:
-            summary = json.loads(summary_json)
-            npv = summary.get("kpis", {}).get("npv_gbp")
-            out.append(
-                RunInfo(
-                    int(run_id),
-                    name,
-                    place_,
-                    place_name,
-                    estate_key,
-                    saved_at,
-                    str(summary.get("status_words", "")),
-                    None if npv is None else float(npv),
-                )
-            )
-        return out
+        return [_run_info(row) for row in rows]
 
     def load(self, run_id: int) -> PlanRecord:
         """A saved run, with its scenario, summary and tables.
@@ -395,8 +396,11 @@ class ScenarioStore:
                     (int(run_id),),
                 ).fetchone()
                 tables = conn.execute(
-                    "SELECT name, data_json FROM run_tables WHERE run_id = ?", (int(run_id),)
+                    "SELECT name, data_json FROM run_tables WHERE run_id = ? ORDER BY name", (int(run_id),)
                 ).fetchall()
+                digest = conn.execute(
+                    "SELECT sha256 FROM run_digests WHERE run_id = ?", (int(run_id),)
+                ).fetchone()
         except sqlite3.Error as err:
             msg = f"Could not read saved run {run_id} from {self.path} ({err})."
             raise StoreError(msg) from err
@@ -404,18 +408,34 @@ class ScenarioStore:
             msg = f"No saved run with id {run_id} in {self.path}."
             raise StoreError(msg)
         name, place, place_name, estate_key, saved_at, scenario_toml, summary_json = row
+        if digest is not None and digest[0] != _digest(row, tables):
+            msg = (
+                f"Saved run {name!r} (id {run_id}) has changed since it was saved: its contents no longer "
+                "match the check stored with them (the store was damaged or edited outside the app). "
+                "Delete it and run the scenario again."
+            )
+            raise StoreError(msg)
         try:
             scenario = Scenario.from_dict(tomllib.loads(scenario_toml), source=f"saved run {name!r}")
-        except (tomllib.TOMLDecodeError, OptimiserError) as err:
+        except (tomllib.TOMLDecodeError, OptimiserError, TypeError, AttributeError) as err:
             msg = f"Saved run {name!r} has a scenario this version cannot read ({err})."
             raise StoreError(msg) from err
+        try:
+            summary = json.loads(summary_json)
+            frames = {table: frame_from_json(text) for table, text in tables}
+        except (TypeError, ValueError, KeyError) as err:
+            msg = f"Saved run {name!r} (id {run_id}) cannot be read ({err}); delete it and run the scenario again."
+            raise StoreError(msg) from err
+        if not isinstance(summary, dict):
+            msg = f"Saved run {name!r} (id {run_id}) has a summary that is not a JSON object; delete it."
+            raise StoreError(msg)
         return PlanRecord(
             place=place,
             place_name=place_name,
             estate_key=estate_key,
             scenario=scenario,
-            summary=json.loads(summary_json),
-            tables={table: frame_from_json(text) for table, text in tables},
+            summary=summary,
+            tables=frames,
             run_id=int(run_id),
             saved_at=saved_at,
         )
@@ -432,20 +452,39 @@ class ScenarioStore:
 
 
 def csv_zip(record: PlanRecord) -> bytes:
-    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml."""
+    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml.
+
+    Every text cell is inert (`optimiser.inert.csv_text`).
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in TABLES:
             if table in record.tables:
-                archive.writestr(f"{table}.csv", record.tables[table].to_csv(index=False))
+                archive.writestr(f"{table}.csv", csv_text(record.tables[table]))
         buildings = record.tables.get("buildings")
         if buildings is not None:
-            archive.writestr(
-                "disposals.csv", buildings[buildings["decision"] == "dispose"].to_csv(index=False)
-            )
+            archive.writestr("disposals.csv", csv_text(buildings[buildings["decision"] == "dispose"]))
         archive.writestr("summary.json", json.dumps(_jsonable(record.summary), indent=2))
         archive.writestr("scenario.toml", record.scenario.to_toml())
     return buffer.getvalue()
+
+
+def _run_info(row: tuple[Any, ...]) -> RunInfo:
+    """A listing row; a row that cannot be read gives a RunInfo whose `problem` says why."""
+    run_id, name, place, place_name, estate_key, saved_at, summary_json = row
+    head = (int(run_id), str(name), str(place), str(place_name), str(estate_key), str(saved_at))
+    try:
+        summary = json.loads(summary_json)
+        npv = summary.get("kpis", {}).get("npv_gbp")
+        return RunInfo(*head, str(summary.get("status_words", "")), None if npv is None else float(npv))
+    except (TypeError, ValueError, AttributeError) as err:
+        return RunInfo(*head, "", None, f"its summary cannot be read ({type(err).__name__}: {err})")
+
+
+def _digest(row: tuple[Any, ...], tables: list[tuple[str, str]] | list[Any]) -> str:
+    """sha256 of a saved run: its row in ``runs`` and its tables (in name order)."""
+    text = json.dumps([list(row), sorted([str(name), str(data)] for name, data in tables)], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------- tables as JSON

@@ -21,7 +21,9 @@ Robustness:
 
 Outputs in ``--out``: ``results.csv`` (one row per job), ``results.gpkg`` (layer ``jobs``:
 one point per job at the place's population-weighted centre, with the KPIs; layer
-``buildings``: every own building of every job with its decision) and ``jobs/``.
+``buildings``: every own building of every job with its decision), ``run.json`` (the
+manifest, see `optimiser.rundir`) and ``jobs/``. The folder is replaced whole at the end, as
+``run`` does, with ``jobs/`` carried over; text cells are inert (`optimiser.inert`).
 See ``docs/sweep.md`` for the scenario grid format.
 """
 
@@ -48,12 +50,15 @@ import pandas as pd
 from estate.limits import MAX_GRID_SCENARIOS, MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_keys, check_out_folder, nearest_hint, read_toml, shown, table
 from optimiser.errors import OptimiserError, ScenarioError
+from optimiser.inert import csv_text, inert_frame
+from optimiser.rundir import check_run_target, run_versions, write_run_dir
 from optimiser.scenario import SCENARIO_KEYS, SECTIONS, TOP_KEYS, Scenario, check_option
 
 if TYPE_CHECKING:
     from estate import Estate
     from optimiser.places import PlaceEstate
 
+RESULT_FILES = ("results.csv", "results.gpkg")
 STATUSES = ("optimal", "feasible", "time_limit", "infeasible", "failed")
 DONE = ("optimal", "feasible", "time_limit", "infeasible")  # a rerun skips these
 DEFAULT_TIME_LIMIT_S = 30.0
@@ -746,6 +751,7 @@ def run_sweep(
         msg = "No place to run: give at least one place code or name."
         raise SweepError(msg)
     out = Path(out)
+    check_run_target(out, known_files=RESULT_FILES, cache_dirs=("jobs",))
     jobs_dir = out / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
     jobs, failed_rows = plan_jobs(estate, places, rows)
@@ -918,18 +924,32 @@ def results_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 def write_results(
     out: Path, frame: pd.DataFrame, results: Sequence[dict[str, Any]], estate: Estate
 ) -> dict[str, Path]:
-    """results.csv and results.gpkg (layers ``jobs`` and ``buildings``), each written whole."""
+    """results.csv, results.gpkg (layers ``jobs`` and ``buildings``) and run.json, as one whole
+    folder (`optimiser.rundir.write_run_dir`; ``jobs/`` is carried over)."""
+    identity = {
+        "command": "sweep",
+        "jobs": {str(r["row"].get("job_key")): str(r["row"].get("status")) for r in results},
+        "versions": run_versions(),
+    }
+    return write_run_dir(
+        out,
+        lambda folder: _write_result_files(folder, frame, results, estate),
+        identity,
+        known_files=RESULT_FILES,
+        cache_dirs=("jobs",),
+    )
+
+
+def _write_result_files(
+    out: Path, frame: pd.DataFrame, results: Sequence[dict[str, Any]], estate: Estate
+) -> None:
     import geopandas as gpd
     import pyogrio
 
     from estate.schema import CRS
     from optimiser.places import list_places
 
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "results.csv"
-    tmp = csv_path.with_name(".results.csv.tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, csv_path)
+    (out / "results.csv").write_bytes(csv_text(frame).encode())
 
     centres = list_places(estate).set_index("place")
     xy = centres[["easting", "northing"]].reindex(frame["place"]).to_numpy()
@@ -951,15 +971,11 @@ def write_results(
                 }
             )
     gpkg = out / "results.gpkg"
-    tmp_gpkg = out / ".results.tmp.gpkg"
-    tmp_gpkg.unlink(missing_ok=True)
-    pyogrio.write_dataframe(jobs, tmp_gpkg, layer="jobs", driver="GPKG")
+    pyogrio.write_dataframe(inert_frame(jobs), gpkg, layer="jobs", driver="GPKG")
     if records:
         b = pd.DataFrame(records)
         geo = gpd.GeoDataFrame(b, geometry=gpd.points_from_xy(b["easting"], b["northing"]), crs=CRS)
-        pyogrio.write_dataframe(geo, tmp_gpkg, layer="buildings", driver="GPKG")
-    os.replace(tmp_gpkg, gpkg)
-    return {"results.csv": csv_path, "results.gpkg": gpkg}
+        pyogrio.write_dataframe(inert_frame(geo), gpkg, layer="buildings", driver="GPKG")
 
 
 # ------------------------------------------------------------------------------------------

@@ -261,18 +261,27 @@ def store() -> ScenarioStore | None:
         return None
 
 
-def saved_runs(place: str | None) -> list[RunInfo]:
-    """Saved runs (for one place, or all)."""
+def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]:
+    """Saved runs (for one place, or all) that can be read; each one that cannot is named in a
+    warning (and returned too, with its `problem`, if `with_broken`, so it can be deleted)."""
     from optimiser.store import StoreError
 
     s = store()
     if s is None:
         return []
     try:
-        return s.list_runs(place=place)
+        runs = s.list_runs(place=place)
     except StoreError as err:
         st.warning(str(err))
         return []
+    for info in runs:
+        if info.problem:
+            st.warning(
+                f"Saved run “{info.name}” ({info.place_name}, saved {info.saved_at[:16].replace('T', ' ')}) "
+                f"cannot be read: {info.problem}. The other saved runs are unaffected; delete it on the "
+                "Scenario page."
+            )
+    return runs if with_broken else [info for info in runs if not info.problem]
 
 
 def load_saved(run_id: int) -> PlanRecord | None:

@@ -7,6 +7,7 @@ import re
 import streamlit as st
 
 from optimiser.boardpack import board_pack_html, disposals_table
+from optimiser.inert import csv_text
 from optimiser.maps import access_services, plan_map
 from optimiser.report import plan_to_excel, plan_to_geojson, plan_to_geopackage_bytes
 from optimiser.store import csv_zip
@@ -27,7 +28,7 @@ st.subheader("Lists and tables")
 c1, c2, c3 = st.columns(3)
 c1.download_button(
     "Disposal list (CSV)",
-    data=disposals_table(record.tables["buildings"]).to_csv(index=False),
+    data=csv_text(disposals_table(record.tables["buildings"])),
     file_name=f"{stem}_disposals.csv",
     mime="text/csv",
     on_click="ignore",

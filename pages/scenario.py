@@ -144,8 +144,9 @@ with outcome:
         st.divider()
 
 st.subheader("Saved scenarios")
-saved = common.saved_runs(cur.place)
-if not saved:
+saved_all = common.saved_runs(cur.place, with_broken=True)
+saved = [i for i in saved_all if not i.problem]
+if not saved_all:
     st.caption(
         "None yet for this estate. Run a scenario and press Save; saved scenarios stay after a restart."
     )
@@ -164,7 +165,7 @@ else:
         width="stretch",
     )
     d1, d2 = st.columns([3, 1])
-    labels = {i.run_id: i.label for i in saved}
+    labels = {i.run_id: i.label + (" (cannot be read)" if i.problem else "") for i in saved_all}
     chosen = d1.selectbox("Saved scenario", list(labels), format_func=labels.get, key="delete_choice")
     if d2.button("Delete", key="delete_go"):
         store = common.store()

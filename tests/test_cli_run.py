@@ -112,7 +112,7 @@ def test_impossible_scenario_exits_3_naming_what_cannot_be_met(tmp_path):
 def test_bad_scenario_file_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[solver]\ntime_limit = 3\n")
-    done = _run("run", "--place", "trafford", "--scenario", str(bad), "--out", str(tmp_path))
+    done = _run("run", "--place", "trafford", "--scenario", str(bad), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert "unknown key 'time_limit'" in done.stderr
 
@@ -120,7 +120,7 @@ def test_bad_scenario_file_exits_2(tmp_path):
 def test_unknown_lock_exits_2(tmp_path):
     bad = tmp_path / "locks.toml"
     bad.write_text('[locks]\nkeep = ["NOT_A_BUILDING"]\n')
-    done = _run("run", "--place", "trafford", "--scenario", str(bad), "--out", str(tmp_path))
+    done = _run("run", "--place", "trafford", "--scenario", str(bad), "--out", str(tmp_path / "out"))
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
         "error: locks.toml: Scenario 'default': locks.keep names building(s) not in the estate: "
