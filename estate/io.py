@@ -20,6 +20,7 @@ from estate.errors import EstateDataWarning, EstateError, EstateValidationError,
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
 from estate.schema import CRS, CRS_LONLAT, SPATIAL_TABLES
+from estate.travel import read_travel_matrix
 from estate.validate import split_rows, validate_table
 
 DATA_DIR = Path(os.environ.get("ESTATE_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
@@ -271,7 +272,11 @@ def load_estate(
             + "\n".join(f"  - {i}" for i in issues[:10])
         )
         raise EstateError(msg)
-    matrix = _read_travel_matrix(Path(travel_matrix)) if travel_matrix else None
+    matrix = None
+    if travel_matrix:
+        zone_ids = accepted["zones"]["zone_id"] if "zones" in accepted else ()
+        building_ids = accepted["buildings"]["building_id"]
+        matrix = read_travel_matrix(travel_matrix, zone_ids=zone_ids, building_ids=building_ids)
     return Estate.from_tables(
         buildings=accepted["buildings"],
         occupiers=accepted.get("occupiers"),
@@ -399,32 +404,6 @@ def _gpkg_layers(path: Path) -> list[str]:
         return [str(name) for name in pyogrio.list_layers(path)[:, 0]]
     except Exception:
         return []
-
-
-def _read_travel_matrix(path: Path) -> pd.DataFrame:
-    """A long table zone_id, building_id, minutes."""
-    try:
-        matrix = pd.read_csv(path, dtype={"zone_id": str, "building_id": str})
-    except Exception as err:
-        msg = f"{path.name}: cannot be read as a travel matrix ({err})."
-        raise EstateError(msg) from err
-    need = {"zone_id", "building_id", "minutes"}
-    if not need <= set(matrix.columns):
-        msg = (
-            f"{path.name}: a travel matrix needs columns zone_id, building_id, minutes; "
-            f"found {', '.join(map(str, matrix.columns))}."
-        )
-        raise EstateError(msg)
-    minutes = pd.to_numeric(matrix["minutes"], errors="coerce")
-    bad = minutes.isna() | (minutes < 0)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
-        msg = (
-            f"{path.name} row {row}, column 'minutes' = {matrix['minutes'].iloc[row - 1]!r}: "
-            "must be a number of minutes, 0 or more."
-        )
-        raise EstateError(msg)
-    return matrix.assign(minutes=minutes)[["zone_id", "building_id", "minutes"]]
 
 
 def load_place(place: str, *, strict: bool = False) -> Estate:
