@@ -109,6 +109,16 @@ def test_impossible_scenario_exits_3_naming_what_cannot_be_met(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_a_min_share_for_a_service_nobody_provides_exits_3(tmp_path):
+    scenario = tmp_path / "swimming.toml"
+    scenario.write_text('[access.services.swimming]\nreach_km = 3.0\nrule = "min_share"\nmin_share = 0.2\n')
+    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--out", str(tmp_path / "out"))
+    assert done.returncode == 3, done.stderr
+    assert "swimming access: standard asks 20% of people within 3 km road" in done.stderr
+    assert "no occupier provides it" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_bad_scenario_file_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[solver]\ntime_limit = 3\n")
