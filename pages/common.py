@@ -101,6 +101,7 @@ def _signed_in() -> auth.User | None:
     users = auth.load_users(auth.users_path())
     ticket = st.session_state.get(SIGN_IN_KEY)
     if mode == "oidc":
+        auth.oidc_provider()  # a bad provider name closes the app with its message
         try:
             user = auth.user_for_claims(users, st.user.to_dict())
         except auth.LoginError:
@@ -223,7 +224,8 @@ def gate() -> auth.User | None:
         user = _signed_in()
     except auth.AuthError as err:
         print(f"public-estate-optimiser: {err}", file=sys.stderr)  # the details, for the server's log
-        public = str(err) if str(err).startswith(auth.AUTH_ENV) else UNREADABLE_USERS
+        setting = str(err).startswith((auth.AUTH_ENV, auth.PROVIDER_ENV))
+        public = str(err) if setting else UNREADABLE_USERS
         _only_page(lambda: _closed(public))
         return None
     if user is None:
@@ -275,6 +277,14 @@ def _oidc_login() -> None:
     import importlib.util
 
     st.title("Public Estate Optimiser")
+    claims = st.user.to_dict()
+    if claims.get("is_logged_in"):  # logged in with the provider, but not a user here
+        try:
+            auth.user_for_claims(auth.load_users(auth.users_path()), claims)
+        except auth.LoginError as err:
+            st.error(str(err))
+        st.button("Log out", key="oidc_logout", on_click=log_out)
+        return
     provider = auth.oidc_provider()
     try:
         configured = "auth" in st.secrets
@@ -290,14 +300,6 @@ def _oidc_login() -> None:
         st.error(
             "The organisation's login needs the Authlib package on the server: pip install 'Authlib>=1.3.2'."
         )
-        return
-    claims = st.user.to_dict()
-    if claims.get("is_logged_in"):
-        try:
-            auth.user_for_claims(auth.load_users(auth.users_path()), claims)
-        except auth.LoginError as err:
-            st.error(str(err))
-        st.button("Log out", key="oidc_logout", on_click=log_out)
         return
     if st.button("Log in with your organisation's account", type="primary", key="oidc_login"):
         st.login(provider)
