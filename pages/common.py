@@ -355,9 +355,18 @@ def audit_trail() -> list[Any]:
 
 
 def account_box(user: auth.User) -> None:
-    """The sidebar's line on who is logged in, and the logout button (nothing when login is off)."""
+    """The sidebar's line on who is logged in, and the logout button (nothing when login is off).
+
+    For a role without exports, the tables' own "Download as CSV" buttons are hidden too: a
+    convenience, not a control (what a viewer may see, they can copy).
+    """
     if not login_on():
         return
+    if not auth.can(user, "export"):
+        st.html(
+            "<style>button[data-testid='stBaseButton-elementToolbar'][aria-label='Download as CSV']"
+            " { display: none; }</style>"
+        )
     st.sidebar.caption(f"Logged in as **{user.name}** ({user.role})")
     if st.sidebar.button("Log out", key="logout"):
         log_out()

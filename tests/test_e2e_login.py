@@ -154,6 +154,13 @@ def test_nobody_sees_anything_before_login_and_each_role_may_do_only_its_part(tm
                 delete.click(force=True)  # a disabled button: the browser sends nothing
                 page.get_by_role("button", name="Run").first.click(force=True)
                 page.screenshot(path=ARTIFACTS / "e2e_login_2_viewer_scenario.png")
+                _nav(page, expect, "Results", "Results: Trafford")
+                expect(page.get_by_role("heading", name="Option “e2e officer option”")).to_be_visible(
+                    timeout=WAIT_MS
+                )
+                csv_buttons = page.locator("button[aria-label='Download as CSV']")
+                expect(csv_buttons.first).to_be_attached(timeout=WAIT_MS)
+                expect(csv_buttons.first).to_be_hidden(timeout=WAIT_MS)  # the tables' own CSV button
                 _nav(page, expect, "Export", "Export: Trafford")
                 expect(page.get_by_role("button", name="Board pack (HTML, print to PDF)")).to_be_enabled(
                     timeout=WAIT_MS
