@@ -104,9 +104,11 @@ def _signed_in() -> auth.User | None:
         auth.oidc_provider()  # a bad provider name closes the app with its message
         try:
             user = auth.user_for_claims(users, st.user.to_dict())
-        except auth.LoginError:
-            user = None
-        if user is not None and (not isinstance(ticket, SignIn) or ticket.name != user.name):
+        except auth.LoginError:  # the provider's identity is the login: without it, nobody
+            if isinstance(ticket, SignIn):
+                ticket.active = False
+            return None
+        if not isinstance(ticket, SignIn) or not ticket.active or ticket.name != user.name:
             ticket = SignIn(user.name)
             st.session_state[SIGN_IN_KEY] = ticket
     if not isinstance(ticket, SignIn) or not ticket.active:

@@ -411,6 +411,19 @@ def test_oidc_maps_the_logged_in_email_to_its_role(monkeypatch):
     assert "Logged in as **otto** (officer)" in [c.value for c in at.sidebar.caption]
 
 
+def test_oidc_log_out_ends_the_providers_login_too(monkeypatch):
+    at = _oidc(
+        monkeypatch,
+        {"is_logged_in": True, "email": "ann@example.org"},
+        secrets={"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32}},
+    )
+    at.run()  # AppTest runs later runs through the page guard: take the buttons from such a run
+    at.button(key="logout").click().run()
+
+    assert at.user == {"is_logged_in": False}  # st.logout() was called
+    assert not at.metric and "Logged in as" not in _texts(at)
+
+
 def test_oidc_refuses_an_email_that_is_not_a_user_and_shows_nothing_else(monkeypatch):
     at = _oidc(
         monkeypatch,
@@ -444,3 +457,18 @@ def test_oidc_offers_the_organisations_login_or_says_what_is_missing(monkeypatch
     else:
         assert [b.label for b in at.button] == ["Log in with your organisation's account"]
     assert not at.metric and len(at.sidebar.children) == 0
+
+
+def test_every_page_starts_with_the_guard_that_runs_it_inside_app_py():
+    import ast
+
+    for path in sorted((REPO / "pages").glob("*.py")):
+        if path.name in ("common.py", "scenario_form.py"):  # modules, not pages
+            continue
+        body = [
+            n for n in ast.parse(path.read_text()).body if not isinstance(n, (ast.Import, ast.ImportFrom))
+        ]
+        first = (
+            body[1] if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body[0]
+        )
+        assert ast.unparse(first) == "common.page_guard()", path
