@@ -207,13 +207,17 @@ def build_model(
 # pre-solve: pairs, decided buildings, cheap checks
 # ------------------------------------------------------------------------------------------
 def _check_locks(estate: Estate, scenario: Scenario) -> None:
-    unknown = sorted(set(scenario.keep) | set(scenario.dispose) - set(estate.buildings.index))
-    unknown = [u for u in unknown if u not in estate.buildings.index]
-    if unknown:
+    known = estate.buildings.index
+    source = estate.sources.get("buildings", "the buildings table")
+    for key, ids in (("keep", scenario.keep), ("dispose", scenario.dispose)):
+        unknown = [b for b in ids if b not in known]
+        if not unknown:
+            continue
         msg = (
-            f"Scenario {scenario.name!r}: locked building(s) not in the estate: {', '.join(unknown[:10])}"
+            f"Scenario {scenario.name!r}: locks.{key} names building(s) not in the estate: "
+            + ", ".join(unknown[:10])
             + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
-            + ". Check the IDs against buildings.csv."
+            + f". Check the IDs against {source} (rejected buildings do not count)."
         )
         raise ScenarioError(msg)
 

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 import pulp
 
+from estate.limits import LimitWarning, cap_to_cores
 from optimiser.errors import SolveError
 
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
@@ -444,6 +446,9 @@ def make_solver(
     if name not in here:
         msg_ = f"Solver {name!r} is not available here; found {here or 'none'}. Try: pip install highspy"
         raise SolveError(msg_)
+    threads, note = cap_to_cores(threads, what=f"threads = {threads}")
+    if note:  # the CLI and the app cap first and say so; this is the last line of defence
+        warnings.warn(note, LimitWarning, stacklevel=2)
     if name == "highs":
         options = {"mip_abs_gap": 1e-9, **(options or {})}
         return _HiGHS(

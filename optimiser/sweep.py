@@ -45,8 +45,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from estate.limits import MAX_GRID_SCENARIOS, MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
+from estate.settings import check_keys, check_out_folder, nearest_hint, read_toml, shown, table
 from optimiser.errors import OptimiserError, ScenarioError
-from optimiser.scenario import SECTIONS, Scenario, read_toml
+from optimiser.scenario import SCENARIO_KEYS, SECTIONS, TOP_KEYS, Scenario, check_option
 
 if TYPE_CHECKING:
     from estate import Estate
@@ -186,8 +188,8 @@ def _set_key(data: dict[str, Any], key: str, value: Any, access: pd.DataFrame) -
         if not sections:
             known = sorted(k for keys in SECTIONS.values() for k in keys)
             msg = (
-                f"unknown scenario key {key!r}; use one of {', '.join(known)}, a dotted key such as "
-                "limits.capital_budget_gbp, access.reach_km or access.services.library.reach_km"
+                f"unknown scenario key {key!r}{nearest_hint(key, known)}. Allowed keys: {', '.join(known)}, or a dotted key "
+                "such as limits.capital_budget_gbp, access.reach_km or access.services.library.reach_km."
             )
             raise ScenarioError(msg)
         parts = [sections[0], key]
@@ -253,19 +255,10 @@ def read_grid(
 
     """
     path = Path(path)
-    data = read_toml(path, what="Scenario grid", error=SweepError)
-    body = data.get("base") if "base" in data else {k: v for k, v in data.items() if k not in GRID_TABLES}
-    if not isinstance(body, dict):
-        msg = f"Scenario grid {path.name}: [base] must be a table."
-        raise SweepError(msg)
+    body, grid, rows_in = grid_parts(path)
     base = _deep_merge(default_base(), body)
     if time_limit_s is not None:
         base.setdefault("solver", {})["time_limit_s"] = time_limit_s
-    grid = data.get("grid", {})
-    rows_in = data.get("scenarios", [])
-    if not isinstance(grid, dict) or not isinstance(rows_in, list):
-        msg = f"Scenario grid {path.name}: [grid] must be a table and [[scenarios]] a list of tables."
-        raise SweepError(msg)
     base_name = str(base.get("name", "default"))
     rows: list[ScenarioRow] = []
     if grid:
@@ -305,6 +298,60 @@ def read_grid(
     if not grid and not rows_in:
         rows.append(scenario_row(base, {}, name=base_name, where="[base]", access=access, source=path.name))
     return rows
+
+
+def grid_parts(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """A grid file's base, ``[grid]`` and ``[[scenarios]]``, with its row count checked
+    against `MAX_GRID_SCENARIOS` before any row is built.
+
+    Raises
+    ------
+    SweepError
+        The file cannot be read, is not TOML, has an unknown top-level key, its parts are of
+        the wrong kind, or it makes too many rows.
+
+    """
+    data = read_toml(path, what="Scenario grid", error=SweepError)
+    source = path.name
+    if "base" in data:
+        check_keys(data, GRID_TABLES, source=source, where="", error=SweepError)
+        body = table(data["base"], source=source, where="[base]", error=SweepError)
+    else:
+        allowed = list(dict.fromkeys([*GRID_TABLES, *TOP_KEYS, *SCENARIO_KEYS, "access"]))
+        check_keys(data, allowed, source=source, where="", error=SweepError)
+        body = {k: v for k, v in data.items() if k not in GRID_TABLES}
+    grid = table(data.get("grid", {}), source=source, where="[grid]", error=SweepError)
+    rows_in = data.get("scenarios", [])
+    if not isinstance(rows_in, list):
+        msg = f"{source}: scenarios = {shown(rows_in)} must be a list of tables: write each row as [[scenarios]]."
+        raise SweepError(msg)
+    count_grid_rows(grid, extra=len(rows_in), source=source)
+    return body, grid, rows_in
+
+
+def count_grid_rows(grid: dict[str, Any], *, extra: int = 0, source: str = "grid") -> int:
+    """Scenario rows a grid makes (the product of its value counts, plus `extra` explicit rows),
+    computed without listing them; a `SweepError` when a key has no values or the count is over
+    `MAX_GRID_SCENARIOS`."""
+    sizes = {}
+    for key, values in grid.items():
+        sizes[key] = len(values) if isinstance(values, list) else 1
+        if sizes[key] == 0:
+            msg = (
+                f"{source}: [grid] {key} = [] has no values. Fix: give at least one value, or remove the key."
+            )
+            raise SweepError(msg)
+    combinations = math.prod(sizes.values()) if grid else 0
+    total = combinations + extra
+    if total > MAX_GRID_SCENARIOS:
+        sizes_text = " x ".join(f"{n:,}" for n in sizes.values()) or "0"
+        msg = (
+            f"{source}: the grid makes {total:,} scenario rows ([grid] {sizes_text} = {combinations:,} "
+            f"combinations, plus {extra:,} [[scenarios]] rows); the limit is {MAX_GRID_SCENARIOS:,}. "
+            "Fix: use fewer values per key, or split the grid into several files (see docs/limits.md)."
+        )
+        raise SweepError(msg)
+    return total
 
 
 # ------------------------------------------------------------------------------------------
@@ -969,6 +1016,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if not (args.national or args.places or args.list_places):
         msg = "Say which places: --national (all), or --places A,B,... (see --list-places)."
         raise SweepError(msg)
+    if args.out is not None:
+        check_out_folder(args.out, what="--out", error=SweepError)
+    if args.time_limit is not None:
+        check_option("--time-limit", "time_limit_s", args.time_limit)
+    if not 0 <= args.retries <= MAX_SWEEP_RETRIES:
+        msg = f"command line: --retries {args.retries} is out of range. Allowed: a whole number from 0 to {MAX_SWEEP_RETRIES}. Fix: e.g. --retries 2."
+        raise SweepError(msg)
+    if args.workers < 1:
+        msg = f"command line: --workers {args.workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --workers 2."
+        raise SweepError(msg)
+    if not args.scheduler:  # local worker processes: no more than the cores
+        args.workers, note = cap_to_cores(args.workers, what=f"--workers {args.workers}")
+        if note:
+            print(f"warning: {note}", file=sys.stderr)
+    if args.scenarios:
+        grid_parts(args.scenarios)  # a malformed or oversized grid stops before the estate loads
     loaded = time.perf_counter()
     estate = load_estate(args.estate, name=args.estate.stem)
     table = list_places(estate)
@@ -981,6 +1044,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     else:
         base = default_base(time_limit_s=args.time_limit)
         rows = [scenario_row(base, {}, name="default", where="defaults", access=estate.access)]
+    if len(places) * len(rows) > MAX_SWEEP_JOBS:
+        msg = (
+            f"{len(places):,} place(s) x {len(rows):,} scenario(s) = {len(places) * len(rows):,} jobs; "
+            f"the limit is {MAX_SWEEP_JOBS:,} jobs in one sweep. Fix: fewer places or scenario rows, "
+            "or several sweeps (see docs/limits.md)."
+        )
+        raise SweepError(msg)
     bad = [r for r in rows if r.scenario is None]
     progress = not args.no_progress
     print(

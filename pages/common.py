@@ -17,7 +17,6 @@ import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import pandas as pd
 import streamlit as st
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_mapping, load_place
+from estate import upload as limits
 from estate.io import DATA_DIR
 from optimiser import auth
 from optimiser.boardpack import MODELLED_NOTE, kpi_cards
@@ -37,9 +37,7 @@ if TYPE_CHECKING:  # the store and solver pull in PuLP: imported when first need
     from optimiser.scenario import Scenario
     from optimiser.store import PlanRecord, RunInfo, ScenarioStore
 
-UPLOAD_TYPES = ("gpkg", "geojson", "json", "csv", "xlsx", "zip")
-SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".xml")
-ZIP_EXPANSION_LIMIT = 4  # a zip may unpack to at most this many times the upload limit
+UPLOAD_TYPES = limits.UPLOAD_TYPES
 DEFAULT_PLACE = "greater_manchester"
 PLAN_CACHE_SIZE = 24
 
@@ -445,42 +443,13 @@ def _place_changed() -> None:
 
 # ---------------------------------------------------------------------- uploads
 def upload_limit_mb() -> int:
-    """The configured upload limit (server.maxUploadSize), in MB."""
-    return int(st.get_option("server.maxUploadSize"))
+    """The upload limit in MB: ``server.maxUploadSize``, never above `estate.upload.MAX_FILE_MB`."""
+    return min(int(st.get_option("server.maxUploadSize")), limits.MAX_FILE_MB)
 
 
 def check_upload(name: str, size: int) -> str | None:
-    """Why an uploaded file is refused, or None when it may be read."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix not in UPLOAD_TYPES:
-        return (
-            f"{name}: files of type .{suffix or '(none)'} are not accepted. "
-            f"Upload a register as {', '.join('.' + t for t in UPLOAD_TYPES)}."
-        )
-    limit = upload_limit_mb()
-    if size > limit * 1024 * 1024:
-        return f"{name}: {size / 1024 / 1024:,.1f} MB is over the {limit} MB limit for uploads."
-    return None
-
-
-def _check_zip(path: Path, name: str) -> str | None:
-    """A zipped shapefile may hold only shapefile parts, unpack to a sane size, and be one layer."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-    except zipfile.BadZipFile:
-        return f"{name}: not a valid zip file."
-    bad = [m.filename for m in members if Path(m.filename).suffix.lower() not in SHAPEFILE_PARTS]
-    if bad:
-        return (
-            f"{name}: a zip may only hold a shapefile ({', '.join(SHAPEFILE_PARTS)}); "
-            f"found {', '.join(bad[:5])}."
-        )
-    if sum(m.file_size for m in members) > ZIP_EXPANSION_LIMIT * upload_limit_mb() * 1024 * 1024:
-        return f"{name}: unpacks to more than {ZIP_EXPANSION_LIMIT} x the upload limit; refused."
-    if sum(1 for m in members if m.filename.lower().endswith(".shp")) != 1:
-        return f"{name}: a zip must hold exactly one .shp file."
-    return None
+    """Why an uploaded file is refused by its type or size, or None (`estate.upload.check_upload`)."""
+    return limits.check_upload(name, size, limit_mb=upload_limit_mb())
 
 
 def _safe_name(name: str) -> str:
@@ -522,6 +491,7 @@ def load_uploads(files: dict[str, tuple[str, bytes]], mapping_text: str) -> Uplo
         digest.update(files[table][1])
     key = f"upload:{digest.hexdigest()[:12]}"
     name = Path(files["buildings"][0]).stem if "buildings" in files else "upload"
+    limit = upload_limit_mb()
     refused = tuple(reason for fname, data in files.values() if (reason := check_upload(fname, len(data))))
     if refused:
         return UploadResult(key, name, refused=refused)
@@ -532,7 +502,7 @@ def load_uploads(files: dict[str, tuple[str, bytes]], mapping_text: str) -> Uplo
             path = folder / table / _safe_name(fname)
             path.parent.mkdir()
             path.write_bytes(data)
-            if path.suffix == ".zip" and (reason := _check_zip(path, fname)):
+            if path.suffix == ".zip" and (reason := limits.shapefile_in_zip(path, fname, limit_mb=limit)[0]):
                 return UploadResult(key, name, refused=(reason,))
             paths[table] = path
         mapping = None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import streamlit as st
 
+from estate.settings import decode_text, parse_toml
+from optimiser.errors import ScenarioError
 from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
 from pages import common, scenario_form
@@ -46,14 +46,12 @@ def _load_upload() -> None:
     uploaded = st.session_state.get(prefix + "toml_upload")
     if uploaded is None:
         return
-    try:
-        data = tomllib.loads(uploaded.getvalue().decode("utf-8"))
+    try:  # the same size, UTF-8, TOML and schema checks as `python -m optimiser run --scenario`
+        name = f"Scenario file {uploaded.name}"
+        text = decode_text(uploaded.getvalue(), name=name, error=ScenarioError)
+        data = parse_toml(text, name=name, error=ScenarioError)
         _load_into_form(Scenario.from_dict(data, source=uploaded.name))
         st.session_state.pop(prefix + "load_error", None)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        st.session_state[prefix + "load_error"] = ValueError(
-            f"{uploaded.name}: not a valid TOML scenario ({err})."
-        )
     except Exception as err:
         st.session_state[prefix + "load_error"] = err
 
@@ -86,7 +84,9 @@ values, access_rows, submitted = scenario_form.draw(
 )
 if submitted:
     try:
-        scenario = scenario_form.to_scenario(values, access_rows, estate)
+        scenario, note = scenario_form.to_scenario(values, access_rows, estate).capped_to_machine()
+        if note:
+            st.warning(note)
         st.session_state.pop("run_error", None)
         st.session_state.pop("just_ran", None)
         common.start_solve(cur, scenario)

@@ -389,6 +389,8 @@ def _cell(value: Any) -> Any:
 def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) -> Scenario:
     """The Scenario the form describes. Access rows equal to the estate's own standards are left out.
 
+    Every value goes through the same schema as a scenario file (`optimiser.scenario.SCENARIO_KEYS`).
+
     Raises
     ------
     ScenarioError
@@ -406,15 +408,15 @@ def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) ->
             _cell(row.get("reach_min")),
             _cell(row.get("min_share")),
         )
-        deciles = _cell(row.get("protect_deprived_deciles"))
-        standard = AccessStandard(
+        deciles, enabled = _cell(row.get("protect_deprived_deciles")), _cell(row.get("enabled"))
+        standard = AccessStandard(  # checked by the scenario schema, like a scenario file's values
             service=str(service).strip(),
-            reach_km=None if km is None else float(km),
-            reach_min=None if minutes is None else float(minutes),
+            reach_km=km,
+            reach_min=minutes,
             rule=str(_cell(row.get("rule")) or "keep_current"),
-            min_share=None if share is None else float(share),
-            protect_deprived_deciles=0 if deciles is None else int(deciles),
-            enabled=bool(_cell(row.get("enabled")) if _cell(row.get("enabled")) is not None else True),
+            min_share=share,
+            protect_deprived_deciles=0 if deciles is None else deciles,
+            enabled=True if enabled is None else enabled,
         )
         if own.get(standard.service) != standard:
             overrides.append(standard)

@@ -247,7 +247,7 @@ def cap_opt() -> dict[str, float]:
 @pytest.mark.parametrize("name", HOLMBERG_NAMES)
 def test_holmberg_published_optimum(name, holmberg_os):
     inst = read_holmberg(HOLMBERG / name)
-    plan = solve_instance(inst, time_limit_s=300)
+    plan = solve_instance(inst, time_limit_s=3600)
     assert plan.proven_optimal, plan.info
     assert rel_error(plan.info.objective, holmberg_os[name]) <= REL_TOL, (plan.info.objective, name)
     assert rel_error(check_plan(inst, plan), holmberg_os[name]) <= REL_TOL
@@ -257,7 +257,7 @@ def test_holmberg_published_optimum(name, holmberg_os):
 @pytest.mark.parametrize("name", CAP_NAMES)
 def test_orlib_cap_published_optimum(name, cap_opt):
     inst = read_orlib_cap(ORLIB / f"{name}.zip")
-    plan = solve_instance(inst, time_limit_s=300)
+    plan = solve_instance(inst, time_limit_s=3600)
     assert plan.proven_optimal, plan.info
     assert rel_error(plan.info.objective, cap_opt[name]) <= REL_TOL, (plan.info.objective, cap_opt[name])
     assert rel_error(check_plan(inst, plan), cap_opt[name]) <= REL_TOL
@@ -270,7 +270,7 @@ def test_orlib_cap_published_optimum(name, cap_opt):
 ])
 def test_cbc_agrees(family, name, optimum):
     inst = read_holmberg(HOLMBERG / name) if family == "holmberg" else read_orlib_cap(ORLIB / f"{name}.zip")
-    plan = solve_instance(inst, solver="cbc", time_limit_s=60)
+    plan = solve_instance(inst, solver="cbc", time_limit_s=1800)
     assert plan.info.solver == "CBC"
     assert plan.proven_optimal
     assert rel_error(plan.info.objective, optimum) <= REL_TOL
@@ -283,7 +283,7 @@ def test_cbc_agrees(family, name, optimum):
 def test_cli_holmberg_p1():
     done = subprocess.run(
         [sys.executable, "-m", "optimiser", "bench", "holmberg", str(HOLMBERG / "p1")],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO, capture_output=True, text=True, timeout=1800, check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "objective=8848.000000" in done.stdout
@@ -296,7 +296,7 @@ def test_cli_malformed_file_exits_2_without_traceback(tmp_path):
     bad.write_text("10 50\n258 366\n128 oops\n")
     done = subprocess.run(
         [sys.executable, "-m", "optimiser", "bench", "holmberg", str(bad)],
-        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPO, capture_output=True, text=True, timeout=1800, check=False,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr + done.stdout
@@ -305,7 +305,7 @@ def test_cli_malformed_file_exits_2_without_traceback(tmp_path):
 
 @pytest.mark.solver
 def test_cli_orlib_cap_in_process(capsys):
-    assert main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--time-limit", "30"]) == 0
+    assert main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--time-limit", "600"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("cap41: objective=1040444.375000 status=optimal proven_optimal=True")
 
