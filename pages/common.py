@@ -850,3 +850,7 @@ def bundled_scenarios() -> dict[str, Path]:
     """The example scenario files shipped in data/scenarios."""
     folder = DATA_DIR / "scenarios"
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.exists() else {}
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    page_guard()

@@ -421,3 +421,9 @@ def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) ->
         if own.get(standard.service) != standard:
             overrides.append(standard)
     return Scenario(**values, access=tuple(overrides))
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page
+    from pages import common
+
+    common.page_guard()

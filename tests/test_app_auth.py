@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -108,12 +109,13 @@ def test_before_login_the_login_form_is_the_only_thing_drawn():
     assert "Greater Manchester" not in _texts(at) and "Trafford" not in _texts(at)
 
 
-def test_a_page_file_run_by_itself_still_shows_only_the_login_form():
-    at = AppTest.from_file(str(REPO / "pages" / "results.py"), default_timeout=60).run()
+@pytest.mark.parametrize("name", ["results", "admin", "common", "scenario_form"])
+def test_a_file_of_pages_run_by_itself_still_shows_only_the_login_form(name):
+    at = AppTest.from_file(str(REPO / "pages" / f"{name}.py"), default_timeout=60).run()
 
     assert not at.exception
     assert [t.label for t in at.text_input] == ["User name", "Password"]
-    assert "Results" not in _texts(at)
+    assert [t.value for t in at.title] == ["Public Estate Optimiser"]
 
 
 def test_a_wrong_password_is_refused():
@@ -472,3 +474,7 @@ def test_every_page_starts_with_the_guard_that_runs_it_inside_app_py():
             body[1] if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body[0]
         )
         assert ast.unparse(first) == "common.page_guard()", path
+    for name in ("common.py", "scenario_form.py"):  # modules, which Streamlit may still run as pages
+        assert re.search(
+            r'if __name__ == "__main__":.*\n.*page_guard\(\)', (REPO / "pages" / name).read_text(), re.S
+        )
