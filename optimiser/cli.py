@@ -1,4 +1,4 @@
-"""Command line: ``python -m optimiser validate|run|bench|sweep``.
+"""Command line: ``python -m optimiser validate|run|bench|sweep|users``.
 
 Exit codes: 0 success (rows may have been rejected), 2 bad input, 3 infeasible or no
 solution, 1 unexpected internal error. No traceback reaches the user unless ``--debug``.
@@ -199,11 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show the solver log")
     run.set_defaults(func=_cmd_run)
 
+    from optimiser.auth import add_users_parser
     from optimiser.bench import add_bench_parser
     from optimiser.sweep import add_sweep_parser
 
     add_bench_parser(sub)
     add_sweep_parser(sub)
+    add_users_parser(sub)
     return parser
 
 

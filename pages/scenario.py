@@ -10,6 +10,8 @@ from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
 from pages import common, scenario_form
 
+common.page_guard()  # before anything else: the page runs only inside app.py
+
 cur = common.current()
 estate = cur.estate
 st.title(f"Scenario: {cur.name}")
@@ -69,8 +71,16 @@ with st.expander("Start from a scenario file or a saved scenario", expanded=Fals
         common.show_error(err, what="The scenario could not be loaded")
     st.caption(f"The form now holds: **{base.name}**.")
 
+if not common.allowed("run"):
+    st.caption(
+        "Your role lets you read scenarios and their results; running and saving need the officer role."
+    )
 values, access_rows, submitted = scenario_form.draw(
-    estate, base, key=f"{prefix}{version}_", solvers=available_solvers() or list(SOLVERS)
+    estate,
+    base,
+    key=f"{prefix}{version}_",
+    solvers=available_solvers() or list(SOLVERS),
+    can_run=common.allowed("run"),
 )
 if submitted:
     try:
@@ -95,9 +105,10 @@ def _progress() -> None:
     st.info(common.progress_text(job))
     st.button(
         "Stop, and keep the best plan so far",
-        on_click=job.cancel.set,
+        on_click=common.stop_solve,
+        args=(job,),
         key="stop_run",
-        disabled=job.cancel.is_set(),
+        disabled=job.cancel.is_set() or not common.allowed("run"),
     )
 
 
@@ -125,21 +136,17 @@ with outcome:
         st.page_link("pages/results.py", label="See the maps, charts and tables on Results")
         s1, s2, s3 = st.columns([2, 1, 1])
         name = s1.text_input("Save as", value=record.name, key=f"save_name_{common.run_token()}")
-        if s2.button("Save scenario", key="save_go", disabled=common.store() is None):
-            store = common.store()
-            if store is not None:
-                try:
-                    saved_record = store.save(record, name=name.strip() or record.name)
-                    common.set_latest(saved_record)
-                    st.success(f"Saved “{saved_record.name}” in {store.path}.")
-                except Exception as err:
-                    common.show_error(err, what="Could not save")
-        s3.download_button(
+        can_save = common.allowed("save") and common.store() is not None
+        if s2.button("Save scenario", key="save_go", disabled=not can_save):
+            saved_record = common.save_run(record, name)
+            if saved_record is not None:
+                st.success(f"Saved “{saved_record.name}” in {common.store().path}.")
+        common.download_button(
             "Download scenario (TOML)",
-            data=record.scenario.to_toml(),
+            record.scenario.to_toml(),
+            where=s3,
             file_name=f"{record.name}.toml",
             mime="application/toml",
-            on_click="ignore",
         )
         st.divider()
 
@@ -167,8 +174,12 @@ else:
     d1, d2 = st.columns([3, 1])
     labels = {i.run_id: i.label + (" (cannot be read)" if i.problem else "") for i in saved_all}
     chosen = d1.selectbox("Saved scenario", list(labels), format_func=labels.get, key="delete_choice")
-    if d2.button("Delete", key="delete_go"):
-        store = common.store()
-        if store is not None and chosen is not None:
-            store.delete(int(chosen))
+    can_delete = common.allowed("delete")
+    if d2.button(
+        "Delete",
+        key="delete_go",
+        disabled=not can_delete,
+        help=None if can_delete else "Needs the admin role.",
+    ):
+        if chosen is not None and common.delete_run(int(chosen)):
             st.rerun()

@@ -71,16 +71,21 @@ def building_labels(estate: Estate) -> dict[str, str]:
 
 
 def draw(
-    estate: Estate, base: Scenario, *, key: str, solvers: list[str]
+    estate: Estate, base: Scenario, *, key: str, solvers: list[str], can_run: bool = True
 ) -> tuple[dict[str, Any], pd.DataFrame, bool]:
-    """Draw the form filled from `base`; returns (field values, access rows, whether Run was pressed)."""
+    """Draw the form filled from `base`; returns (field values, access rows, whether Run was pressed).
+
+    Run is disabled unless `can_run` (the caller still checks the role when Run is pressed).
+    """
     labels = building_labels(estate)
     services = sorted(set(estate.occupiers["service"].astype(str)) | set(base.cat_services))
     v: dict[str, Any] = {}
     with st.form(key + "form"):
         top1, top2 = st.columns([2, 1])
         v["name"] = top1.text_input("Scenario name", value=base.name, key=key + "name")
-        submitted_top = top2.form_submit_button("Run", type="primary", width="stretch", key=key + "run_top")
+        submitted_top = top2.form_submit_button(
+            "Run", type="primary", width="stretch", key=key + "run_top", disabled=not can_run
+        )
 
         st.markdown("**Locks**: search buildings by ID, name or partner")
         l1, l2 = st.columns(2)
@@ -345,7 +350,9 @@ def draw(
                     key=key + "threads",
                 )
             )
-        submitted_bottom = st.form_submit_button("Run", type="primary", key=key + "run_bottom")
+        submitted_bottom = st.form_submit_button(
+            "Run", type="primary", key=key + "run_bottom", disabled=not can_run
+        )
     return v, access, bool(submitted_top or submitted_bottom)
 
 
@@ -414,3 +421,9 @@ def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) ->
         if own.get(standard.service) != standard:
             overrides.append(standard)
     return Scenario(**values, access=tuple(overrides))
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page
+    from pages import common
+
+    common.page_guard()

@@ -135,8 +135,6 @@ def test_a_loaded_register_becomes_a_place_to_work_on():
     _no_errors(at)
     assert at.title[0].value == "Estate: buildings_seven_bad"
     assert at.session_state["place"].startswith("upload:")
-    # AppTest reruns the page alone after the first run, so draw the whole app again to see the sidebar
-    at.switch_page("app.py").run()
     assert "buildings_seven_bad (uploaded)" in at.selectbox(key="place_select").options
 
 
