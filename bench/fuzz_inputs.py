@@ -319,10 +319,13 @@ def case_scenario(rng: random.Random, tables: dict[str, Any], folder: Path) -> C
     junk = rng.choice(TOML_JUNK)
     target = folder / "scenario.toml"
     head = f"[{section}]\n" if section else ""
+    expect = {"file": target.name, "column": key}
     if rng.random() < 0.1:
         text, what = "this is = not [toml\n", "syntax"
+        expect = {"file": target.name, "row": "line 1"}
     elif rng.random() < 0.1:
         text, what = head + f"{key}_typo = 1\n", "unknown key"
+        expect = {"file": target.name, "column": f"{key}_typo"}
     else:
         text, what = head + f"{key} = {junk}\n[solver]\ntime_limit_s = 10\n", f"{key}={junk}"
         if section == "solver":
@@ -331,7 +334,7 @@ def case_scenario(rng: random.Random, tables: dict[str, Any], folder: Path) -> C
     out = folder / "out"
     return Case("scenario", f"[{section}] {what}",
                 ["run", "--place", "trafford", "--scenario", str(target), "--out", str(out), "--quiet"],
-                [target], {"file": target.name, "column": key})  # fmt: skip
+                [target], expect)  # fmt: skip
 
 
 def case_travel(rng: random.Random, tables: dict[str, Any], folder: Path) -> Case:
