@@ -85,6 +85,16 @@ BENCHMARKS: dict[str, tuple[float, str, str]] = {
         "m2 GIA per 1,000 residents",
         "Assumption (town hall/civic centre GIA)",
     ),
+    # --- GP premises size (national build: from the registered list) ------------------
+    "gp_m2_per_patient": (
+        0.08,
+        "m2 GIA per registered patient",
+        "Assumption, of the order of the primary-care space planning ratios NHS commissioners "
+        "use in planning-obligation assessments (no published per-patient table is in "
+        "../shared/data; HBN 11-01 sizes rooms, not practices). Applied to the NHS Digital "
+        "list size of 1 May 2022; GP premises' running costs then follow from GIA x the ERIC "
+        "2016/17 community-hospital £/m2 (KINDS['gp'])",
+    ),
     # --- land and disposal ------------------------------------------------------------
     "land_value_gbp_ha": (
         1_500_000,
