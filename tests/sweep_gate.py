@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import optimiser.sweep as sweep
+from optimiser import sweep
 
 GATE_ENV = "ESTATE_TEST_SWEEP_GATE"
 _run_job = sweep.run_job

@@ -19,7 +19,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +27,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.sweep_gate import GATE_ENV
-from tests.test_sweep import _wait_for, _write_estate
+# GATE_ENV is the variable tests/sweep_gate.py reads in the workers; that module is not imported
+# here, as importing it patches optimiser.sweep.run_job in this process too.
+from tests.test_sweep import GATE_ENV, _wait_for, _write_estate
 
 REPO = Path(__file__).resolve().parents[1]
 DASK = Path(sys.executable).with_name("dask")
@@ -226,6 +226,7 @@ def test_a_sweep_on_a_scheduler_and_two_worker_processes_survives_a_killed_worke
     assert len(redone) == len(interrupted)  # the killed worker's job finished after all
     assert not redone["worker"].str.endswith(f"pid {victim_pid}").any()
     assert distributed["worker"].str.startswith("tcp://127.0.0.1:").all()  # on the hand-started workers
+    assert (distributed["gap_npv_share"] >= 0).all()  # reported for every job
     # the same results as the LocalCluster's
     a = distributed.set_index("job_key").sort_index()
     b = reference.set_index("job_key").sort_index()
