@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -329,7 +330,7 @@ def render(results: dict[str, Any]) -> str:
             f"| {n['places']} | {', '.join(f'{k} {v}' for k, v in n['statuses'].items())} | "
             f"{n['wall_s']:.1f} | {n['jobs_s']:.1f} | {_num(n.get('sum_cpu_s'), '.0f')} | "
             f"{n['median_time_s']:.2f} | {_num(n.get('p90_time_s'), '.2f')} | {n['max_time_s']:.2f} "
-            f"({n['slowest_place']}) | {n['max_gap']:.4%} ({n['max_gap_place']}) | "
+            f"({n['slowest_place']}) | {_num(n['max_gap'], '.4%')} ({n['max_gap_place']}) | "
             f"{_num(n.get('median_gap_npv'), '.2%')} | {_num(n.get('max_gap_npv'), '.2%')} "
             f"({n.get('max_gap_npv_place', 'n/a')}) | {n.get('gap_npv_over_1pct', 'n/a')} |",
             "",
@@ -346,8 +347,9 @@ def render(results: dict[str, Any]) -> str:
             ]
             for x in top:
                 lines.append(
-                    f"| {x['place_name']} | {x['status']} | {x['gap']:.4%} | {x['gap_npv_share']:.2%} | "
-                    f"{x['npv_gbp'] / 1e6:,.1f} | {x['time_s']:.1f} | {x['cpu_s']:.1f} | "
+                    f"| {x['place_name']} | {x['status']} | {_num(x['gap'], '.4%')} | "
+                    f"{_num(x['gap_npv_share'], '.2%')} | {x['npv_gbp'] / 1e6:,.2f} | {x['time_s']:.1f} | "
+                    f"{x['cpu_s']:.1f} | "
                     f"{x['buildings_own']:,} | {x['zones']:,} |"
                 )
             lines.append("")
@@ -397,7 +399,12 @@ def render(results: dict[str, Any]) -> str:
 
 
 def _num(value: Any, spec: str) -> str:
-    return format(value, spec) if isinstance(value, (int, float)) else "n/a"
+    """A number for the tables: "no bound" for nan (the solver proved none), "∞" for inf."""
+    if not isinstance(value, (int, float)):
+        return "n/a"
+    if math.isnan(value):
+        return "no bound"
+    return "∞" if math.isinf(value) else format(value, spec)
 
 
 def _limited(w: dict[str, Any]) -> str:
