@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_LISTED = 10
+MAX_SHOWN = 80  # characters of a value quoted in a message; the Issue keeps it whole
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ class Issue:
         where = f"{self.source}" + (f" row {self.row}" if self.row else "")
         if self.record_id:
             where += f" ({self.record_id})"
-        shown = "(blank)" if _is_blank(self.value) else repr(self.value)
-        text = f"{where}, column {self.column!r} = {shown}: {self.problem}"
+        if self.row == 0 and self.value is None:  # about the whole table, e.g. a missing column
+            text = f"{where}, column {self.column!r}: {self.problem}"
+        else:
+            text = f"{where}, column {self.column!r} = {shown_value(self.value)}: {self.problem}"
         return f"{text}. {self.fix}" if self.fix else text
 
     def to_dict(self) -> dict[str, object]:
@@ -59,6 +62,16 @@ class Issue:
             "problem": self.problem,
             "fix": self.fix,
         }
+
+
+def shown_value(value: object) -> str:
+    """A value as quoted in a message: its repr, shortened; ``(blank)`` for an empty cell."""
+    if _is_blank(value):
+        return "(blank)"
+    text = repr(value)
+    return (
+        text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 5]}...{text[-1]} ({len(text):,} characters)"
+    )
 
 
 def _is_blank(value: object) -> bool:
@@ -86,8 +99,9 @@ class EstateValidationError(EstateError, ValueError):
     def __init__(self, source: str, issues: Sequence[Issue]) -> None:
         self.source = source
         self.issues = tuple(issues)
-        rows = {issue.row for issue in self.issues}
-        head = f"{source}: {len(self.issues)} problem(s) in {len(rows)} row(s)."
+        rows = {issue.row for issue in self.issues if issue.row}
+        where = f" in {len(rows):,} row(s)" if rows else " with its columns"
+        head = f"{source}: {len(self.issues):,} problem(s){where}."
         lines = [head, *(f"  - {issue}" for issue in self.issues[:MAX_LISTED])]
         if len(self.issues) > MAX_LISTED:
             lines.append(f"  ... and {len(self.issues) - MAX_LISTED} more (see `.issues`).")

@@ -23,10 +23,17 @@ A mapping is a TOML or YAML file with one section per table::
     owner_type = "council"
 
 Built-in mappings live in ``estate/mappings/`` and are used by name (``transparency-code``).
+
+Every section and key is checked when the mapping is read (one schema: `TOP_KEYS`,
+`TABLE_KEYS`, `ID_RULE_KEYS`, `READ_KEYS`): a section that is null or not a table, a value of
+the wrong kind, an unknown key (the nearest known one suggested), an unknown ``encoding`` or
+a ``crs`` pyproj does not know is an `EstateError` naming the file, the key and the value.
 """
 
 from __future__ import annotations
 
+import codecs
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +41,21 @@ from typing import Any
 
 import pandas as pd
 
+from estate import settings
 from estate.errors import EstateError
+from estate.settings import Key, check_keys, kind_of, read_text, shown
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
+TABLE_NAMES = ("buildings", "occupiers", "zones", "access", "compatibility")
+# The schema of a mapping file: its top-level keys, each table's sections, and their keys.
+TOP_KEYS = {"name": Key("name", "text", example="my-register"), "description": Key("description", "text")}
+TABLE_KEYS = ("columns", "values", "ids", "constants", "read")
+ID_RULE_KEYS = ("replace", "prefix")
+READ_KEYS = {
+    "encoding": Key("encoding", "text", example="latin-1"),  # CSV text encoding (a Python codec)
+    "crs": Key("crs", "text", example="EPSG:27700"),  # CRS of CSV coordinates (pyproj must know it)
+    "decimal": Key("decimal", "choice", choices=(".", ","), example=","),  # decimal mark of numbers
+}
 
 
 @dataclass(frozen=True)
@@ -71,10 +90,14 @@ def builtin_mappings() -> list[str]:
 def load_mapping(name_or_path: str | Path) -> Mapping:
     """Read a mapping from a TOML/YAML file, or a built-in one by name.
 
+    Every section and key is checked (see `TABLE_KEYS`, `READ_KEYS`): a wrong type, an unknown
+    key (the nearest known one suggested), a null section, an unknown encoding or CRS is an
+    `EstateError` naming the file, the key, the value and the fix.
+
     Raises
     ------
     EstateError
-        If the file does not exist, cannot be parsed, or has an unknown section.
+        If the file does not exist, is a folder, cannot be read or parsed, or breaks the schema.
 
     """
     path = Path(name_or_path)
@@ -87,47 +110,161 @@ def load_mapping(name_or_path: str | Path) -> Mapping:
             )
             raise EstateError(msg)
         path = builtin
+    text = read_text(path, what="Mapping", error=EstateError)
+    source = f"Mapping {path.name}"
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml
 
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.safe_load(text)
+            data = {} if data is None else data
         else:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, UnicodeDecodeError) as err:
-        msg = f"Mapping {path}: cannot be read ({err}). Check that it is valid TOML or YAML."
+            data = tomllib.loads(text)
+    except Exception as err:  # tomllib raises ValueError; yaml.YAMLError does not subclass it
+        msg = f"{source}: cannot be read ({err}). Check that it is valid TOML or YAML."
         raise EstateError(msg) from err
-    except Exception as err:  # yaml.YAMLError does not subclass ValueError
-        msg = f"Mapping {path}: cannot be read ({err}). Check that it is valid TOML or YAML."
-        raise EstateError(msg) from err
-    if not isinstance(data, dict):
-        msg = f"Mapping {path}: expected a table of sections, found {type(data).__name__}."
-        raise EstateError(msg)
-    tables: dict[str, TableMapping] = {}
-    known = {"columns", "values", "ids", "constants", "read"}
-    for table, body in data.items():
-        if table in ("name", "description"):
-            continue
-        if table not in ("buildings", "occupiers", "zones", "access", "compatibility"):
+    data = settings.table(
+        data,
+        source=source,
+        where="the file",
+        error=EstateError,
+        fix="write one section per table, e.g. [buildings.columns]",
+    )
+    data = _table(data, source, "the file", [*TOP_KEYS, *TABLE_NAMES])
+    top = {
+        k: TOP_KEYS[k].check(data[k], source=source, where="", error=EstateError)
+        for k in TOP_KEYS
+        if k in data
+    }
+    tables = {table: _table_mapping(data[table], source, table) for table in TABLE_NAMES if table in data}
+    return Mapping(name=top.get("name", path.stem), tables=tables, source=str(path))
+
+
+def _table(value: Any, source: str, where: str, allowed: Any) -> dict[str, Any]:
+    found = settings.table(value, source=source, where=where, error=EstateError)
+    for key in found:
+        if not isinstance(key, str):
             msg = (
-                f"Mapping {path}: unknown section [{table}]. "
-                "Use [buildings], [occupiers], [zones], [access] or [compatibility]."
+                f"{source}: {where} has the key {shown(key)}, which is {kind_of(key)}. Fix: put it in quotes."
             )
             raise EstateError(msg)
-        unknown = set(body) - known
-        if unknown:
-            msg = f"Mapping {path}: [{table}] has unknown key(s) {sorted(unknown)}; use {sorted(known)}."
-            raise EstateError(msg)
-        tables[table] = TableMapping(
-            columns={str(k): str(v) for k, v in body.get("columns", {}).items()},
-            values={
-                str(k): {str(a): str(b) for a, b in v.items()} for k, v in body.get("values", {}).items()
-            },
-            ids={str(k): dict(v) for k, v in body.get("ids", {}).items()},
-            constants=dict(body.get("constants", {})),
-            read={str(k): str(v) for k, v in body.get("read", {}).items()},
+    if allowed is not None:
+        check_keys(found, allowed, source=source, where=where, error=EstateError)
+    return found
+
+
+def _table_mapping(body: Any, source: str, table: str) -> TableMapping:
+    body = _table(body, source, f"[{table}]", TABLE_KEYS)
+
+    def text(name: str, value: Any, where: str, example: str) -> str:
+        return Key(name, "text", example=example).check(value, source=source, where=where, error=EstateError)
+
+    def section(name: str, allowed: Any = None) -> dict[str, Any]:
+        return _table(body.get(name, {}), source, f"[{table}.{name}]", allowed)
+
+    columns = {
+        ours: text(ours, theirs, f"{table}.columns", "TheirColumn")
+        for ours, theirs in section("columns").items()
+    }
+    values = {
+        column: _lookup(lookup, source, f"{table}.values.{column}")
+        for column, lookup in section("values").items()
+    }
+    ids = {column: _id_rule(rule, source, f"{table}.ids.{column}") for column, rule in section("ids").items()}
+    constants = {
+        column: _scalar(value, source, f"{table}.constants.{column}", text=False)
+        for column, value in section("constants").items()
+    }
+    read = section("read", READ_KEYS)
+    if isinstance(read.get("crs"), int) and not isinstance(read["crs"], bool):
+        msg = (
+            f"{source}: {table}.read.crs = {read['crs']} is a number. Allowed: an EPSG code as text. "
+            f'Fix: crs = "EPSG:{read["crs"]}".'
         )
-    return Mapping(name=str(data.get("name", path.stem)), tables=tables, source=str(path))
+        raise EstateError(msg)
+    read = {
+        key: READ_KEYS[key].check(value, source=source, where=f"{table}.read", error=EstateError)
+        for key, value in read.items()
+    }
+    if "encoding" in read:
+        _check_encoding(read["encoding"], source, f"{table}.read")
+    if "crs" in read:
+        _check_crs(read["crs"], source, f"{table}.read")
+    return TableMapping(columns=columns, values=values, ids=ids, constants=constants, read=read)
+
+
+def _lookup(value: Any, source: str, where: str) -> dict[str, str]:
+    """``their value = our value`` pairs; a YAML key read as true/false or null is refused."""
+    lookup = settings.table(value, source=source, where=f"[{where}]", error=EstateError)
+    out = {}
+    for theirs, ours in lookup.items():
+        if isinstance(theirs, bool) or theirs is None:
+            msg = (
+                f"{source}: [{where}] has the key {shown(theirs)}, which YAML reads as {kind_of(theirs)}, "
+                'not as the text in the file. Fix: put the key in quotes, e.g. "yes": true.'
+            )
+            raise EstateError(msg)
+        out[str(theirs)] = _scalar(ours, source, f"{where}.{theirs}")
+    return out
+
+
+def _id_rule(value: Any, source: str, where: str) -> dict[str, Any]:
+    rule = _table(value, source, f"[{where}]", ID_RULE_KEYS)
+    replace = _table(rule.get("replace", {}), source, f"[{where}.replace]", None)
+    out: dict[str, Any] = {
+        "replace": {
+            old: Key(old, "text", example="_").check(
+                new, source=source, where=f"{where}.replace", error=EstateError
+            )
+            for old, new in replace.items()
+        }
+    }
+    if "prefix" in rule:
+        out["prefix"] = Key("prefix", "text", example="B_").check(
+            rule["prefix"], source=source, where=where, error=EstateError
+        )
+    return out
+
+
+def _scalar(value: Any, source: str, dotted: str, *, text: bool = True) -> Any:
+    """A value of a mapping table: text, a finite number or true/false (as text when `text`)."""
+    ok = isinstance(value, str | int) or (isinstance(value, float) and math.isfinite(value))
+    if not ok:
+        what = "not a finite number" if isinstance(value, float) else kind_of(value)
+        msg = (
+            f"{source}: {dotted} = {shown(value)} is {what}. Allowed: text, a finite "
+            'number or true/false. Fix: give one value, e.g. "freehold", or remove the line.'
+        )
+        raise EstateError(msg)
+    if not text:
+        return value
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _check_encoding(name: str, source: str, where: str) -> None:
+    try:
+        codecs.lookup(name)
+    except LookupError as err:
+        msg = (
+            f"{source}: {where}.encoding = {shown(name)} is not a known text encoding. Allowed: a "
+            'Python codec name. Fix: e.g. encoding = "utf-8", "latin-1" or "cp1252".'
+        )
+        raise EstateError(msg) from err
+
+
+def _check_crs(name: str, source: str, where: str) -> None:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        CRS.from_user_input(name)
+    except CRSError as err:
+        msg = (
+            f"{source}: {where}.crs = {shown(name)} is not a coordinate reference system pyproj "
+            'knows. Allowed: an EPSG code as text. Fix: e.g. crs = "EPSG:27700" (British National '
+            'Grid) or crs = "EPSG:4326" (longitude/latitude).'
+        )
+        raise EstateError(msg) from err
 
 
 def apply_mapping(raw: pd.DataFrame, mapping: TableMapping) -> pd.DataFrame:

@@ -89,12 +89,16 @@ class Estate:
         compatibility: pd.DataFrame | None = None,
         rejected: dict[str, pd.DataFrame] | None = None,
         issues: tuple[Issue, ...] = (),
+        notes: tuple[Issue, ...] = (),
         sources: dict[str, str] | None = None,
         name: str = "estate",
         travel: TravelModel | None = None,
         travel_matrix: pd.DataFrame | None = None,
     ) -> Estate:
-        """Index validated tables by ID, fill documented defaults and mark fixed buildings."""
+        """Index validated tables by ID, fill documented defaults and mark fixed buildings.
+
+        `notes` (from reading the files) come first, then the notes found here.
+        """
         sources = dict(sources or {})
         b = gpd.GeoDataFrame(buildings.copy(), geometry="geometry", crs=CRS)
         gia_only = b["capacity_m2"].isna() & b["gia_m2"].notna()
@@ -120,7 +124,7 @@ class Estate:
         acc = acc.set_index("service", drop=False).rename_axis(index="id")
         comp = compatibility.copy() if compatibility is not None else _empty(COMPATIBILITY_COLUMNS)
 
-        notes = list(_fixed_notes(b, sources.get("buildings", "buildings")))
+        notes = [*notes, *_fixed_notes(b, sources.get("buildings", "buildings"))]
         notes.extend(_overfull_notes(b, occ, sources.get("occupiers", "occupiers")))
         return cls(
             buildings=b,

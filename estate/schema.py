@@ -19,6 +19,23 @@ SPACE_TYPES = ("office", "public_counter", "clinical", "library", "operational",
 ACCESS_RULES = ("keep_current", "min_share", "max_mean_increase")
 LIST_SEPARATOR = ";"  # space_types and modelled are ';'-separated lists in files
 
+# Largest accepted values: each is far above any real figure, so a value beyond it is a typing
+# or unit error, and every figure the optimiser multiplies stays finite (see docs/registers.md).
+MAX_GBP = 1e12  # £1 trillion: about the UK government's whole annual spending
+MAX_AREA_M2 = 1e8  # 100 km2: about fifty times the floor area of the largest building on Earth
+MAX_SITE_HA = 1e4  # 100 km2 of land
+MAX_POPULATION = 1e7  # more people than any UK city (London: about 9 million)
+MAX_CARBON_T = 1e6  # tCO2e a year: fifty times a large acute hospital
+MAX_KM = 1500.0  # further than Land's End to John o' Groats by road (about 1,400 km)
+MAX_MINUTES = 1440.0  # a day
+WHY_GBP = "£1 trillion (about the UK government's annual spending) is the most accepted; check the units"
+WHY_AREA = "100 km2 (1e8 m2) is the most accepted for a floor area; check the units (m2, not mm2)"
+WHY_SITE = "10,000 ha (100 km2) is the most accepted for a site; check the units (hectares, not m2)"
+WHY_POPULATION = "10 million (more than any UK city) is the most accepted for one zone"
+WHY_CARBON = "1 million tCO2e a year is the most accepted for one building; check the units (tonnes)"
+WHY_KM = "1,500 km (the length of Great Britain by road) is the most accepted; check the units (km)"
+WHY_MINUTES = "1,440 minutes (a day) is the most accepted"
+
 Kind = Literal["id", "text", "number", "integer", "bool", "list", "choice"]
 
 
@@ -37,7 +54,10 @@ class Column:
     minimum
         Smallest allowed value for numbers (inclusive).
     maximum
-        Largest allowed value for numbers (inclusive).
+        Largest allowed value for numbers (inclusive). Every number column has one, so that
+        no accepted value can overflow the optimiser's sums.
+    maximum_reason
+        Why the maximum is what it is, quoted in the message for a larger value.
     choices
         Allowed values for ``kind="choice"`` and the members of ``kind="list"``.
     default
@@ -56,6 +76,7 @@ class Column:
     required: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    maximum_reason: str = ""
     choices: tuple[str, ...] = ()
     default: object = None
     unit: str = ""
@@ -92,11 +113,21 @@ BUILDING_COLUMNS: tuple[Column, ...] = (
         unit="year",
         description="Earliest lease break, if any",
     ),
-    Column("gia_m2", "number", minimum=0, unit="m2", description="Gross internal area"),
+    Column(
+        "gia_m2",
+        "number",
+        minimum=0,
+        maximum=MAX_AREA_M2,
+        maximum_reason=WHY_AREA,
+        unit="m2",
+        description="Gross internal area",
+    ),
     Column(
         "capacity_m2",
         "number",
         minimum=0,
+        maximum=MAX_AREA_M2,
+        maximum_reason=WHY_AREA,
         unit="m2",
         needed_to_optimise=True,
         description="Usable space for occupiers",
@@ -112,17 +143,45 @@ BUILDING_COLUMNS: tuple[Column, ...] = (
         "running_cost_gbp",
         "number",
         minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
         unit="£/year",
         needed_to_optimise=True,
         description="Annual running cost (rent + rates + energy + FM)",
     ),
-    Column("rent_gbp", "number", minimum=0, unit="£/year", description="Annual rent"),
-    Column("rates_gbp", "number", minimum=0, unit="£/year", description="Annual business rates"),
-    Column("energy_gbp", "number", minimum=0, unit="£/year", description="Annual energy cost"),
+    Column(
+        "rent_gbp",
+        "number",
+        minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
+        unit="£/year",
+        description="Annual rent",
+    ),
+    Column(
+        "rates_gbp",
+        "number",
+        minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
+        unit="£/year",
+        description="Annual business rates",
+    ),
+    Column(
+        "energy_gbp",
+        "number",
+        minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
+        unit="£/year",
+        description="Annual energy cost",
+    ),
     Column(
         "fm_gbp",
         "number",
         minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
         unit="£/year",
         description="Annual facilities management and maintenance",
     ),
@@ -130,6 +189,8 @@ BUILDING_COLUMNS: tuple[Column, ...] = (
         "backlog_gbp",
         "number",
         minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
         default=0.0,
         unit="£",
         description="Maintenance backlog, avoided by disposing",
@@ -138,6 +199,8 @@ BUILDING_COLUMNS: tuple[Column, ...] = (
         "market_value_gbp",
         "number",
         minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
         needed_to_optimise=True,
         unit="£",
         description="Open-market value (receipt on sale)",
@@ -146,11 +209,29 @@ BUILDING_COLUMNS: tuple[Column, ...] = (
         "disposal_cost_gbp",
         "number",
         minimum=0,
+        maximum=MAX_GBP,
+        maximum_reason=WHY_GBP,
         unit="£",
         description="Cost of selling (fees, clearance); default a share of value",
     ),
-    Column("site_area_ha", "number", minimum=0, unit="ha", description="Land area of the site"),
-    Column("carbon_tco2e", "number", minimum=0, unit="tCO2e/year", description="Annual operational carbon"),
+    Column(
+        "site_area_ha",
+        "number",
+        minimum=0,
+        maximum=MAX_SITE_HA,
+        maximum_reason=WHY_SITE,
+        unit="ha",
+        description="Land area of the site",
+    ),
+    Column(
+        "carbon_tco2e",
+        "number",
+        minimum=0,
+        maximum=MAX_CARBON_T,
+        maximum_reason=WHY_CARBON,
+        unit="tCO2e/year",
+        description="Annual operational carbon",
+    ),
     Column(
         "protected",
         "bool",
@@ -178,7 +259,16 @@ OCCUPIER_COLUMNS: tuple[Column, ...] = (
         description="Service, e.g. library, gp_practice, jobcentre, customer_service",
     ),
     Column("building_id", "id", required=True, description="Building it occupies today"),
-    Column("space_m2", "number", required=True, minimum=0, unit="m2", description="Space it needs"),
+    Column(
+        "space_m2",
+        "number",
+        required=True,
+        minimum=0,
+        maximum=MAX_AREA_M2,
+        maximum_reason=WHY_AREA,
+        unit="m2",
+        description="Space it needs",
+    ),
     Column("space_type", "choice", required=True, choices=SPACE_TYPES, description="Kind of space it needs"),
     Column("public_facing", "bool", default=False, description="Residents visit it (access standards apply)"),
     Column("movable", "bool", default=True, description="May be relocated"),
@@ -187,6 +277,8 @@ OCCUPIER_COLUMNS: tuple[Column, ...] = (
         "max_move_km",
         "number",
         minimum=0,
+        maximum=MAX_KM,
+        maximum_reason=WHY_KM,
         unit="km",
         description="Furthest it may move; default from the scenario",
     ),
@@ -202,6 +294,8 @@ ZONE_COLUMNS: tuple[Column, ...] = (
         "number",
         required=True,
         minimum=0,
+        maximum=MAX_POPULATION,
+        maximum_reason=WHY_POPULATION,
         unit="people",
         description="Census 2021 usual residents",
     ),
@@ -214,6 +308,8 @@ ACCESS_COLUMNS: tuple[Column, ...] = (
         "reach_km",
         "number",
         minimum=0,
+        maximum=MAX_KM,
+        maximum_reason=WHY_KM,
         unit="km",
         description="Road distance (straight line x detour factor) that counts as reach",
     ),
@@ -221,6 +317,8 @@ ACCESS_COLUMNS: tuple[Column, ...] = (
         "reach_min",
         "number",
         minimum=0,
+        maximum=MAX_MINUTES,
+        maximum_reason=WHY_MINUTES,
         unit="min",
         description="Travel time that counts as reach (instead of reach_km)",
     ),
@@ -242,6 +340,8 @@ ACCESS_COLUMNS: tuple[Column, ...] = (
         "max_mean_increase_km",
         "number",
         minimum=0,
+        maximum=MAX_KM,
+        maximum_reason=WHY_KM,
         unit="km",
         description="Cap on the rise in population-weighted mean distance",
     ),

@@ -30,10 +30,12 @@ from estate.schema import (
 _ID_RE = re.compile(ID_PATTERN)
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
-_NUMBER_JUNK = re.compile(r"[£,\s]")
+_NUMBER_JUNK = re.compile(r"[£\s]")
+DECIMAL_MARKS = (".", ",")
+LISTED_DUPLICATES = 5  # other rows named in a duplicate-key message; the rest are counted
 
 
-class _Bad:
+class Bad:
     """A parse failure: the problem and how to fix it."""
 
     __slots__ = ("fix", "problem")
@@ -43,7 +45,7 @@ class _Bad:
         self.fix = fix
 
 
-def _plain(value: object) -> object:
+def plain_value(value: object) -> object:
     """Turn numpy scalars into Python ones, so messages show -1, not np.int64(-1)."""
     return value.item() if isinstance(value, np.generic) else value
 
@@ -61,7 +63,7 @@ def _parse_id(value: object, col: Column) -> object:
         value = int(value)
     text = str(value).strip()
     if not _ID_RE.fullmatch(text):
-        return _Bad(
+        return Bad(
             "may only use letters A-Z a-z, digits 0-9 and '_'",
             "Rename it, or map the IDs with a column mapping ([ids] replace).",
         )
@@ -72,32 +74,77 @@ def _parse_text(value: object, col: Column) -> object:
     return str(value).strip()
 
 
-def _parse_number(value: object, col: Column) -> object:
+def number_from_text(text: str, *, decimal: str = ".", grouping: bool = True) -> float | Bad:
+    """A number written as text, read the way its author meant, or why it cannot be.
+
+    Spaces and '£' are ignored. With ``decimal="."`` (the default) a comma may only group
+    thousands (``1,234,567.5``); any other comma, as in the decimal comma ``53,45``, is refused
+    rather than read as 5345. With ``decimal=","`` (a mapping's ``[read] decimal``) the roles
+    swap: ``1.234,5`` is 1234.5. `grouping` False (for coordinates) refuses thousands
+    separators altogether.
+    """
+    text = _NUMBER_JUNK.sub("", text)
+    point, group = (".", ",") if decimal == "." else (",", ".")
+    if group in text:
+        grouped = re.fullmatch(
+            rf"[+-]?\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(point)}\d*)?", text
+        )
+        if not (grouping and grouped):
+            single = text.count(group) == 1 and point not in text
+            example = f" ({text.translate(str.maketrans(',.', '.,'))})" if single else ""
+            if decimal == ".":
+                return Bad(
+                    "has a comma that is not a thousands separator (a decimal comma?)",
+                    f"Write it with a decimal point{example}, or, if the file uses decimal commas "
+                    'throughout, set decimal = "," in the mapping\'s [read] section for this table '
+                    "(e.g. [buildings.read]).",
+                )
+            return Bad(
+                "has a '.' that is not a thousands separator, and the mapping says this file "
+                "uses decimal commas",
+                f'Write it with a decimal comma{example}, or remove decimal = "," from the mapping.',
+            )
+        text = text.replace(group, "")
+    text = text.replace(point, ".")
+    if "_" in text or not text:
+        return Bad("is not a number", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return Bad("is not a number", "")
+    return Bad("is not a number", "") if math.isnan(number) else number
+
+
+def _parse_number(value: object, col: Column, decimal: str = ".") -> object:
     if isinstance(value, bool):
-        return _Bad("is true/false, not a number", f"Give {col.name} as a number.")
+        return Bad("is true/false, not a number", f"Give {col.name} as a number.")
     if isinstance(value, (int, float, np.number)):
         number = float(value)
     else:
-        text = _NUMBER_JUNK.sub("", str(value))
-        try:
-            number = float(text)
-        except ValueError:
+        number = number_from_text(str(value), decimal=decimal)
+        if isinstance(number, Bad):
             unit = f" in {col.unit}" if col.unit else ""
-            return _Bad("is not a number", f"Give {col.name} as a plain number{unit}.")
+            return number if number.fix else Bad(number.problem, f"Give {col.name} as a plain number{unit}.")
     if not math.isfinite(number):
-        return _Bad("is not a finite number", f"Give {col.name} as a finite number.")
+        return Bad("is not a finite number", f"Give {col.name} as a finite number.")
     if col.minimum is not None and number < col.minimum:
-        return _Bad(f"must be at least {col.minimum:g}", f"Correct {col.name} or leave it blank.")
+        return Bad(f"must be at least {col.minimum:g}", f"Correct {col.name} or leave it blank.")
     if col.maximum is not None and number > col.maximum:
-        return _Bad(f"must be at most {col.maximum:g}", f"Correct {col.name} or leave it blank.")
+        why = f"{col.maximum_reason}. " if col.maximum_reason else ""
+        return Bad(f"must be at most {_figure(col.maximum)}", f"{why}Correct {col.name} or leave it blank.")
     return number
 
 
-def _parse_integer(value: object, col: Column) -> object:
-    number = _parse_number(value, col)
+def _figure(number: float) -> str:
+    """1000000000000 as '1,000,000,000,000'; 2300 as '2300', 0.5 as '0.5'."""
+    return f"{number:,.0f}" if float(number).is_integer() and 1e4 <= abs(number) < 1e16 else f"{number:g}"
+
+
+def _parse_integer(value: object, col: Column, decimal: str = ".") -> object:
+    number = _parse_number(value, col, decimal)
     if isinstance(number, float) and not number.is_integer():
-        return _Bad("must be a whole number", f"Give {col.name} as a whole number.")
-    return number if isinstance(number, _Bad) else int(number)  # type: ignore[arg-type]
+        return Bad("must be a whole number", f"Give {col.name} as a whole number.")
+    return number if isinstance(number, Bad) else int(number)  # type: ignore[arg-type]
 
 
 def _parse_bool(value: object, col: Column) -> object:
@@ -108,7 +155,7 @@ def _parse_bool(value: object, col: Column) -> object:
         return True
     if text in _FALSE:
         return False
-    return _Bad("is not true or false", "Use true/false, yes/no or 1/0.")
+    return Bad("is not true or false", "Use true/false, yes/no or 1/0.")
 
 
 def _normalise_word(text: str) -> str:
@@ -118,7 +165,7 @@ def _normalise_word(text: str) -> str:
 def _parse_choice(value: object, col: Column) -> object:
     word = _normalise_word(str(value))
     if word not in col.choices:
-        return _Bad(
+        return Bad(
             f"is not one of {', '.join(col.choices)}",
             "Correct it, or map your values with a column mapping ([values]).",
         )
@@ -135,7 +182,7 @@ def _parse_list(value: object, col: Column) -> object:
     )
     unknown = [word for word in words if col.choices and word not in col.choices]
     if unknown:
-        return _Bad(
+        return Bad(
             f"has {', '.join(map(repr, unknown))}, not one of {', '.join(col.choices)}",
             f"Separate the values with '{LIST_SEPARATOR}' and use only those names.",
         )
@@ -153,7 +200,9 @@ _PARSERS: dict[str, Callable[[object, Column], object]] = {
 }
 
 
-def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Issue], pd.DataFrame]:
+def find_issues(
+    raw: pd.DataFrame, table: str, *, source: str, decimal: str = "."
+) -> tuple[list[Issue], pd.DataFrame]:
     """List every problem in a raw table and parse the cells that are good.
 
     Parameters
@@ -164,6 +213,9 @@ def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Iss
         One of ``estate.schema.TABLES``.
     source
         File (and layer) name, quoted in messages.
+    decimal
+        The decimal mark of numbers written as text: ``"."`` (the default; commas may
+        group thousands) or ``","`` (a mapping's ``[read] decimal``; dots may group thousands).
 
     Returns
     -------
@@ -195,13 +247,14 @@ def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Iss
         ]
         return issues, pd.DataFrame(index=raw.index)
 
-    ids = raw[id_col].map(lambda v: "" if _is_blank(v) else str(v).strip()) if id_col in raw else None
-    rows = raw["source_row"]
+    # plain lists, not pandas lookups per cell: this loop runs once per cell of the register
+    ids = [("" if _is_blank(v) else str(v).strip()) for v in raw[id_col]] if id_col in raw else None
+    rows = [int(r) for r in raw["source_row"]]
     issues: list[Issue] = []
 
-    def flag(idx: object, column: str, value: object, problem: str, fix: str) -> None:
-        rid = ids.at[idx] if ids is not None else None
-        issues.append(Issue(source, int(rows.at[idx]), rid or None, column, _plain(value), problem, fix))
+    def flag(pos: int, column: str, value: object, problem: str, fix: str) -> None:
+        rid = ids[pos] if ids is not None else None
+        issues.append(Issue(source, rows[pos], rid or None, column, plain_value(value), problem, fix))
 
     parsed: dict[str, list[object]] = {}
     for col in schema:
@@ -209,16 +262,17 @@ def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Iss
             parsed[col.name] = [col.default] * len(raw)
             continue
         parser = _PARSERS[col.kind]
+        number = col.kind in ("number", "integer")
         values: list[object] = []
-        for idx, value in raw[col.name].items():
+        for pos, value in enumerate(raw[col.name].tolist()):
             if _is_blank(value):
                 if col.required:
-                    flag(idx, col.name, value, "is blank", f"Fill in {col.name}; it is required.")
+                    flag(pos, col.name, value, "is blank", f"Fill in {col.name}; it is required.")
                 values.append(col.default)
                 continue
-            result = parser(value, col)
-            if isinstance(result, _Bad):
-                flag(idx, col.name, value, result.problem, result.fix)
+            result = parser(value, col, decimal) if number else parser(value, col)  # type: ignore[call-arg]
+            if isinstance(result, Bad):
+                flag(pos, col.name, value, result.problem, result.fix)
                 values.append(None)
             else:
                 values.append(result)
@@ -227,27 +281,14 @@ def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Iss
 
     key_cols = [c for c in UNIQUE_KEY[table] if c in raw.columns]
     if key_cols:
-        key = raw[key_cols].apply(lambda col: col.map(lambda v: "" if _is_blank(v) else str(v).strip()))
-        key_text = key.agg("|".join, axis=1)
-        dup = key_text.duplicated(keep=False) & (key != "").all(axis=1)
-        what = " + ".join(key_cols)
-        for idx in raw.index[dup]:
-            others = rows[(key_text == key_text.at[idx]) & (raw.index != idx)].tolist()
-            flag(
-                idx,
-                key_cols[-1],
-                raw.at[idx, key_cols[-1]],
-                f"{'appears' if len(key_cols) == 1 else f'({what}) appears'} more than once "
-                f"(also row {', '.join(map(str, others))})",
-                "Give each row its own ID." if len(key_cols) == 1 else "Remove the repeated row.",
-            )
+        issues.extend(_duplicate_issues(raw, key_cols, source, rows, ids))
 
     if table in SPATIAL_TABLES:
         geom = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else raw["geometry"]
-        for idx, shape in geom.items():
+        for pos, shape in enumerate(geom.tolist()):
             if shape is None or (isinstance(shape, float) and math.isnan(shape)) or shape.is_empty:
                 flag(
-                    idx,
+                    pos,
                     "geometry",
                     None,
                     "location is missing",
@@ -255,43 +296,83 @@ def find_issues(raw: pd.DataFrame, table: str, *, source: str) -> tuple[list[Iss
                 )
             elif not shape.is_valid:
                 flag(
-                    idx,
+                    pos,
                     "geometry",
                     shape.wkt[:60],
                     "is not a valid shape",
                     "Repair it (e.g. QGIS 'Fix geometries' or shapely.make_valid).",
                 )
 
-    issues.extend(_cross_column_issues(frame, table, source, rows, ids))
+    issues.extend(_cross_column_issues(parsed, table, source, rows, ids))
     issues.sort(key=lambda issue: issue.row)
     return issues, frame
 
 
+def _duplicate_issues(
+    raw: pd.DataFrame, key_cols: list[str], source: str, rows: list[int], ids: list[str] | None
+) -> list[Issue]:
+    """Every row whose key is repeated, each naming a few of the others: linear in the rows.
+
+    Both (all) rows of a repeated key are rejected, since there is no telling which is right.
+    A message names at most `LISTED_DUPLICATES` of the other rows and counts the rest.
+    """
+    columns = [[("" if _is_blank(v) else str(v).strip()) for v in raw[c]] for c in key_cols]
+    keys = list(zip(*columns, strict=True))
+    groups: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for pos, key in enumerate(keys):
+        if all(key):
+            groups[key].append(pos)
+    what = " + ".join(key_cols)
+    subject = "appears" if len(key_cols) == 1 else f"({what}) appears"
+    fix = "Give each row its own ID." if len(key_cols) == 1 else "Remove the repeated row."
+    last = raw[key_cols[-1]].tolist()
+    issues = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        for pos in members:
+            others = [rows[p] for p in members[: LISTED_DUPLICATES + 1] if p != pos][:LISTED_DUPLICATES]
+            more = len(members) - 1 - len(others)
+            rest = f" and {more:,} more" if more > 0 else ""
+            also = f"also row{'s' if len(members) > 2 else ''} {', '.join(map(str, others))}{rest}"
+            issues.append(
+                Issue(
+                    source,
+                    rows[pos],
+                    (ids[pos] or None) if ids is not None else None,
+                    key_cols[-1],
+                    plain_value(last[pos]),
+                    f"{subject} more than once ({also})",
+                    fix,
+                )
+            )
+    return issues
+
+
 def _cross_column_issues(
-    frame: pd.DataFrame, table: str, source: str, rows: pd.Series, ids: pd.Series | None
+    parsed: dict[str, list[object]], table: str, source: str, rows: list[int], ids: list[str] | None
 ) -> Iterable[Issue]:
     """Rules that involve more than one column of a row."""
     if table == "buildings":
-        for idx in frame.index:
-            gia, cap = frame.at[idx, "gia_m2"], frame.at[idx, "capacity_m2"]
+        for pos, (gia, cap) in enumerate(zip(parsed["gia_m2"], parsed["capacity_m2"], strict=True)):
             if isinstance(gia, float) and isinstance(cap, float) and cap > gia * 1.0001:
                 yield Issue(
                     source,
-                    int(rows.at[idx]),
-                    ids.at[idx] if ids is not None else None,
+                    rows[pos],
+                    (ids[pos] or None) if ids is not None else None,
                     "capacity_m2",
                     cap,
                     f"is more than gia_m2 ({gia:g})",
                     "Usable space cannot exceed the gross internal area.",
                 )
     if table == "access":
-        for idx in frame.index:
-            rule, share = frame.at[idx, "rule"], frame.at[idx, "min_share"]
-            rid = str(frame.at[idx, "service"])
-            if frame.at[idx, "reach_km"] is None and frame.at[idx, "reach_min"] is None:
+        for pos, service in enumerate(parsed["service"]):
+            rule, share = parsed["rule"][pos], parsed["min_share"][pos]
+            rid = str(service)
+            if parsed["reach_km"][pos] is None and parsed["reach_min"][pos] is None:
                 yield Issue(
                     source,
-                    int(rows.at[idx]),
+                    rows[pos],
                     rid,
                     "reach_km",
                     None,
@@ -301,17 +382,17 @@ def _cross_column_issues(
             if rule == "min_share" and share is None:
                 yield Issue(
                     source,
-                    int(rows.at[idx]),
+                    rows[pos],
                     rid,
                     "min_share",
                     None,
                     "is needed for rule min_share",
                     "Give a share between 0 and 1.",
                 )
-            if rule == "max_mean_increase" and frame.at[idx, "max_mean_increase_km"] is None:
+            if rule == "max_mean_increase" and parsed["max_mean_increase_km"][pos] is None:
                 yield Issue(
                     source,
-                    int(rows.at[idx]),
+                    rows[pos],
                     rid,
                     "max_mean_increase_km",
                     None,
@@ -343,16 +424,16 @@ def split_rows(
 
 
 def validate_table(
-    raw: pd.DataFrame, table: str, *, source: str, strict: bool = False
+    raw: pd.DataFrame, table: str, *, source: str, strict: bool = False, decimal: str = "."
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[Issue]]:
     """Split `raw` into (accepted, rejected, issues); no row is ever dropped silently.
 
     `accepted` holds the schema columns parsed and typed, the user's extra columns unchanged,
     `source_row`, and geometry for spatial tables. `rejected` keeps every original column
     plus `reasons`. Raises `EstateValidationError` if a required column is missing, or on any
-    issue when `strict` is True. `raw` is never modified.
+    issue when `strict` is True. `raw` is never modified. `decimal` is as in `find_issues`.
     """
-    issues, parsed = find_issues(raw, table, source=source)
+    issues, parsed = find_issues(raw, table, source=source, decimal=decimal)
     is_bad, rejected = split_rows(raw, issues, source=source, strict=strict)
     schema_names = [col.name for col in TABLES[table]]
     extras = [c for c in raw.columns if c not in schema_names and c != "geometry"]
@@ -387,12 +468,11 @@ def _typed(frame: pd.DataFrame, schema: tuple[Column, ...]) -> pd.DataFrame:
 def find_fixed_buildings(buildings: pd.DataFrame) -> pd.Series:
     """Why each building cannot be optimised ('' when it can): missing figures."""
     needed = columns_needed_to_optimise()
-    missing = buildings[list(needed)].isna()
-    return (
-        missing.apply(
-            lambda row: ("missing " + ", ".join(c for c in needed if row[c])) if row.any() else "",
-            axis=1,
-        ).astype("object")
-        if len(buildings)
-        else pd.Series(dtype="object")
-    )
+    missing = buildings[list(needed)].isna().to_numpy()
+    reasons = [
+        "missing " + ", ".join(name for name, gone in zip(needed, row, strict=True) if gone)
+        if row.any()
+        else ""
+        for row in missing
+    ]
+    return pd.Series(reasons, index=buildings.index, dtype="object")

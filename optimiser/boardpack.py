@@ -19,6 +19,7 @@ from typing import Any
 import folium
 import pandas as pd
 
+from optimiser.inert import inert_text
 from optimiser.maps import standalone_parts
 
 MODELLED_NOTE = (
@@ -433,7 +434,7 @@ def _table(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> str:
         return '<div class="note">None.</div>'
     if columns:
         frame = frame[[c for c in columns if c in frame]].rename(columns=dict(columns))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html.escape(inert_text(str(c)))}</th>" for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -450,7 +451,8 @@ def _table(frame: pd.DataFrame, columns: Mapping[str, str] | None) -> str:
                 )
                 cells.append(f'<td class="num">{html.escape(text)}</td>')
             else:
-                cells.append(f"<td>{html.escape('' if value is None else str(value))}</td>")
+                text = "" if value is None else inert_text(str(value))
+                cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 

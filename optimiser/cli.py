@@ -1,4 +1,4 @@
-"""Command line: ``python -m optimiser validate|run|bench|sweep``.
+"""Command line: ``python -m optimiser validate|run|bench|sweep|users``.
 
 Exit codes: 0 success (rows may have been rejected), 2 bad input, 3 infeasible or no
 solution, 1 unexpected internal error. No traceback reaches the user unless ``--debug``.
@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_place
-from optimiser.errors import OptimiserError
+from estate.settings import check_out_folder
+from optimiser.errors import OptimiserError, ScenarioError, UsageError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
 
@@ -124,22 +125,33 @@ def _text(value: Any) -> str | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from optimiser.plan import optimise
-    from optimiser.report import write_plan
-    from optimiser.scenario import Scenario
+    from optimiser.report import RUN_FILES, write_plan
+    from optimiser.rundir import check_run_target
+    from optimiser.scenario import Scenario, check_option
 
     started = time.perf_counter()
+    options = {
+        "--solver": ("solver", args.solver),
+        "--time-limit": ("time_limit_s", args.time_limit),
+        "--gap": ("mip_gap", args.gap),
+        "--threads": ("threads", args.threads),
+    }
+    changes = {
+        name: check_option(flag, name, value) for flag, (name, value) in options.items() if value is not None
+    }
+    check_out_folder(args.out, what="--out", error=UsageError)
     scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
-    changes: dict[str, Any] = {}
-    if args.solver:
-        changes["solver"] = args.solver
-    if args.time_limit is not None:
-        changes["time_limit_s"] = args.time_limit
-    if args.gap is not None:
-        changes["mip_gap"] = args.gap
-    if args.threads is not None:
-        changes["threads"] = args.threads
     scenario = scenario.with_changes(**changes) if changes else scenario
+    flag = (
+        f"--threads {args.threads}"
+        if args.threads is not None
+        else f"{args.scenario.name if args.scenario else 'scenario'}: threads = {scenario.threads}"
+    )
+    scenario, note = scenario.capped_to_machine(what=flag)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     estate = load_from_args(args)
+    check_run_target(args.out, known_files=RUN_FILES)  # before the solve, not after it
     if not args.quiet:
         counts = estate.counts()
         print(
@@ -148,10 +160,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{counts['zones']['accepted']} zones",
             file=sys.stderr,
         )
-    plan = optimise(estate, scenario, msg=args.verbose)
+    try:
+        plan = optimise(estate, scenario, msg=args.verbose)
+    except ScenarioError as err:  # a check against the estate (e.g. a lock): name the scenario file
+        if args.scenario is None:
+            raise
+        msg = f"{args.scenario.name}: {err}"
+        raise ScenarioError(msg) from err
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
-    print(f"  wrote {', '.join(written)} to {args.out} ({time.perf_counter() - started:.2f} s in all)")
+    print(
+        f"  wrote {', '.join(written)} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
+    )
     return EXIT_OK
 
 
@@ -172,16 +192,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--time-limit", type=float, help="seconds; the best plan so far is kept")
     run.add_argument("--gap", type=float, help="relative optimality gap to stop at (default 1e-4)")
     run.add_argument("--threads", type=int, help="solver threads")
-    run.add_argument("--out", type=Path, required=True, help="folder for the plan files")
+    run.add_argument(
+        "--out", type=Path, required=True, help="folder for the plan files (replaced whole by each run)"
+    )
     run.add_argument("--quiet", action="store_true", help="less output")
     run.add_argument("--verbose", action="store_true", help="show the solver log")
     run.set_defaults(func=_cmd_run)
 
+    from optimiser.auth import add_users_parser
     from optimiser.bench import add_bench_parser
     from optimiser.sweep import add_sweep_parser
 
     add_bench_parser(sub)
     add_sweep_parser(sub)
+    add_users_parser(sub)
     return parser
 
 

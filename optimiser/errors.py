@@ -15,6 +15,12 @@ class ScenarioError(OptimiserError, ValueError):
     exit_code = 2
 
 
+class UsageError(OptimiserError):
+    """A command-line option that cannot be used (e.g. an --out folder that cannot be written)."""
+
+    exit_code = 2
+
+
 class InfeasibleScenarioError(OptimiserError):
     """No plan can meet the scenario; `.findings` says what cannot be met and by how much."""
 

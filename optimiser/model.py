@@ -25,8 +25,11 @@ Constraints
 
 1. ``housed_a``:        sum_h move[a, h] == 1
 2. ``open_a_h``:        move[a, h] <= keep[h]                        (strong linking)
-3. ``capacity_h``:      sum_a space_a * move[a, h] <= capacity_h * keep[h]
+3. ``capacity_h``:      sum_a space_a * move[a, h] <= capacity_h * keep[h], where
+   ``capacity_h`` is the stated capacity (blank = 0) or today's use if larger
+   (`effective_capacity`, also used by every pre-solve check)
 4. ``mix_h_a_b``:       move[a, h] + move[b, h] <= 1   for movers whose services may not share
+   (a move that is an occupier's only option counts as 1)
 5. ``serve_h_s``:       serve[h, s] <= sum_{a of s} move[a, h]  and  serve[h, s] <= keep[h]
 6. ``access_s_g``:      sum_{h within reach of g} serve[h, s] >= 1
    for each group ``g`` of zones within reach today (``keep_current``, and the most
@@ -34,8 +37,10 @@ Constraints
    group, and a group whose set contains another group's set is dropped (dominated).
 7. ``share_s``:         sum_g pop_g * reached[s, g] >= min_share * pop,
    with ``reached[s, g] <= sum_{h within reach of g} serve[h, s]`` (``min_share``).
-8. Optional limits: ``capital_budget``, ``receipts_target``, ``max_disposals``,
-   ``carbon_cap``.
+8. Optional limits: ``capital_budget`` (moves, forced ones included, disposal costs and
+   lease exits), ``receipts_target``, ``max_disposals``, ``carbon_cap``.
+9. A ``min_share`` above 0 for a service that no public-facing occupier provides cannot be
+   met and is refused before the solve.
 
 The estate as it is today (everything kept, nobody moved) is feasible whenever no lock
 forbids it, and is passed to the solver as a starting solution.
@@ -144,7 +149,9 @@ def build_model(
 
     fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
     options = pairs.groupby("occupier_id").size()
-    findings = _check_before_solve(estate, scenario, pairs, options, fixed_keep)
+    findings = _check_before_solve(
+        estate, scenario, pairs, options, fixed_keep, as_stated=cost_table is not None
+    )
     if findings and not elastic:
         msg = f"Scenario {scenario.name!r} cannot be met:"
         raise InfeasibleScenarioError(msg, tuple(findings))
@@ -185,7 +192,7 @@ def build_model(
     _add_objective(model)
     _add_housing_constraints(model, multi)
     _add_capacity_constraints(model, elastic=elastic)
-    _add_mix_constraints(model, multi)
+    _add_mix_constraints(model)
     _add_resident_conflict_constraints(model, multi)
     if scenario.access_enabled and cost_table is None:
         _add_access_constraints(model, elastic=elastic)
@@ -207,13 +214,17 @@ def build_model(
 # pre-solve: pairs, decided buildings, cheap checks
 # ------------------------------------------------------------------------------------------
 def _check_locks(estate: Estate, scenario: Scenario) -> None:
-    unknown = sorted(set(scenario.keep) | set(scenario.dispose) - set(estate.buildings.index))
-    unknown = [u for u in unknown if u not in estate.buildings.index]
-    if unknown:
+    known = estate.buildings.index
+    source = estate.sources.get("buildings", "the buildings table")
+    for key, ids in (("keep", scenario.keep), ("dispose", scenario.dispose)):
+        unknown = [b for b in ids if b not in known]
+        if not unknown:
+            continue
         msg = (
-            f"Scenario {scenario.name!r}: locked building(s) not in the estate: {', '.join(unknown[:10])}"
+            f"Scenario {scenario.name!r}: locks.{key} names building(s) not in the estate: "
+            + ", ".join(unknown[:10])
             + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
-            + ". Check the IDs against buildings.csv."
+            + f". Check the IDs against {source} (rejected buildings do not count)."
         )
         raise ScenarioError(msg)
 
@@ -270,6 +281,22 @@ def _allowed_pairs(estate: Estate, scenario: Scenario) -> pd.DataFrame:
     return pairs.reset_index(drop=True)
 
 
+def effective_capacity(estate: Estate, *, as_stated: bool = False) -> pd.Series:
+    """Space (m2) each building can hold in the model: the one rule for rows and checks.
+
+    The stated ``capacity_m2`` (blank counts as 0), or the space its occupiers use today
+    where that is larger: a building over-full today, or with no stated capacity, may stay as
+    it is. With `as_stated` (an explicit cost table, as in the benchmarks, where nobody is
+    housed today) the stated capacity alone.
+    """
+    b = estate.buildings
+    stated = b["capacity_m2"].astype(float).fillna(0.0)
+    if as_stated:
+        return stated
+    used = estate.occupiers.groupby("building_id")["space_m2"].sum().reindex(b.index, fill_value=0.0)
+    return np.maximum(stated, used.astype(float))
+
+
 def _prune_pairs_that_never_fit(estate: Estate, pairs: pd.DataFrame) -> pd.DataFrame:
     """Drop moves into a building that could never hold the occupier (exact, not a heuristic).
 
@@ -279,9 +306,7 @@ def _prune_pairs_that_never_fit(estate: Estate, pairs: pd.DataFrame) -> pd.DataF
     too, so this repeats until nothing changes.
     """
     occ = estate.occupiers
-    b = estate.buildings
-    used = occ.groupby("building_id")["space_m2"].sum().reindex(b.index, fill_value=0.0)
-    cap = np.maximum(b["capacity_m2"].fillna(0.0), used)
+    cap = effective_capacity(estate)
     space = occ["space_m2"].astype(float)
     split = occ["splittable"].astype(bool)
     while True:
@@ -388,9 +413,19 @@ def _move_limit(occ: pd.DataFrame, a: str, scenario: Scenario) -> float:
 
 
 def _check_before_solve(
-    estate: Estate, scenario: Scenario, pairs: pd.DataFrame, options: pd.Series, fixed_keep: dict[str, bool]
+    estate: Estate,
+    scenario: Scenario,
+    pairs: pd.DataFrame,
+    options: pd.Series,
+    fixed_keep: dict[str, bool],
+    *,
+    as_stated: bool,
 ) -> list[str]:
-    """Cheap checks with numbers; each finding names what cannot be met and by how much."""
+    """Cheap checks with numbers; each finding names what cannot be met and by how much.
+
+    Every check is implied by the model's own rows (capacity from `effective_capacity`), so
+    a scenario it refuses has no plan; one it passes may still be infeasible for the solver.
+    """
     findings: list[str] = []
     occ, b = estate.occupiers, estate.buildings
     homeless = [a for a in occ.index if options.get(a, 0) == 0]
@@ -409,18 +444,48 @@ def _check_before_solve(
         findings.append(
             f"building {bid} is locked out but is protected or fixed ({b.at[bid, 'protected_reason'] or b.at[bid, 'fixed_reason']})"
         )
-    usable = b[[fixed_keep.get(bid, True) is not False for bid in b.index]]
-    space, capacity = float(occ["space_m2"].sum()), float(usable["capacity_m2"].fillna(0).sum())
+    cap = effective_capacity(estate, as_stated=as_stated)  # the capacity rows' own numbers
+    usable = [bid for bid in b.index if fixed_keep.get(bid, True) is not False]
+    space, capacity = float(occ["space_m2"].sum()), float(cap[usable].sum())
     if space > capacity + 1e-6:
         findings.append(
             f"capacity: occupiers need {space:,.0f} m2 but the buildings allowed offer {capacity:,.0f} m2 "
             f"(short by {space - capacity:,.0f} m2)"
         )
+    findings += _forced_findings(
+        estate, pairs[pairs["occupier_id"].map(options).eq(1)], cap, mix=not as_stated
+    )
     if scenario.max_disposals is not None:
         forced = sum(1 for v in fixed_keep.values() if v is False)
         if forced > scenario.max_disposals:
             findings.append(
                 f"max disposals: {forced} buildings are locked out but at most {scenario.max_disposals} may go"
+            )
+    return findings
+
+
+def _forced_findings(estate: Estate, only: pd.DataFrame, cap: pd.Series, *, mix: bool) -> list[str]:
+    """Occupiers with one option (`only`, their pairs) that overfill it or may not share it."""
+    occ = estate.occupiers
+    findings: list[str] = []
+    need = only["occupier_id"].map(occ["space_m2"]).astype(float).groupby(only["building_id"]).sum()
+    for h, space in need[need > cap.reindex(need.index) + 1e-6].items():
+        findings.append(
+            f"capacity of {h}: occupiers that can go nowhere else need {space:,.0f} m2 but it holds "
+            f"{cap[h]:,.0f} m2 (short by {space - cap[h]:,.0f} m2)"
+        )
+    if not mix:  # with a cost table the services' mix is not modelled
+        return findings
+    share = _may_share(estate)
+    for h, group in only[~only["is_today"]].groupby("building_id"):
+        movers = sorted((occ.at[a, "service"], a) for a in group["occupier_id"])
+        clash = [
+            (a, o) for (s, a), (t, o) in itertools.combinations(movers, 2) if s != t and (s, t) not in share
+        ]
+        for a, o in clash[:3]:
+            findings.append(
+                f"occupiers {a} ({occ.at[a, 'service']}) and {o} ({occ.at[o, 'service']}) can only move to "
+                f"{h}, but their services may not share a building (see the compatibility table)"
             )
     return findings
 
@@ -494,20 +559,11 @@ def _add_housing_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
             problem.addConstraint(model.keep[h] == 1, f"housed_{a}")
 
 
-def _capacity(model: EstateModel) -> pd.Series:
-    """Capacity per building: the stated capacity, or today's use where that is larger."""
-    b, occ = model.estate.buildings, model.estate.occupiers
-    if model.cost_table:  # benchmark instances: nobody is housed today; capacity is as stated
-        return b["capacity_m2"].fillna(0.0)
-    used = occ.groupby("building_id")["space_m2"].sum().reindex(b.index, fill_value=0.0)
-    return np.maximum(b["capacity_m2"].fillna(0.0), used)
-
-
 def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
     """(3) space used <= capacity x keep."""
     problem = model.problem
     space = model.estate.occupiers["space_m2"].astype(float).to_dict()
-    cap = _capacity(model)
+    cap = effective_capacity(model.estate, as_stated=model.cost_table)
     load: dict[str, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for (a, h), var in model.move.items():
         load[h].append((var, float(space[a])))
@@ -515,8 +571,11 @@ def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
     for a, h in model.fixed_host.items():
         fixed_load[h] += float(space[a])
     slack: dict[str, pulp.LpVariable] = {}
-    for h, terms in load.items():
-        expr = pulp.LpAffineExpression(terms)
+    # a building with no move variable still needs its row when its fixed load is too big
+    # (two locked-out occupiers whose only option is the same building, say)
+    over = [h for h in fixed_load if h not in load and fixed_load[h] > float(cap[h]) + 1e-9]
+    for h in [*load, *over]:
+        expr = pulp.LpAffineExpression(load.get(h, []))
         rhs = float(cap[h]) - fixed_load[h]
         if h in model.keep:
             expr.addterm(model.keep[h], -float(cap[h]))
@@ -531,13 +590,17 @@ def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
         model.slacks["capacity"] = slack
 
 
-def _add_mix_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
-    """(4) movers whose services may not share a building never arrive at it together."""
+def _add_mix_constraints(model: EstateModel) -> None:
+    """(4) movers whose services may not share a building never arrive at it together.
+
+    An occupier whose only option is a move (its building is locked out) arrives for sure:
+    its term is the constant 1, so the other may not come at all.
+    """
     if model.cost_table:
         return
     share = _may_share(model.estate)
     service = model.estate.occupiers["service"]
-    arrivals = multi[~multi["is_today"]]
+    arrivals = model.pairs[~model.pairs["is_today"]]
     count = 0
     for h, group in arrivals.groupby("building_id"):
         by_service: dict[str, list[str]] = defaultdict(list)
@@ -547,12 +610,15 @@ def _add_mix_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
             if (s, t) in share:
                 continue
             for a, o in itertools.product(by_service[s], by_service[t]):
+                terms = [(model.move[k], 1.0) for k in ((a, h), (o, h)) if k in model.move]
+                if not terms:  # both forced: `_check_before_solve` reports it
+                    continue
                 model.problem.addConstraint(
                     pulp.LpConstraint(
-                        pulp.LpAffineExpression([(model.move[(a, h)], 1.0), (model.move[(o, h)], 1.0)]),
+                        pulp.LpAffineExpression(terms),
                         pulp.LpConstraintLE,
                         f"mix_{h}_{a}_{o}",
-                        1.0,
+                        float(len(terms) - 1),
                     )
                 )
                 count += 1
@@ -571,7 +637,7 @@ def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) 
     occ = model.estate.occupiers
     space = occ["space_m2"].astype(float).to_dict()
     split = occ["splittable"].astype(bool)
-    cap = _capacity(model)
+    cap = effective_capacity(model.estate, as_stated=model.cost_table)
     fixed_load: dict[str, float] = defaultdict(float)
     for a, h in model.fixed_host.items():
         fixed_load[h] += float(space[a])
@@ -674,6 +740,7 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
         s = standard.service
         members = occ[(occ["service"] == s) & occ["public_facing"].astype(bool)]
         if members.empty:
+            _check_standard_has_a_provider(model, standard, elastic=elastic)
             continue
         pairs = model.pairs[model.pairs["occupier_id"].isin(members.index)]
         candidate_sites = set(pairs["building_id"])
@@ -778,6 +845,28 @@ def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
     model.stats["access_rows_after"] = sum(r.rows_after for r in model.access.values())
 
 
+def _check_standard_has_a_provider(model: EstateModel, standard: AccessStandard, *, elastic: bool) -> None:
+    """A ``min_share`` above 0 for a service no public-facing occupier provides cannot be met."""
+    zones, occ = model.estate.zones, model.estate.occupiers
+    total = float(zones["population"].sum())
+    if elastic or standard.rule != "min_share" or not (standard.min_share or 0.0) * total > 0:
+        return
+    back_office = int((occ["service"] == standard.service).sum())
+    why = (
+        f"its {back_office} occupier(s) are not public-facing"
+        if back_office
+        else "no occupier provides it (check the service name against the occupiers table)"
+    )
+    msg = f"Scenario {model.scenario.name!r} cannot be met:"
+    raise InfeasibleScenarioError(
+        msg,
+        (
+            f"{standard.service} access: standard asks {pct(standard.min_share)} of people within "
+            f"{standard.describe.split(' within ')[1]}, but no site can offer {standard.service}: {why}",
+        ),
+    )
+
+
 def _serve_variables(
     model: EstateModel, service: str, members: pd.Index, sites: set[str]
 ) -> dict[str, pulp.LpVariable]:
@@ -855,6 +944,7 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
         )
         terms += [(var, float(pair_cost[key])) for key, var in model.move.items() if pair_cost[key]]
         constant = float(one_off[[bid for bid, _ in gone]].sum() + one_off[forced_out].sum())
+        constant += sum(float(pair_cost[key]) for key in model.fixed_host.items())  # forced moves
         add(
             "capital_budget",
             pulp.LpAffineExpression(terms),

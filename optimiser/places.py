@@ -93,14 +93,19 @@ class PlaceEstate:
 
     def data_hash(self) -> str:
         """sha256 of every input table of this place (own rows, buffer rows, standards)."""
-        digest = hashlib.sha256()
-        e = self.estate
-        for frame in (e.buildings, e.occupiers, e.zones, e.access, e.compatibility):
-            table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-            table = table.drop(columns="source_row", errors="ignore").sort_index(axis=1)
-            digest.update(table.to_csv(float_format="%.17g").encode())
-        digest.update(f"{self.place}|{self.buffer_km:.6f}|{e.travel}".encode())
-        return digest.hexdigest()
+        return estate_digest(self.estate, extra=f"{self.place}|{self.buffer_km:.6f}")
+
+
+def estate_digest(estate: Estate, *, extra: str = "") -> str:
+    """sha256 of an estate's input tables and travel model: what a plan on it depends on."""
+    digest = hashlib.sha256()
+    e = estate
+    for frame in (e.buildings, e.occupiers, e.zones, e.access, e.compatibility):
+        table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        table = table.drop(columns="source_row", errors="ignore").sort_index(axis=1)
+        digest.update(table.to_csv(float_format="%.17g").encode())
+    digest.update(f"{extra}|{e.travel}".encode())  # `extra` first, as job keys have always been made
+    return digest.hexdigest()
 
 
 def place_column(estate: Estate) -> str:

@@ -28,7 +28,7 @@ from optimiser.outcomes import (
     totals,
 )
 from optimiser.scenario import Scenario, pct
-from optimiser.solver import ProgressCallback, SolveInfo, make_solver
+from optimiser.solver import OPTIMAL_GAP, ProgressCallback, SolveInfo, make_solver
 
 USABLE = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
 ROUTE_WORDS = {ROUTE_MARKET: "market sale", ROUTE_CAT: "community asset transfer", ROUTE_LEASE: "lease exit"}
@@ -78,11 +78,14 @@ class Plan:
         """Plain words: 'proven optimal', or 'within 0.31% of optimal (time limit)'."""
         if self.info.proven_optimal:
             return "proven optimal" + (
-                f" (within the {self.scenario.mip_gap:.2%} gap tolerance)" if self.info.gap > 1e-9 else ""
+                f" (within the {OPTIMAL_GAP:.2%} gap tolerance)" if self.info.gap > 1e-9 else ""
             )
-        why = {"time_limit": "time limit", "interrupted": "stopped by the user"}.get(
-            self.info.status, self.info.status
-        )
+        why = {
+            "time_limit": "time limit",
+            "gap_limit": f"stopped at the {self.scenario.mip_gap:.2%} gap limit",
+            "interrupted": "stopped by the user",
+            "feasible": "stopped early",
+        }.get(self.info.status, self.info.status)
         if math.isfinite(self.info.gap):
             return f"within {self.info.gap:.2%} of optimal ({why}; not proven optimal)"
         return f"a feasible plan, gap unknown ({why}; not proven optimal)"
@@ -634,6 +637,7 @@ def _windows(free: pd.DataFrame, time_limit_s: float) -> list[tuple[frozenset[st
 
 def _grid_cells(buildings: pd.DataFrame, n: int) -> pd.Series:
     """Cell of an n x n grid on easting and northing quantiles (equal counts per band)."""
+    n = max(1, min(n, len(buildings)))  # fewer buildings than bands: one band each
     east = pd.qcut(buildings["easting"].rank(method="first"), n, labels=False)
     north = pd.qcut(buildings["northing"].rank(method="first"), n, labels=False)
     return (east * n + north).astype(int)

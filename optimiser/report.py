@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import hashlib
 import json
 import os
 import tempfile
@@ -14,9 +14,12 @@ from shapely.geometry import LineString
 
 from estate import Estate
 from estate.schema import CRS
+from optimiser.inert import csv_text, excel_bytes, inert_frame
 from optimiser.model import reach_pairs, standards_for
 from optimiser.outcomes import sites_by_service
+from optimiser.places import estate_digest
 from optimiser.plan import Plan
+from optimiser.rundir import checkpoint, run_versions, write_run_dir
 
 MODELLED_NOTE = (
     "Columns listed in `modelled` were modelled from published benchmarks, not measured; see data/README.md."
@@ -75,12 +78,31 @@ def zones_frame(estate: Estate, plan: Plan) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(table, geometry=geometry, crs=CRS)
 
 
+RUN_FILES = (
+    "buildings.csv",
+    "occupiers.csv",
+    "zones.csv",
+    "partners.csv",
+    "access.csv",
+    "summary.json",
+    "plan.gpkg",
+)
+
+
 def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
-    """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json
-    and plan.gpkg to `out_dir`; each file is written whole or not at all."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
+    """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json,
+    plan.gpkg and the manifest run.json to `out_dir`, as one whole run or not at all.
+
+    The files are written into a fresh folder beside `out_dir`, which then replaces it
+    (`optimiser.rundir.write_run_dir`); every text cell is inert (`optimiser.inert`).
+    Returns file name -> path (run.json not included).
+
+    Raises
+    ------
+    optimiser.rundir.RunDirError
+        If `out_dir` holds anything that is not a run (it is left as it is).
+
+    """
     tables = {
         "buildings.csv": plan.buildings,
         "occupiers.csv": plan.occupiers,
@@ -88,43 +110,68 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
         "partners.csv": plan.partners,
         "access.csv": plan.access,
     }
-    for name, frame in tables.items():
-        written[name] = _atomic_write(out / name, frame.to_csv(index=False).encode())
     summary = plan.summary_dict() | {"note": MODELLED_NOTE}
-    written["summary.json"] = _atomic_write(out / "summary.json", json.dumps(summary, indent=2).encode())
-    written["plan.gpkg"] = write_geopackage(estate, plan, out / "plan.gpkg")
-    return written
+
+    def write(folder: Path) -> None:
+        for name, frame in tables.items():
+            (folder / name).write_bytes(csv_text(frame).encode())
+            checkpoint(f"wrote {name}")
+        (folder / "summary.json").write_bytes(json.dumps(summary, indent=2).encode())
+        checkpoint("wrote summary.json")
+        write_geopackage(estate, plan, folder / "plan.gpkg")
+        checkpoint("wrote plan.gpkg")
+
+    return write_run_dir(out_dir, write, run_identity(estate, plan, command="run"), known_files=RUN_FILES)
+
+
+def run_identity(estate: Estate, plan: Plan, *, command: str) -> dict[str, object]:
+    """What a run was, for its manifest: place, scenario and its hash, input data and versions."""
+    return {
+        "command": command,
+        "place": estate.name,
+        "scenario": plan.scenario.name,
+        "scenario_sha256": hashlib.sha256(plan.scenario.to_toml().encode()).hexdigest(),
+        "estate_sha256": estate_digest(estate),
+        "sources": dict(estate.sources),
+        "status": plan.info.status,
+        "versions": run_versions(),
+    }
 
 
 def write_geopackage(estate: Estate, plan: Plan, path: Path) -> Path:
-    """Layers buildings, moves, zones (for QGIS), written to a temporary file then renamed."""
+    """Layers buildings, moves, zones (for QGIS), written to a temporary file then renamed.
+
+    Text attributes are inert (`optimiser.inert`): the layers' tables are opened in
+    spreadsheets too.
+    """
     tmp = path.with_suffix(".tmp.gpkg")
     tmp.unlink(missing_ok=True)
-    buildings_frame(estate, plan).to_file(tmp, layer="buildings", driver="GPKG")
+    inert_frame(buildings_frame(estate, plan)).to_file(tmp, layer="buildings", driver="GPKG")
     lines = moves_lines(estate, plan)
     if len(lines):
-        lines.to_file(tmp, layer="moves", driver="GPKG")
-    zones_frame(estate, plan).to_file(tmp, layer="zones", driver="GPKG")
+        inert_frame(lines).to_file(tmp, layer="moves", driver="GPKG")
+    inert_frame(zones_frame(estate, plan)).to_file(tmp, layer="zones", driver="GPKG")
     os.replace(tmp, path)
     return path
 
 
 def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
-    """An .xlsx workbook with a sheet per table."""
-    buffer = io.BytesIO()
+    """An .xlsx workbook with a sheet per table; text cells are text, never formulas."""
     summary = pd.DataFrame(
         [(k, v) for k, v in plan.summary_dict().items() if not isinstance(v, dict)]
         + [(f"kpi.{k}", v) for k, v in plan.kpis.items()],
         columns=["field", "value"],
     )
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        summary.to_excel(writer, sheet_name="summary", index=False)
-        plan.buildings.to_excel(writer, sheet_name="buildings", index=False)
-        plan.occupiers.to_excel(writer, sheet_name="occupiers", index=False)
-        plan.partners.to_excel(writer, sheet_name="partners", index=False)
-        plan.access.to_excel(writer, sheet_name="access", index=False)
-        zones_table(estate, plan).to_excel(writer, sheet_name="zones", index=False)
-    return buffer.getvalue()
+    return excel_bytes(
+        {
+            "summary": summary,
+            "buildings": plan.buildings,
+            "occupiers": plan.occupiers,
+            "partners": plan.partners,
+            "access": plan.access,
+            "zones": zones_table(estate, plan),
+        }
+    )
 
 
 def plan_to_geojson(estate: Estate, plan: Plan) -> str:
@@ -137,10 +184,3 @@ def plan_to_geopackage_bytes(estate: Estate, plan: Plan) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_geopackage(estate, plan, Path(tmp) / "plan.gpkg")
         return path.read_bytes()
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path

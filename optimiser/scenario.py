@@ -6,35 +6,116 @@ read from TOML (see ``docs/scenario.md`` for every key and its default).
 
 from __future__ import annotations
 
-import math
-import re
-import tomllib
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from estate.limits import MAX_MONEY_GBP, cap_to_cores
 from estate.schema import ACCESS_RULES, ID_PATTERN
+from estate.settings import Key, check_keys, table
+from estate.settings import read_toml as _read_toml
 from optimiser.errors import ScenarioError
 
 SOLVERS = ("highs", "cbc")
+ID_WORDS = "an ID of letters A-Z a-z, digits 0-9 and _ only"
 
-# TOML section of every Scenario field (the file groups keys; the dataclass is flat)
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "appraisal": ("years", "discount_rate", "start_year"),
-    "costs": (
-        "move_cost_gbp_per_m2",
-        "disposal_cost_share",
-        "cat_discount",
-        "cat_services",
-        "lease_exit_share",
-        "include_backlog",
-    ),
-    "moves": ("max_move_km", "allow_moves"),
-    "outcomes": ("homes_per_ha", "housing_share", "jobs_per_ha"),
-    "limits": ("capital_budget_gbp", "receipts_target_gbp", "max_disposals", "carbon_cap_tco2e"),
-    "locks": ("keep", "dispose"),
-    "solver": ("solver", "time_limit_s", "mip_gap", "warm_start", "threads"),
+
+def _money(name: str, off: str) -> Key:
+    return Key(name, "float", 0, MAX_MONEY_GBP, optional=True, example=5_000_000, off=off)
+
+
+# The schema of a scenario file: every key of every section, with its type and range.
+# (docs/scenario.md documents each; Scenario and AccessStandard check every value against it.)
+SCENARIO_KEYS: dict[str, dict[str, Key]] = {
+    "appraisal": {
+        "years": Key("years", "int", 1, 100, example=10),
+        "discount_rate": Key("discount_rate", "float", 0, 1, high_open=True, example=0.035),
+        "start_year": Key("start_year", "int", 1990, 2100, example=2026),
+    },
+    "costs": {
+        "move_cost_gbp_per_m2": Key("move_cost_gbp_per_m2", "float", 0, 100_000, example=400.0),
+        "disposal_cost_share": Key("disposal_cost_share", "float", 0, 1, example=0.02),
+        "cat_discount": Key("cat_discount", "float", 0, 1, example=1.0),
+        "cat_services": Key("cat_services", "texts", example=["library", "community"]),
+        "lease_exit_share": Key("lease_exit_share", "float", 0, 10, example=1.0),
+        "include_backlog": Key("include_backlog", "bool", example=True),
+    },
+    "moves": {
+        "max_move_km": Key("max_move_km", "float", 0, 1000, example=5.0),
+        "allow_moves": Key("allow_moves", "bool", example=True),
+    },
+    "outcomes": {
+        "homes_per_ha": Key("homes_per_ha", "float", 0, 1000, example=40.0),
+        "housing_share": Key("housing_share", "float", 0, 1, example=0.75),
+        "jobs_per_ha": Key("jobs_per_ha", "float", 0, 10_000, example=100.0),
+    },
+    "limits": {
+        "capital_budget_gbp": _money("capital_budget_gbp", "no budget"),
+        "receipts_target_gbp": _money("receipts_target_gbp", "no target"),
+        "max_disposals": Key("max_disposals", "int", 0, 1_000_000, optional=True, example=10, off="no limit"),
+        "carbon_cap_tco2e": Key(
+            "carbon_cap_tco2e", "float", 0, 1e9, optional=True, example=20_000, off="no cap"
+        ),
+    },
+    "locks": {
+        "keep": Key("keep", "texts", pattern=ID_PATTERN, pattern_words=ID_WORDS, example=["B001"]),
+        "dispose": Key("dispose", "texts", pattern=ID_PATTERN, pattern_words=ID_WORDS, example=["B002"]),
+    },
+    "solver": {
+        "solver": Key("solver", "choice", choices=SOLVERS, example="highs"),
+        "time_limit_s": Key("time_limit_s", "float", 0, 1_000_000, low_open=True, example=120.0),
+        "mip_gap": Key("mip_gap", "float", 0, 1, high_open=True, example=1e-4),
+        "warm_start": Key("warm_start", "bool", example=True),
+        "threads": Key(
+            "threads", "int", 1, optional=True, example=2, off="the solver's own choice"
+        ),  # more than the machine's cores is lowered to them when solving (estate.limits)
+    },
 }
+TOP_KEYS = {
+    "name": Key("name", "text", example="default"),
+    "description": Key("description", "text", example="what this scenario tests"),
+}
+ACCESS_KEYS = {
+    "enabled": Key("enabled", "bool", example=True),
+    "protect_deprived_deciles": Key(
+        "protect_deprived_deciles", "int", 0, 10, optional=True, example=2, off="each standard's own"
+    ),
+}
+ACCESS_TABLES = ("services",)
+STANDARD_KEYS = {
+    "reach_km": Key(
+        "reach_km", "float", 0, 1000, low_open=True, optional=True, example=3.0, off="use reach_min"
+    ),
+    "reach_min": Key(
+        "reach_min", "float", 0, 1440, low_open=True, optional=True, example=20.0, off="use reach_km"
+    ),
+    "rule": Key("rule", "choice", choices=ACCESS_RULES, example="keep_current"),
+    "min_share": Key("min_share", "float", 0, 1, optional=True, example=0.95, off="rule keep_current"),
+    "protect_deprived_deciles": Key("protect_deprived_deciles", "int", 0, 10, example=0),
+    "enabled": Key("enabled", "bool", example=True),
+}
+# TOML section of every Scenario field (the file groups keys; the dataclass is flat)
+SECTIONS: dict[str, tuple[str, ...]] = {section: tuple(keys) for section, keys in SCENARIO_KEYS.items()}
+# Scenario field -> (where it is in the file, its key)
+FIELD_KEYS: dict[str, tuple[str, Key]] = {
+    "name": ("", TOP_KEYS["name"]),
+    **{name: (section, key) for section, keys in SCENARIO_KEYS.items() for name, key in keys.items()},
+    "access_enabled": ("access", ACCESS_KEYS["enabled"]),
+    "protect_deprived_deciles": ("access", ACCESS_KEYS["protect_deprived_deciles"]),
+}
+
+
+def check_option(flag: str, name: str, value: Any) -> Any:
+    """A command-line option that sets the Scenario field `name`, checked like the file's key.
+
+    Raises
+    ------
+    ScenarioError
+        ``command line: --time-limit nan is not a finite number. Allowed: ...``
+
+    """
+    key = replace(FIELD_KEYS[name][1], name=flag, optional=False, sep=" ")
+    return key.check(value, source="command line", where="", error=ScenarioError)
 
 
 def pct(share: float | None) -> str:
@@ -76,28 +157,30 @@ class AccessStandard:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        where = f"access standard for {self.service!r}"
-        if self.rule not in ACCESS_RULES:
-            msg = f"{where}: `rule` = {self.rule!r}; use one of {', '.join(ACCESS_RULES)}."
+        if not isinstance(self.service, str) or not self.service.strip():
+            msg = f"access standard: the service name {self.service!r} must be text (the service, e.g. library)."
             raise ScenarioError(msg)
+        where = f"access.services.{self.service}"
+        for name, key in STANDARD_KEYS.items():
+            value = key.check(getattr(self, name), source="", where=where, error=ScenarioError)
+            object.__setattr__(self, name, value)
         if self.rule == "max_mean_increase":
             msg = (
-                f"{where}: rule 'max_mean_increase' is not supported by the optimiser yet; "
-                "use keep_current or min_share."
+                f'{where}.rule = "max_mean_increase" is not supported by the optimiser yet. '
+                'Fix: use rule = "keep_current" or rule = "min_share".'
             )
             raise ScenarioError(msg)
         if (self.reach_km is None) == (self.reach_min is None):
-            msg = f"{where}: give exactly one of `reach_km` or `reach_min`."
+            found = (
+                "neither" if self.reach_km is None else f"both ({self.reach_km:g} km, {self.reach_min:g} min)"
+            )
+            msg = f"{where}: give exactly one of reach_km or reach_min; found {found}. Fix: e.g. reach_km = 3.0."
             raise ScenarioError(msg)
-        reach = self.reach_km if self.reach_km is not None else self.reach_min
-        if not (isinstance(reach, (int, float)) and reach > 0 and math.isfinite(reach)):
-            msg = f"{where}: reach must be a positive number; got {reach!r}."
-            raise ScenarioError(msg)
-        if self.rule == "min_share" and not (self.min_share is not None and 0 <= self.min_share <= 1):
-            msg = f"{where}: rule min_share needs `min_share` between 0 and 1; got {self.min_share!r}."
-            raise ScenarioError(msg)
-        if not 0 <= self.protect_deprived_deciles <= 10:
-            msg = f"{where}: `protect_deprived_deciles` must be 0-10; got {self.protect_deprived_deciles!r}."
+        if self.rule == "min_share" and self.min_share is None:
+            msg = (
+                f'{where}.min_share is missing, and rule = "min_share" needs it. Allowed: a number '
+                'from 0 to 1. Fix: e.g. min_share = 0.95, or rule = "keep_current".'
+            )
             raise ScenarioError(msg)
 
     @property
@@ -161,46 +244,29 @@ class Scenario:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        checks: list[tuple[bool, str]] = [
-            (isinstance(self.years, int) and 1 <= self.years <= 100, "`years` must be a whole number 1-100"),
-            (0 <= self.discount_rate < 1, "`discount_rate` must be in [0, 1), e.g. 0.035"),
-            (self.move_cost_gbp_per_m2 >= 0, "`move_cost_gbp_per_m2` must be 0 or more"),
-            (0 <= self.disposal_cost_share <= 1, "`disposal_cost_share` must be in [0, 1]"),
-            (0 <= self.cat_discount <= 1, "`cat_discount` must be in [0, 1]"),
-            (self.lease_exit_share >= 0, "`lease_exit_share` must be 0 or more"),
-            (self.max_move_km >= 0, "`max_move_km` must be 0 or more"),
-            (self.homes_per_ha >= 0 and self.jobs_per_ha >= 0, "densities must be 0 or more"),
-            (0 <= self.housing_share <= 1, "`housing_share` must be in [0, 1]"),
-            (
-                self.max_disposals is None
-                or (isinstance(self.max_disposals, int) and self.max_disposals >= 0),
-                "`max_disposals` must be a whole number, 0 or more",
-            ),
-            (self.solver in SOLVERS, f"`solver` must be one of {', '.join(SOLVERS)}"),
-            (self.time_limit_s > 0, "`time_limit_s` must be positive"),
-            (0 <= self.mip_gap < 1, "`mip_gap` must be in [0, 1)"),
-        ]
-        for ok, text in checks:
-            if not ok:
-                msg = f"Scenario {self.name!r}: {text}."
-                raise ScenarioError(msg)
-        for key in ("capital_budget_gbp", "receipts_target_gbp", "carbon_cap_tco2e"):
-            value = getattr(self, key)
-            if value is not None and not value >= 0:
-                msg = f"Scenario {self.name!r}: `{key}` must be 0 or more, or absent; got {value!r}."
-                raise ScenarioError(msg)
+        source = f"Scenario {self.name!r}" if isinstance(self.name, str) else "Scenario"
+        for name, (section, key) in FIELD_KEYS.items():
+            value = key.check(getattr(self, name), source=source, where=section, error=ScenarioError)
+            object.__setattr__(self, name, value)
+        if not isinstance(self.access, tuple | list) or not all(
+            isinstance(a, AccessStandard) for a in self.access
+        ):
+            msg = f"{source}: `access` must be a list of AccessStandard; got {self.access!r}."
+            raise ScenarioError(msg)
+        object.__setattr__(self, "access", tuple(self.access))
         both = sorted(set(self.keep) & set(self.dispose))
         if both:
-            msg = f"Scenario {self.name!r}: building(s) locked both in and out: {', '.join(both)}."
-            raise ScenarioError(msg)
-        bad = [b for b in (*self.keep, *self.dispose) if not re.fullmatch(ID_PATTERN, str(b))]
-        if bad:
-            msg = f"Scenario {self.name!r}: lock IDs must match {ID_PATTERN}: {', '.join(map(repr, bad))}."
+            msg = (
+                f"{source}: locks.keep and locks.dispose both name {', '.join(both)}; a building "
+                "cannot be both kept and disposed of. Fix: remove it from one of the two lists."
+            )
             raise ScenarioError(msg)
         services = [a.service for a in self.access]
         dupes = sorted({s for s in services if services.count(s) > 1})
         if dupes:
-            msg = f"Scenario {self.name!r}: more than one access standard for {', '.join(dupes)}."
+            msg = (
+                f"{source}: more than one access standard for {', '.join(dupes)}. Fix: keep one per service."
+            )
             raise ScenarioError(msg)
 
     @property
@@ -242,53 +308,71 @@ class Scenario:
 
         return tomli_w.dumps(self.to_dict())
 
+    def capped_to_machine(self, *, what: str = "") -> tuple[Scenario, str | None]:
+        """This scenario with `threads` no more than the machine's cores, and a message if lowered.
+
+        `what` names the setting in the message (default ``threads = N``); the CLI and the app
+        both call this, so both cap alike (see ``docs/limits.md``).
+        """
+        threads, note = cap_to_cores(self.threads, what=what or f"threads = {self.threads}")
+        return (self if note is None else self.with_changes(threads=threads)), note
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "scenario") -> Scenario:
-        """Build from the nested TOML layout; unknown keys are errors naming the key."""
-        known_sections = {*SECTIONS, "access", "name", "description"}
-        unknown = sorted(set(data) - known_sections)
-        if unknown:
-            msg = f"{source}: unknown key(s) {', '.join(unknown)}. Sections: {', '.join(sorted(known_sections))}."
-            raise ScenarioError(msg)
+        """Build from the nested TOML layout, checking every key and value against `SCENARIO_KEYS`.
+
+        Raises
+        ------
+        ScenarioError
+            An unknown section or key (the nearest known one suggested), a value of the wrong
+            type, not finite or out of range: the message names `source`, ``section.key``, the
+            value, what is allowed and the fix.
+
+        """
+
+        def check(key: Key, value: Any, where: str) -> Any:
+            return key.check(value, source=source, where=where, error=ScenarioError)
+
+        def body(value: Any, where: str, allowed: Any) -> dict[str, Any]:
+            found = table(value, source=source, where=where, error=ScenarioError)
+            check_keys(found, allowed, source=source, where=where, error=ScenarioError)
+            return found
+
+        data = body(data, "", [*TOP_KEYS, *SCENARIO_KEYS, "access"])
         kwargs: dict[str, Any] = {}
-        if "name" in data:
-            kwargs["name"] = str(data["name"])
-        for section, keys in SECTIONS.items():
-            body = data.get(section, {})
-            if not isinstance(body, dict):
-                msg = f"{source}: [{section}] must be a table of keys."
-                raise ScenarioError(msg)
-            for key, value in body.items():
-                if key not in keys:
-                    msg = f"{source}: [{section}] has unknown key {key!r}; expected one of {', '.join(keys)}."
-                    raise ScenarioError(msg)
-                kwargs[key] = tuple(value) if isinstance(value, list) else value
-        access = data.get("access", {})
-        if not isinstance(access, dict):
-            msg = f"{source}: [access] must be a table."
-            raise ScenarioError(msg)
-        for key in access:
-            if key not in ("enabled", "protect_deprived_deciles", "services"):
-                msg = f"{source}: [access] has unknown key {key!r}; use enabled, protect_deprived_deciles, services."
-                raise ScenarioError(msg)
+        for name, key in TOP_KEYS.items():
+            if name in data:
+                kwargs[name] = check(key, data[name], "")
+        kwargs.pop("description", None)
+        for section, keys in SCENARIO_KEYS.items():
+            if section in data:
+                for name, value in body(data[section], f"[{section}]", keys).items():
+                    kwargs[name] = check(keys[name], value, section)
+        access = body(data.get("access", {}), "[access]", [*ACCESS_KEYS, *ACCESS_TABLES])
         if "enabled" in access:
-            kwargs["access_enabled"] = bool(access["enabled"])
+            kwargs["access_enabled"] = check(ACCESS_KEYS["enabled"], access["enabled"], "access")
         if "protect_deprived_deciles" in access:
-            kwargs["protect_deprived_deciles"] = access["protect_deprived_deciles"]
-        standards = []
-        for service, body in access.get("services", {}).items():
-            allowed = {f.name for f in fields(AccessStandard)} - {"service"}
-            bad = sorted(set(body) - allowed)
-            if bad:
-                msg = f"{source}: [access.services.{service}] unknown key(s) {', '.join(bad)}; use {', '.join(sorted(allowed))}."
-                raise ScenarioError(msg)
-            standards.append(AccessStandard(service=service, **body))
-        kwargs["access"] = tuple(standards)
+            kwargs["protect_deprived_deciles"] = check(
+                ACCESS_KEYS["protect_deprived_deciles"], access["protect_deprived_deciles"], "access"
+            )
+        services = table(
+            access.get("services", {}), source=source, where="[access.services]", error=ScenarioError
+        )
         try:
-            return cls(**kwargs)
-        except TypeError as err:
-            msg = f"{source}: {err}."
-            raise ScenarioError(msg) from err
+            standards = []
+            for service, values in services.items():
+                where = f"access.services.{service}"
+                checked = {
+                    k: check(STANDARD_KEYS[k], v, where)
+                    for k, v in body(values, f"[{where}]", STANDARD_KEYS).items()
+                }
+                standards.append(AccessStandard(service=service, **checked))
+            return cls(**kwargs, access=tuple(standards))
+        except ScenarioError as err:
+            if str(err).startswith(source):
+                raise
+            msg = f"{source}: {err}"
+            raise ScenarioError(msg) from None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Scenario:
@@ -297,23 +381,12 @@ class Scenario:
         Raises
         ------
         ScenarioError
-            If the file is missing, not TOML, or has a bad or unknown key.
+            If the file is missing, a folder, unreadable, not UTF-8 or not TOML, or has a bad
+            or unknown key (see `from_dict`).
 
         """
         path = Path(path)
-        return cls.from_dict(read_toml(path, what="Scenario file", error=ScenarioError), source=path.name)
-
-
-def read_toml(path: Path, *, what: str, error: type[Exception]) -> dict[str, Any]:
-    """A TOML file as a dict; `error` names the file when it is missing or not TOML."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        msg = f"{what} {path} not found."
-        raise error(msg) from err
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        msg = f"{what} {path.name}: not valid TOML ({err})."
-        raise error(msg) from err
+        return cls.from_dict(_read_toml(path, what="Scenario file", error=ScenarioError), source=path.name)
 
 
 def _plain(value: Any) -> Any:

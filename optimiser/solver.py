@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +28,25 @@ from typing import Any
 import numpy as np
 import pulp
 
+from estate.limits import LimitWarning, cap_to_cores
 from optimiser.errors import SolveError
 
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
+OPTIMAL_GAP = 1e-4  # a plan is called optimal only within this relative gap of a true bound
 
 
 @dataclass
 class SolveInfo:
-    """What the solver said about the last solve."""
+    """What the solver said about the last solve.
+
+    ``status``: ``optimal`` (a plan within `OPTIMAL_GAP` of a true bound), ``gap_limit``
+    (stopped at a looser ``mip_gap``), ``time_limit``, ``interrupted``, ``feasible`` (a plan,
+    stopped for another reason), ``infeasible`` or ``no_solution``. ``bound`` is always a true
+    lower bound on the net present cost (objective constant included), or nan when unknown.
+    """
 
     solver: str = ""
-    status: str = "not solved"  # optimal | time_limit | infeasible | no_solution | interrupted
+    status: str = "not solved"
     proven_optimal: bool = False
     objective: float = math.nan
     bound: float = math.nan
@@ -66,6 +75,33 @@ def relative_gap(objective: float, bound: float) -> float:
     if math.isnan(objective) or math.isnan(bound) or math.isinf(objective) or math.isinf(bound):
         return math.inf
     return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def settle(info: SolveInfo) -> SolveInfo:
+    """The last step of every solve, on every solver: make the status and bound honest.
+
+    A bound above the plan's objective (beyond rounding) cannot be true; it is dropped
+    (reported unknown) rather than trusted. A solve the solver calls optimal is reported
+    ``optimal`` only when its gap to the bound is within `OPTIMAL_GAP`; one that stopped at a
+    looser ``mip_gap`` is ``gap_limit``. Anything else is never proven optimal.
+    """
+    objective, bound = info.objective, info.bound
+    if math.isfinite(objective) and math.isfinite(bound) and bound > objective:
+        if bound > objective + 1e-6 * max(1.0, abs(objective)):
+            info.extra["bound_discarded"] = (
+                f"{info.solver} reported a bound of {bound:.6f} above the plan's {objective:.6f}"
+            )
+            bound = math.nan
+        else:
+            bound = objective  # rounding: the objective is then the tighter true bound
+    info.bound = bound
+    has_plan = math.isfinite(objective)
+    info.gap = relative_gap(objective, bound) if has_plan else math.inf
+    within = has_plan and info.gap <= OPTIMAL_GAP * (1 + 1e-9)
+    if info.status == "optimal" and not within:
+        info.status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
+    info.proven_optimal = info.status == "optimal" and within
+    return info
 
 
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
@@ -213,6 +249,28 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         del highspy
         return status
 
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        """PuLP's reading, with the solution status taken from HiGHS itself.
+
+        PuLP calls an interrupted solve a feasible solution even when HiGHS has none, and
+        fails on statuses it does not list (a node limit is ``kSolutionLimit``).
+        """
+        import highspy
+
+        h = lp.solverModel
+        try:
+            status, sol_status = super().findSolutionValues(lp)
+        except KeyError:  # the values are loaded before PuLP looks the status up
+            status, sol_status = pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        feasible = int(h.getInfo().primal_solution_status) == int(
+            highspy.SolutionStatus.kSolutionStatusFeasible
+        )
+        if feasible and sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            status, sol_status = pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible  # PuLP's pair
+        elif not feasible and sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+            status, sol_status = pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        return status, sol_status
+
     def _report_start(self, lp: pulp.LpProblem, h: Any, elapsed: float) -> SolveInfo:
         """Put the starting plan's values in the variables; its objective with HiGHS's bound."""
         for var in lp.variables():
@@ -221,18 +279,17 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
         objective = float(pulp.value(lp.objective))
         info = h.getInfo()
         bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else math.nan
-        gap = relative_gap(objective, bound)
-        proven = math.isfinite(gap) and gap <= float(self.gapRel or 0.0) + 1e-12
-        return SolveInfo(
-            solver="HiGHS",
-            status="optimal" if proven else "time_limit",
-            proven_optimal=proven,
-            objective=objective,
-            bound=bound,
-            gap=gap,
-            time_s=elapsed,
-            nodes=int(max(info.mip_node_count, 0)),
-            raw_status=h.modelStatusToString(h.getModelStatus()),
+        within = relative_gap(objective, bound) <= float(self.gapRel or 0.0) + 1e-12
+        return settle(
+            SolveInfo(
+                solver="HiGHS",
+                status="optimal" if within else "time_limit",
+                objective=objective,
+                bound=bound,
+                time_s=elapsed,
+                nodes=int(max(info.mip_node_count, 0)),
+                raw_status=h.modelStatusToString(h.getModelStatus()),
+            )
         )
 
 
@@ -293,6 +350,7 @@ def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: 
         if hasattr(info, "mip_dual_bound")
         else False
     )
+    # an LP's optimum is its own bound; a MIP's bound is HiGHS's dual bound (offset included)
     bound = float(info.mip_dual_bound) if mip else (objective if model_status == ms.kOptimal else math.nan)
     status = {
         ms.kOptimal: "optimal",
@@ -300,21 +358,19 @@ def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: 
         ms.kInfeasible: "infeasible",
         ms.kInterrupt: "interrupted",
         ms.kUnboundedOrInfeasible: "infeasible",
-    }.get(model_status, "no_solution")
-    if status == "optimal" and not has_solution:
-        status = "no_solution"
-    proven = model_status == ms.kOptimal and sol_status == pulp.LpSolutionOptimal
-    gap = relative_gap(objective, bound) if has_solution else math.inf
-    return SolveInfo(
-        solver="HiGHS",
-        status=status,
-        proven_optimal=proven,
-        objective=objective,
-        bound=bound,
-        gap=gap,
-        time_s=elapsed,
-        nodes=int(max(info.mip_node_count, 0)),
-        raw_status=h.modelStatusToString(model_status),
+    }.get(model_status, "feasible" if has_solution else "no_solution")
+    if status == "optimal" and sol_status != pulp.LpSolutionOptimal:
+        status = "feasible" if has_solution else "no_solution"
+    return settle(
+        SolveInfo(
+            solver="HiGHS",
+            status=status,
+            objective=objective,
+            bound=bound,
+            time_s=elapsed,
+            nodes=int(max(info.mip_node_count, 0)),
+            raw_status=h.modelStatusToString(model_status),
+        )
     )
 
 
@@ -328,61 +384,108 @@ def cbc_path() -> str | None:
 
 
 class _CBC(pulp.COIN_CMD):  # type: ignore[misc,name-defined]
-    """CBC through COIN_CMD (PuLP's PULP_CBC_CMD is deprecated), reading the bound from its log."""
+    """CBC through COIN_CMD (PuLP's PULP_CBC_CMD is deprecated), with status and bound from its log.
+
+    PuLP reads only the solution file, whose first word says ``Optimal`` both for a proven
+    optimum and for a stop at the gap tolerance, and which carries no bound. CBC's log says
+    which (``Result - Optimal solution found (within gap tolerance)``) and prints the bound
+    (``Lower bound: %.3f``) for every stop short of a completed search. PuLP writes the model
+    without its objective constant, so CBC's bound is shifted by it.
+    """
 
     name = "CBC"
 
-    def __init__(self, **kwargs: Any) -> None:
-        self._log = Path(tempfile.mkstemp(prefix="cbc_", suffix=".log")[1])
-        super().__init__(path=cbc_path(), logPath=str(self._log), **kwargs)
+    def __init__(self, *, msg: bool = False, **kwargs: Any) -> None:
+        super().__init__(path=cbc_path(), msg=False, **kwargs)  # the log goes to a file instead
+        self.show_log = msg
         self.info = SolveInfo(solver="CBC")
 
     def actualSolve(self, lp: pulp.LpProblem, **kwargs: Any) -> int:
         started = time.perf_counter()
-        status = super().actualSolve(lp, **kwargs)
-        elapsed = time.perf_counter() - started
-        log = self._log.read_text(errors="replace") if self._log.exists() else ""
-        self._log.unlink(missing_ok=True)
-        has_solution = lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
-        objective = float(pulp.value(lp.objective)) if has_solution else math.nan
-        proven = lp.sol_status == pulp.LpSolutionOptimal and "Optimal solution found" in log
-        bound = _cbc_bound(log, objective, proven=proven)
-        result = re.search(r"Result - (.*)", log)
-        stopped = "Stopped on time" in log or "stopped on time" in log.lower()
-        state = (
-            "optimal"
-            if proven
-            else (
-                "time_limit"
-                if stopped
-                else "infeasible"
-                if lp.status == pulp.LpStatusInfeasible
-                else "no_solution"
-            )
-        )
-        if has_solution and not proven and state == "no_solution":
-            state = "time_limit"
-        self.info = SolveInfo(
-            solver="CBC",
-            status=state,
-            proven_optimal=proven,
-            objective=objective,
-            bound=bound,
-            gap=relative_gap(objective, bound) if has_solution else math.inf,
-            time_s=elapsed,
-            raw_status=result.group(1).strip() if result else pulp.LpStatus[lp.status],
-        )
+        handle, name = tempfile.mkstemp(prefix="cbc_", suffix=".log")
+        os.close(handle)
+        log_path = Path(name)
+        self.optionsDict["logPath"] = str(log_path)
+        try:
+            status = super().actualSolve(lp, **kwargs)
+            log = log_path.read_text(errors="replace")
+        finally:
+            log_path.unlink(missing_ok=True)
+        if self.show_log:
+            print(log)
+        self.info = cbc_info(lp, log, time.perf_counter() - started)
         return status
 
 
-def _cbc_bound(log: str, objective: float, *, proven: bool) -> float:
-    if proven:
-        return objective
-    found = re.findall(r"Lower bound:\s*(-?[\d.eE+-]+)", log)
-    if found:
-        return float(found[-1])
-    found = re.findall(r"best possible (-?[\d.eE+-]+)", log)
-    return float(found[-1]) if found else math.nan
+def cbc_info(lp: pulp.LpProblem, log: str, elapsed: float) -> SolveInfo:
+    """What a CBC run found, read from its log and the values PuLP loaded into `lp`."""
+    result = (re.findall(r"^Result - (.*?)\s*$", log, flags=re.MULTILINE) or [""])[-1]
+    has_solution = lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    constant = float(lp.objective.constant) if lp.objective is not None else 0.0
+    objective = math.nan
+    if has_solution:  # a variable without a value (PuLP's dummy, for an empty model) counts as 0
+        objective = constant + sum(c * (v.varValue or 0.0) for v, c in lp.objective.items())
+    # a completed search, or a model with nothing to branch on that Clp solved as an LP
+    # (no "Result" line then), proves the plan optimal: its objective is the bound
+    completed = has_solution and (
+        result == "Optimal solution found"
+        or (
+            not result
+            and lp.sol_status == pulp.LpSolutionOptimal
+            and re.search(r"^Optimal objective", log, flags=re.MULTILINE) is not None
+        )
+    )
+    printed = re.findall(r"^Lower bound:\s*(\S+)", log, flags=re.MULTILINE)
+    bound = math.nan
+    if lp.sense != pulp.LpMinimize:
+        pass  # CBC's "Lower bound" is not a lower bound of a maximisation; report it unknown
+    elif printed and _is_number(printed[-1]):
+        bound = _printed_floor(printed[-1]) + constant
+    elif completed:
+        bound = objective
+    lowered = result.lower()
+    if completed or result.startswith("Optimal solution found"):
+        state = "optimal"  # `settle` decides between optimal and gap_limit from the true gap
+    elif "time limit" in lowered:
+        state = "time_limit"
+    elif "infeasible" in lowered or lp.status == pulp.LpStatusInfeasible:
+        state = "infeasible"
+    elif "ctrl-c" in lowered or "user" in lowered:
+        state = "interrupted"
+    else:
+        state = "feasible" if has_solution else "no_solution"
+    if not has_solution and state == "optimal":
+        state = "no_solution"
+    nodes = re.findall(r"^Enumerated nodes:\s*(\d+)", log, flags=re.MULTILINE)
+    return settle(
+        SolveInfo(
+            solver="CBC",
+            status=state,
+            objective=objective,
+            bound=bound,
+            time_s=elapsed,
+            nodes=int(nodes[-1]) if nodes else 0,
+            raw_status=result or pulp.LpStatus[lp.status],
+        )
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _printed_floor(text: str) -> float:
+    """The smallest value that prints as `text`: a rounded bound, rounded down to stay true.
+
+    ``"60071.051"`` (CBC's ``%.3f``) gives 60071.0505; ``"1.5e-05"`` gives 1.45e-05.
+    """
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+    half_unit = 0.5 * 10.0 ** (int(exponent or 0) - decimals)
+    return float(text) - half_unit
 
 
 def available_solvers() -> list[str]:
@@ -444,6 +547,9 @@ def make_solver(
     if name not in here:
         msg_ = f"Solver {name!r} is not available here; found {here or 'none'}. Try: pip install highspy"
         raise SolveError(msg_)
+    threads, note = cap_to_cores(threads, what=f"threads = {threads}")
+    if note:  # the CLI and the app cap first and say so; this is the last line of defence
+        warnings.warn(note, LimitWarning, stacklevel=2)
     if name == "highs":
         options = {"mip_abs_gap": 1e-9, **(options or {})}
         return _HiGHS(

@@ -8,11 +8,23 @@ parsed as data.
 The store lives in ``$ESTATE_APP_DATA`` if that is set, else in
 ``$XDG_DATA_HOME/public-estate-optimiser`` (``~/.local/share/public-estate-optimiser`` by
 default), file ``scenarios.sqlite``. Each save is one SQLite transaction: it is written
-whole or not at all.
+whole or not at all. With each run the store keeps the SHA-256 of everything saved for it
+(table ``run_digests``); `ScenarioStore.load` refuses a run whose contents no longer match it
+(damaged, or edited outside the app), and `ScenarioStore.list_runs` lists a run it cannot read
+with the reason instead of failing. Runs saved before digests were kept have none and load as
+they are.
+
+Audit (schema version 2): each saved run records who ran it and when (``ran_by``, ``ran_at``)
+and who saved it (``saved_by``; ``saved_at`` was there before). Every save, replacement and
+deletion also adds a row to the ``audit`` table (when, who, what, which run, its name and
+place), which is never changed or emptied by the app: a deleted run's data is removed, and
+its audit rows say who deleted it and when, who ran it and who saved it. A store written
+before version 2 is upgraded in place when it is first opened (its runs show no names).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -31,6 +43,7 @@ import pandas as pd
 
 from estate import Estate
 from optimiser.errors import OptimiserError
+from optimiser.inert import csv_text
 from optimiser.plan import Plan, make_plan
 from optimiser.report import zones_table
 from optimiser.scenario import Scenario
@@ -38,7 +51,7 @@ from optimiser.solver import SolveInfo
 
 APP_NAME = "public-estate-optimiser"
 STORE_FILE = "scenarios.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES = ("buildings", "occupiers", "partners", "access", "zones")
 
 
@@ -82,6 +95,10 @@ class PlanRecord:
         When it was saved (UTC, ISO 8601).
     plan
         The Plan itself, while it is in memory (never stored).
+    ran_by, ran_at
+        Who ran it, and when (UTC, ISO 8601); blank for runs saved before the audit.
+    saved_by
+        Who saved it.
 
     """
 
@@ -94,6 +111,9 @@ class PlanRecord:
     run_id: int | None = None
     saved_at: str = ""
     plan: Plan | None = field(default=None, repr=False)
+    ran_by: str = ""
+    ran_at: str = ""
+    saved_by: str = ""
 
     @property
     def name(self) -> str:
@@ -112,8 +132,15 @@ class PlanRecord:
         return f"{self.name} ({self.place_name}{when})"
 
 
-def record_from_plan(estate: Estate, plan: Plan, *, place: str, estate_key: str) -> PlanRecord:
-    """The record of a solved plan, with the per-zone access table worked out once."""
+def utc_now() -> str:
+    """The time now, as the store writes it (UTC, ISO 8601, to the second)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def record_from_plan(
+    estate: Estate, plan: Plan, *, place: str, estate_key: str, ran_by: str = ""
+) -> PlanRecord:
+    """The record of a solved plan (run by `ran_by`, now), with the per-zone access table."""
     tables = {
         "buildings": plan.buildings.copy(),
         "occupiers": plan.occupiers.copy(),
@@ -129,6 +156,8 @@ def record_from_plan(estate: Estate, plan: Plan, *, place: str, estate_key: str)
         summary=_jsonable(plan.summary_dict()),
         tables=tables,
         plan=plan,
+        ran_by=ran_by,
+        ran_at=utc_now(),
     )
 
 
@@ -219,6 +248,7 @@ class RunInfo:
     saved_at: str
     status_words: str
     npv_gbp: float | None
+    problem: str = ""  # why the run cannot be read ("" when it can)
 
     @property
     def label(self) -> str:
@@ -274,7 +304,10 @@ class ScenarioStore:
         if version > SCHEMA_VERSION:
             msg = f"store schema version {version} is newer than this app's ({SCHEMA_VERSION})"
             raise sqlite3.DatabaseError(msg)
+        if version == SCHEMA_VERSION:
+            return
         with conn:
+            conn.execute("BEGIN IMMEDIATE")  # one process creates or upgrades; others wait, then see it
             conn.execute("""
                 CREATE TABLE IF NOT EXISTS runs (
                     run_id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -294,43 +327,82 @@ class ScenarioStore:
                     data_json TEXT NOT NULL,
                     PRIMARY KEY (run_id, name)
                 )""")
+            conn.execute("""
+                CREATE TABLE IF NOT EXISTS run_digests (
+                    run_id INTEGER PRIMARY KEY REFERENCES runs(run_id) ON DELETE CASCADE,
+                    sha256 TEXT NOT NULL
+                )""")
+            # version 2: who ran, saved and deleted runs, and when
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+            for column in ("ran_by", "ran_at", "saved_by"):
+                if column not in columns:
+                    conn.execute(f"ALTER TABLE runs ADD COLUMN {column} TEXT NOT NULL DEFAULT ''")
+            conn.execute("""
+                CREATE TABLE IF NOT EXISTS audit (
+                    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    user TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    run_id INTEGER,
+                    name TEXT NOT NULL,
+                    place TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                )""")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # ------------------------------------------------------------------ API
-    def save(self, record: PlanRecord, *, name: str | None = None) -> PlanRecord:
-        """Save `record` (under `name`, if given); a run of the same name and place is replaced.
+    def save(self, record: PlanRecord, *, name: str | None = None, by: str = "") -> PlanRecord:
+        """Save `record` (under `name`, if given) as saved `by` a user; a run of the same name
+        and place is replaced.
 
-        Everything is written in one transaction. Returns the record with its id and time.
+        Everything, with its audit row, is written in one transaction. Returns the record with
+        its id, time and who saved it.
         """
         scenario = (
             record.scenario
             if name is None or name == record.scenario.name
             else record.scenario.with_changes(name=name)
         )
-        saved_at = datetime.now(UTC).isoformat(timespec="seconds")
+        saved_at = utc_now()
         summary = _jsonable({**record.summary, "scenario": scenario.name})
         payload = [(table, frame_to_json(record.tables[table])) for table in TABLES if table in record.tables]
+        row = (
+            scenario.name,
+            record.place,
+            record.place_name,
+            record.estate_key,
+            saved_at,
+            scenario.to_toml(),
+            json.dumps(summary, allow_nan=False),
+            record.ran_by,
+            record.ran_at,
+            by,
+        )
         try:
             with self._connect() as conn, conn:
+                replaced = conn.execute(
+                    "SELECT run_id, saved_by, saved_at FROM runs WHERE place = ? AND name = ?",
+                    (record.place, scenario.name),
+                ).fetchone()
                 conn.execute("DELETE FROM runs WHERE place = ? AND name = ?", (record.place, scenario.name))
                 cursor = conn.execute(
-                    "INSERT INTO runs (name, place, place_name, estate_key, saved_at, scenario_toml, summary_json) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        scenario.name,
-                        record.place,
-                        record.place_name,
-                        record.estate_key,
-                        saved_at,
-                        scenario.to_toml(),
-                        json.dumps(summary, allow_nan=False),
-                    ),
+                    "INSERT INTO runs (name, place, place_name, estate_key, saved_at, scenario_toml, summary_json, "
+                    "ran_by, ran_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
                 )
                 run_id = int(cursor.lastrowid or 0)
                 conn.executemany(
                     "INSERT INTO run_tables (run_id, name, data_json) VALUES (?, ?, ?)",
                     [(run_id, table, text) for table, text in payload],
                 )
+                conn.execute(
+                    "INSERT INTO run_digests (run_id, sha256) VALUES (?, ?)", (run_id, _digest(row, payload))
+                )
+                detail = f"ran by {record.ran_by or 'unknown'} at {record.ran_at or 'unknown'}"
+                if replaced is not None:
+                    old_id, old_by, old_at = replaced
+                    detail += f"; replaced run {old_id} (saved by {old_by or 'unknown'} at {old_at})"
+                _audit(conn, saved_at, by, "save", run_id, scenario.name, record.place, detail)
         except sqlite3.Error as err:
             msg = f"Could not save scenario {scenario.name!r} to {self.path} ({err})."
             raise StoreError(msg) from err
@@ -344,11 +416,15 @@ class ScenarioStore:
             run_id=run_id,
             saved_at=saved_at,
             plan=record.plan,
+            ran_by=record.ran_by,
+            ran_at=record.ran_at,
+            saved_by=by,
         )
 
     def list_runs(self, *, place: str | None = None) -> list[RunInfo]:
         """Saved runs, newest first (only `place`'s, if given)."""
         query = "SELECT run_id, name, place, place_name, estate_key, saved_at, summary_json FROM runs"
+        # a run that cannot be read is listed with the reason, so one bad entry hides no other
         args: tuple[Any, ...] = ()
         if place is not None:
             query += " WHERE place = ?"
@@ -360,23 +436,7 @@ class ScenarioStore:
         except sqlite3.Error as err:
             msg = f"Could not read the scenario store {self.path} ({err})."
             raise StoreError(msg) from err
-        out = []
-        for run_id, name, place_, place_name, estate_key, saved_at, summary_json in rows:
-            summary = json.loads(summary_json)
-            npv = summary.get("kpis", {}).get("npv_gbp")
-            out.append(
-                RunInfo(
-                    int(run_id),
-                    name,
-                    place_,
-                    place_name,
-                    estate_key,
-                    saved_at,
-                    str(summary.get("status_words", "")),
-                    None if npv is None else float(npv),
-                )
-            )
-        return out
+        return [_run_info(row) for row in rows]
 
     def load(self, run_id: int) -> PlanRecord:
         """A saved run, with its scenario, summary and tables.
@@ -390,62 +450,153 @@ class ScenarioStore:
         try:
             with self._connect() as conn:
                 row = conn.execute(
-                    "SELECT name, place, place_name, estate_key, saved_at, scenario_toml, summary_json "
-                    "FROM runs WHERE run_id = ?",
+                    "SELECT name, place, place_name, estate_key, saved_at, scenario_toml, summary_json, "
+                    "ran_by, ran_at, saved_by FROM runs WHERE run_id = ?",
                     (int(run_id),),
                 ).fetchone()
                 tables = conn.execute(
-                    "SELECT name, data_json FROM run_tables WHERE run_id = ?", (int(run_id),)
+                    "SELECT name, data_json FROM run_tables WHERE run_id = ? ORDER BY name", (int(run_id),)
                 ).fetchall()
+                digest = conn.execute(
+                    "SELECT sha256 FROM run_digests WHERE run_id = ?", (int(run_id),)
+                ).fetchone()
         except sqlite3.Error as err:
             msg = f"Could not read saved run {run_id} from {self.path} ({err})."
             raise StoreError(msg) from err
         if row is None:
             msg = f"No saved run with id {run_id} in {self.path}."
             raise StoreError(msg)
-        name, place, place_name, estate_key, saved_at, scenario_toml, summary_json = row
+        name, place, place_name, estate_key, saved_at, scenario_toml, summary_json = row[:7]
+        ran_by, ran_at, saved_by = row[7:]
+        if digest is not None and digest[0] != _digest(row, tables):
+            msg = (
+                f"Saved run {name!r} (id {run_id}) has changed since it was saved: its contents no longer "
+                "match the check stored with them (the store was damaged or edited outside the app). "
+                "Delete it and run the scenario again."
+            )
+            raise StoreError(msg)
         try:
             scenario = Scenario.from_dict(tomllib.loads(scenario_toml), source=f"saved run {name!r}")
-        except (tomllib.TOMLDecodeError, OptimiserError) as err:
+        except (tomllib.TOMLDecodeError, OptimiserError, TypeError, AttributeError) as err:
             msg = f"Saved run {name!r} has a scenario this version cannot read ({err})."
             raise StoreError(msg) from err
+        try:
+            summary = json.loads(summary_json)
+            frames = {table: frame_from_json(text) for table, text in tables}
+        except (TypeError, ValueError, KeyError) as err:
+            msg = f"Saved run {name!r} (id {run_id}) cannot be read ({err}); delete it and run the scenario again."
+            raise StoreError(msg) from err
+        if not isinstance(summary, dict):
+            msg = f"Saved run {name!r} (id {run_id}) has a summary that is not a JSON object; delete it."
+            raise StoreError(msg)
         return PlanRecord(
             place=place,
             place_name=place_name,
             estate_key=estate_key,
             scenario=scenario,
-            summary=json.loads(summary_json),
-            tables={table: frame_from_json(text) for table, text in tables},
+            summary=summary,
+            tables=frames,
             run_id=int(run_id),
             saved_at=saved_at,
+            ran_by=ran_by,
+            ran_at=ran_at,
+            saved_by=saved_by,
         )
 
-    def delete(self, run_id: int) -> bool:
-        """Delete a saved run; True if there was one."""
+    def delete(self, run_id: int, *, by: str = "") -> bool:
+        """Delete a saved run (its data; the audit keeps who deleted it, and when); True if there was one."""
         try:
             with self._connect() as conn, conn:
-                cursor = conn.execute("DELETE FROM runs WHERE run_id = ?", (int(run_id),))
+                row = conn.execute(
+                    "SELECT name, place, ran_by, ran_at, saved_by, saved_at FROM runs WHERE run_id = ?",
+                    (int(run_id),),
+                ).fetchone()
+                if row is None:
+                    return False
+                conn.execute("DELETE FROM runs WHERE run_id = ?", (int(run_id),))
+                name, place, ran_by, ran_at, saved_by, saved_at = row
+                detail = (
+                    f"ran by {ran_by or 'unknown'} at {ran_at or 'unknown'}; "
+                    f"saved by {saved_by or 'unknown'} at {saved_at}"
+                )
+                _audit(conn, utc_now(), by, "delete", int(run_id), name, place, detail)
         except sqlite3.Error as err:
             msg = f"Could not delete saved run {run_id} from {self.path} ({err})."
             raise StoreError(msg) from err
-        return cursor.rowcount > 0
+        return True
+
+    def audit_trail(self, *, limit: int = 1000) -> list[AuditEvent]:
+        """The latest `limit` audit rows (saves and deletions), newest first."""
+        try:
+            with self._connect() as conn:
+                rows = conn.execute(
+                    "SELECT event_id, at, user, action, run_id, name, place, detail FROM audit "
+                    "ORDER BY event_id DESC LIMIT ?",
+                    (int(limit),),
+                ).fetchall()
+        except sqlite3.Error as err:
+            msg = f"Could not read the audit trail of {self.path} ({err})."
+            raise StoreError(msg) from err
+        return [AuditEvent(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    """One row of the audit trail: at (UTC), user, action (save or delete), the run, and details."""
+
+    event_id: int
+    at: str
+    user: str
+    action: str
+    run_id: int | None
+    name: str
+    place: str
+    detail: str
+
+
+def _audit(
+    conn: sqlite3.Connection, at: str, user: str, action: str, run_id: int, name: str, place: str, detail: str
+) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, user, action, run_id, name, place, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (at, user, action, run_id, name, place, detail),
+    )
 
 
 def csv_zip(record: PlanRecord) -> bytes:
-    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml."""
+    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml.
+
+    Every text cell is inert (`optimiser.inert.csv_text`).
+    """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in TABLES:
             if table in record.tables:
-                archive.writestr(f"{table}.csv", record.tables[table].to_csv(index=False))
+                archive.writestr(f"{table}.csv", csv_text(record.tables[table]))
         buildings = record.tables.get("buildings")
         if buildings is not None:
-            archive.writestr(
-                "disposals.csv", buildings[buildings["decision"] == "dispose"].to_csv(index=False)
-            )
+            archive.writestr("disposals.csv", csv_text(buildings[buildings["decision"] == "dispose"]))
         archive.writestr("summary.json", json.dumps(_jsonable(record.summary), indent=2))
         archive.writestr("scenario.toml", record.scenario.to_toml())
     return buffer.getvalue()
+
+
+def _run_info(row: tuple[Any, ...]) -> RunInfo:
+    """A listing row; a row that cannot be read gives a RunInfo whose `problem` says why."""
+    run_id, name, place, place_name, estate_key, saved_at, summary_json = row
+    head = (int(run_id), str(name), str(place), str(place_name), str(estate_key), str(saved_at))
+    try:
+        summary = json.loads(summary_json)
+        npv = summary.get("kpis", {}).get("npv_gbp")
+        return RunInfo(*head, str(summary.get("status_words", "")), None if npv is None else float(npv))
+    except (TypeError, ValueError, AttributeError) as err:
+        return RunInfo(*head, "", None, f"its summary cannot be read ({type(err).__name__}: {err})")
+
+
+def _digest(row: tuple[Any, ...], tables: list[tuple[str, str]] | list[Any]) -> str:
+    """sha256 of a saved run: its row in ``runs`` and its tables (in name order)."""
+    text = json.dumps([list(row), sorted([str(name), str(data)] for name, data in tables)], default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------- tables as JSON

@@ -21,7 +21,9 @@ Robustness:
 
 Outputs in ``--out``: ``results.csv`` (one row per job), ``results.gpkg`` (layer ``jobs``:
 one point per job at the place's population-weighted centre, with the KPIs; layer
-``buildings``: every own building of every job with its decision) and ``jobs/``.
+``buildings``: every own building of every job with its decision), ``run.json`` (the
+manifest, see `optimiser.rundir`) and ``jobs/``. The folder is replaced whole at the end, as
+``run`` does, with ``jobs/`` carried over; text cells are inert (`optimiser.inert`).
 See ``docs/sweep.md`` for the scenario grid format.
 """
 
@@ -45,13 +47,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from estate.limits import MAX_GRID_SCENARIOS, MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
+from estate.settings import check_keys, check_out_folder, nearest_hint, read_toml, shown, table
 from optimiser.errors import OptimiserError, ScenarioError
-from optimiser.scenario import SECTIONS, Scenario, read_toml
+from optimiser.inert import csv_text, inert_frame
+from optimiser.rundir import check_run_target, run_versions, write_run_dir
+from optimiser.scenario import SCENARIO_KEYS, SECTIONS, TOP_KEYS, Scenario, check_option
 
 if TYPE_CHECKING:
     from estate import Estate
     from optimiser.places import PlaceEstate
 
+RESULT_FILES = ("results.csv", "results.gpkg")
 STATUSES = ("optimal", "feasible", "time_limit", "infeasible", "failed")
 DONE = ("optimal", "feasible", "time_limit", "infeasible")  # a rerun skips these
 DEFAULT_TIME_LIMIT_S = 30.0
@@ -200,8 +207,8 @@ def _set_key(data: dict[str, Any], key: str, value: Any, access: pd.DataFrame) -
         if not sections:
             known = sorted(k for keys in SECTIONS.values() for k in keys)
             msg = (
-                f"unknown scenario key {key!r}; use one of {', '.join(known)}, a dotted key such as "
-                "limits.capital_budget_gbp, access.reach_km or access.services.library.reach_km"
+                f"unknown scenario key {key!r}{nearest_hint(key, known)}. Allowed keys: {', '.join(known)}, or a dotted key "
+                "such as limits.capital_budget_gbp, access.reach_km or access.services.library.reach_km."
             )
             raise ScenarioError(msg)
         parts = [sections[0], key]
@@ -267,19 +274,10 @@ def read_grid(
 
     """
     path = Path(path)
-    data = read_toml(path, what="Scenario grid", error=SweepError)
-    body = data.get("base") if "base" in data else {k: v for k, v in data.items() if k not in GRID_TABLES}
-    if not isinstance(body, dict):
-        msg = f"Scenario grid {path.name}: [base] must be a table."
-        raise SweepError(msg)
+    body, grid, rows_in = grid_parts(path)
     base = _deep_merge(default_base(), body)
     if time_limit_s is not None:
         base.setdefault("solver", {})["time_limit_s"] = time_limit_s
-    grid = data.get("grid", {})
-    rows_in = data.get("scenarios", [])
-    if not isinstance(grid, dict) or not isinstance(rows_in, list):
-        msg = f"Scenario grid {path.name}: [grid] must be a table and [[scenarios]] a list of tables."
-        raise SweepError(msg)
     base_name = str(base.get("name", "default"))
     rows: list[ScenarioRow] = []
     if grid:
@@ -319,6 +317,60 @@ def read_grid(
     if not grid and not rows_in:
         rows.append(scenario_row(base, {}, name=base_name, where="[base]", access=access, source=path.name))
     return rows
+
+
+def grid_parts(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+    """A grid file's base, ``[grid]`` and ``[[scenarios]]``, with its row count checked
+    against `MAX_GRID_SCENARIOS` before any row is built.
+
+    Raises
+    ------
+    SweepError
+        The file cannot be read, is not TOML, has an unknown top-level key, its parts are of
+        the wrong kind, or it makes too many rows.
+
+    """
+    data = read_toml(path, what="Scenario grid", error=SweepError)
+    source = path.name
+    if "base" in data:
+        check_keys(data, GRID_TABLES, source=source, where="", error=SweepError)
+        body = table(data["base"], source=source, where="[base]", error=SweepError)
+    else:
+        allowed = list(dict.fromkeys([*GRID_TABLES, *TOP_KEYS, *SCENARIO_KEYS, "access"]))
+        check_keys(data, allowed, source=source, where="", error=SweepError)
+        body = {k: v for k, v in data.items() if k not in GRID_TABLES}
+    grid = table(data.get("grid", {}), source=source, where="[grid]", error=SweepError)
+    rows_in = data.get("scenarios", [])
+    if not isinstance(rows_in, list):
+        msg = f"{source}: scenarios = {shown(rows_in)} must be a list of tables: write each row as [[scenarios]]."
+        raise SweepError(msg)
+    count_grid_rows(grid, extra=len(rows_in), source=source)
+    return body, grid, rows_in
+
+
+def count_grid_rows(grid: dict[str, Any], *, extra: int = 0, source: str = "grid") -> int:
+    """Scenario rows a grid makes (the product of its value counts, plus `extra` explicit rows),
+    computed without listing them; a `SweepError` when a key has no values or the count is over
+    `MAX_GRID_SCENARIOS`."""
+    sizes = {}
+    for key, values in grid.items():
+        sizes[key] = len(values) if isinstance(values, list) else 1
+        if sizes[key] == 0:
+            msg = (
+                f"{source}: [grid] {key} = [] has no values. Fix: give at least one value, or remove the key."
+            )
+            raise SweepError(msg)
+    combinations = math.prod(sizes.values()) if grid else 0
+    total = combinations + extra
+    if total > MAX_GRID_SCENARIOS:
+        sizes_text = " x ".join(f"{n:,}" for n in sizes.values()) or "0"
+        msg = (
+            f"{source}: the grid makes {total:,} scenario rows ([grid] {sizes_text} = {combinations:,} "
+            f"combinations, plus {extra:,} [[scenarios]] rows); the limit is {MAX_GRID_SCENARIOS:,}. "
+            "Fix: use fewer values per key, or split the grid into several files (see docs/limits.md)."
+        )
+        raise SweepError(msg)
+    return total
 
 
 # ------------------------------------------------------------------------------------------
@@ -736,6 +788,7 @@ def run_sweep(
         msg = "No place to run: give at least one place code or name."
         raise SweepError(msg)
     out = Path(out)
+    check_run_target(out, known_files=RESULT_FILES, cache_dirs=("jobs",))
     jobs_dir = out / "jobs"
     jobs_dir.mkdir(parents=True, exist_ok=True)
     jobs, failed_rows = plan_jobs(estate, places, rows)
@@ -911,18 +964,32 @@ def results_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
 def write_results(
     out: Path, frame: pd.DataFrame, results: Sequence[dict[str, Any]], estate: Estate
 ) -> dict[str, Path]:
-    """results.csv and results.gpkg (layers ``jobs`` and ``buildings``), each written whole."""
+    """results.csv, results.gpkg (layers ``jobs`` and ``buildings``) and run.json, as one whole
+    folder (`optimiser.rundir.write_run_dir`; ``jobs/`` is carried over)."""
+    identity = {
+        "command": "sweep",
+        "jobs": {str(r["row"].get("job_key")): str(r["row"].get("status")) for r in results},
+        "versions": run_versions(),
+    }
+    return write_run_dir(
+        out,
+        lambda folder: _write_result_files(folder, frame, results, estate),
+        identity,
+        known_files=RESULT_FILES,
+        cache_dirs=("jobs",),
+    )
+
+
+def _write_result_files(
+    out: Path, frame: pd.DataFrame, results: Sequence[dict[str, Any]], estate: Estate
+) -> None:
     import geopandas as gpd
     import pyogrio
 
     from estate.schema import CRS
     from optimiser.places import list_places
 
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "results.csv"
-    tmp = csv_path.with_name(".results.csv.tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, csv_path)
+    (out / "results.csv").write_bytes(csv_text(frame).encode())
 
     centres = list_places(estate).set_index("place")
     xy = centres[["easting", "northing"]].reindex(frame["place"]).to_numpy()
@@ -947,15 +1014,11 @@ def write_results(
                 }
             )
     gpkg = out / "results.gpkg"
-    tmp_gpkg = out / ".results.tmp.gpkg"
-    tmp_gpkg.unlink(missing_ok=True)
-    pyogrio.write_dataframe(jobs, tmp_gpkg, layer="jobs", driver="GPKG")
+    pyogrio.write_dataframe(inert_frame(jobs), gpkg, layer="jobs", driver="GPKG")
     if records:
         b = pd.DataFrame(records)
         geo = gpd.GeoDataFrame(b, geometry=gpd.points_from_xy(b["easting"], b["northing"]), crs=CRS)
-        pyogrio.write_dataframe(geo, tmp_gpkg, layer="buildings", driver="GPKG")
-    os.replace(tmp_gpkg, gpkg)
-    return {"results.csv": csv_path, "results.gpkg": gpkg}
+        pyogrio.write_dataframe(inert_frame(geo), gpkg, layer="buildings", driver="GPKG")
 
 
 # ------------------------------------------------------------------------------------------
@@ -1017,6 +1080,22 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if not (args.national or args.places or args.list_places):
         msg = "Say which places: --national (all), or --places A,B,... (see --list-places)."
         raise SweepError(msg)
+    if args.out is not None:
+        check_out_folder(args.out, what="--out", error=SweepError)
+    if args.time_limit is not None:
+        check_option("--time-limit", "time_limit_s", args.time_limit)
+    if not 0 <= args.retries <= MAX_SWEEP_RETRIES:
+        msg = f"command line: --retries {args.retries} is out of range. Allowed: a whole number from 0 to {MAX_SWEEP_RETRIES}. Fix: e.g. --retries 2."
+        raise SweepError(msg)
+    if args.workers < 1:
+        msg = f"command line: --workers {args.workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --workers 2."
+        raise SweepError(msg)
+    if not args.scheduler:  # local worker processes: no more than the cores
+        args.workers, note = cap_to_cores(args.workers, what=f"--workers {args.workers}")
+        if note:
+            print(f"warning: {note}", file=sys.stderr)
+    if args.scenarios:
+        grid_parts(args.scenarios)  # a malformed or oversized grid stops before the estate loads
     loaded = time.perf_counter()
     estate = load_estate(args.estate, name=args.estate.stem)
     table = list_places(estate)
@@ -1032,6 +1111,13 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             limit = NATIONAL_TIME_LIMIT_S  # every place of England within 15 minutes on 2 workers
         base = default_base(time_limit_s=limit)
         rows = [scenario_row(base, {}, name="default", where="defaults", access=estate.access)]
+    if len(places) * len(rows) > MAX_SWEEP_JOBS:
+        msg = (
+            f"{len(places):,} place(s) x {len(rows):,} scenario(s) = {len(places) * len(rows):,} jobs; "
+            f"the limit is {MAX_SWEEP_JOBS:,} jobs in one sweep. Fix: fewer places or scenario rows, "
+            "or several sweeps (see docs/limits.md)."
+        )
+        raise SweepError(msg)
     bad = [r for r in rows if r.scenario is None]
     progress = not args.no_progress
     print(

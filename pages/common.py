@@ -1,19 +1,24 @@
-"""Streamlit glue shared by the pages: caching, session state, the place switcher, uploads,
-background solves and the widgets every page draws the same way.
+"""Streamlit glue shared by the pages: who is logged in and what they may do, caching, session
+state, the place switcher, uploads, background solves and the widgets every page draws the same way.
 
 No estate or optimisation logic lives here: it only calls `estate` and `optimiser`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import dataclasses
 import hashlib
 import re
+import runpy
 import shutil
+import sys
 import tempfile
 import threading
 import time
-import zipfile
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +27,9 @@ import pandas as pd
 import streamlit as st
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_mapping, load_place
+from estate import upload as limits
 from estate.io import DATA_DIR
+from optimiser import auth
 from optimiser.boardpack import MODELLED_NOTE, kpi_cards
 from optimiser.errors import OptimiserError
 
@@ -30,9 +37,7 @@ if TYPE_CHECKING:  # the store and solver pull in PuLP: imported when first need
     from optimiser.scenario import Scenario
     from optimiser.store import PlanRecord, RunInfo, ScenarioStore
 
-UPLOAD_TYPES = ("gpkg", "geojson", "json", "csv", "xlsx", "zip")
-SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".xml")
-ZIP_EXPANSION_LIMIT = 4  # a zip may unpack to at most this many times the upload limit
+UPLOAD_TYPES = limits.UPLOAD_TYPES
 DEFAULT_PLACE = "greater_manchester"
 PLAN_CACHE_SIZE = 24
 
@@ -51,6 +56,321 @@ def show_error(err: BaseException, *, what: str = "") -> None:
             f"{prefix}something went wrong ({type(err).__name__}: {err}). "
             "Nothing was changed; please try again or report this message."
         )
+
+
+# ---------------------------------------------------------------------- who is logged in
+APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
+SIGN_IN_KEY = "_sign_in"  # not a widget key, so no browser can set it
+UNREADABLE_USERS = (  # the details go to the server's log, not to a page anyone can open
+    "the users file cannot be read. An admin can see why with `python -m optimiser users list`."
+)
+
+
+@dataclass(eq=False)
+class SignIn:
+    """A login in this session. Logging out clears `active`, which also revokes any download
+    prepared for it (downloads are made later, outside the session: `guarded`)."""
+
+    name: str
+    active: bool = True
+
+
+@st.cache_resource(show_spinner=False)
+def _throttle() -> auth.Throttle:
+    """Failed logins per user name, shared by every session of this server."""
+    return auth.Throttle()
+
+
+def login_on() -> bool:
+    """Whether users log in (``ESTATE_APP_AUTH`` is ``users`` or ``oidc``); an unknown value counts as on."""
+    try:
+        return auth.auth_mode() != "off"
+    except auth.AuthError:
+        return True
+
+
+def _signed_in() -> auth.User | None:
+    """The logged-in user, read afresh from the users file (a removed user or a changed role
+    counts at once), the local user when login is off, or None. Raises `auth.AuthError` for a
+    bad setting or users file."""
+    mode = auth.auth_mode()
+    if mode == "off":
+        return auth.LOCAL_USER
+    users = auth.load_users(auth.users_path())
+    ticket = st.session_state.get(SIGN_IN_KEY)
+    if mode == "oidc":
+        auth.oidc_provider()  # a bad provider name closes the app with its message
+        try:
+            user = auth.user_for_claims(users, st.user.to_dict())
+        except auth.LoginError:  # the provider's identity is the login: without it, nobody
+            if isinstance(ticket, SignIn):
+                ticket.active = False
+            return None
+        if not isinstance(ticket, SignIn) or not ticket.active or ticket.name != user.name:
+            ticket = SignIn(user.name)
+            st.session_state[SIGN_IN_KEY] = ticket
+    if not isinstance(ticket, SignIn) or not ticket.active:
+        return None
+    user = users.get(ticket.name)
+    if user is None:
+        ticket.active = False
+    return user
+
+
+def current_user() -> auth.User | None:
+    """Who is using the app now (None: nobody, or the users file cannot be read)."""
+    try:
+        return _signed_in()
+    except auth.AuthError:
+        return None
+
+
+def allowed(action: str) -> bool:
+    """Whether the current user may do `action` (to hide or disable a widget)."""
+    return auth.can(current_user(), action)
+
+
+def permit(action: str) -> bool:
+    """Check, at the point of acting, that the current user may do `action`; else say why.
+
+    Every handler that runs, saves, deletes, exports or loads calls this, whatever the page
+    showed: a hidden or disabled button is not a check.
+    """
+    user = current_user()
+    try:
+        auth.require(user, action)
+    except auth.AccessDeniedError as err:
+        st.error(str(err))
+        return False
+    return True
+
+
+def user_name() -> str:
+    """The current user's name, as the audit records it."""
+    user = current_user()
+    return user.name if user is not None else ""
+
+
+def guarded(action: str, data: Any) -> Callable[[], Any]:
+    """`data` (or what the callable `data` returns) for a download button, checked when it is made.
+
+    Streamlit makes a deferred download when the button is pressed, outside the script run;
+    `make_checked` checks then that the user is still logged in here and, from the users
+    file, that their role still allows `action`.
+    """
+    mode, ticket, path = auth.auth_mode(), st.session_state.get(SIGN_IN_KEY), auth.users_path()
+    return lambda: make_checked(action, data, mode=mode, ticket=ticket, path=path)
+
+
+def make_checked(action: str, data: Any, *, mode: str, ticket: Any, path: Path) -> Any:
+    """`data` (called, if callable) when `ticket`'s user may do `action` now; else `auth.AccessDeniedError`."""
+    if mode != "off":
+        if not isinstance(ticket, SignIn) or not ticket.active:
+            msg = "Not logged in: log in again to download."
+            raise auth.AccessDeniedError(msg)
+        auth.require(auth.load_users(path).get(ticket.name), action)
+    return data() if callable(data) else data
+
+
+def download_button(
+    label: str, data: Any, *, action: str = "export", where: Any = None, **kwargs: Any
+) -> None:
+    """A download button for `action`: disabled (and empty) for a role without it, and
+    `guarded` when pressed."""
+    ok = allowed(action)
+    (where or st).download_button(
+        label,
+        data=guarded(action, data),
+        disabled=not ok,
+        help=None if ok else f"Needs the {auth.ACTIONS[action]} role.",
+        on_click="ignore",
+        **kwargs,
+    )
+
+
+_IN_APP: contextvars.ContextVar[bool] = contextvars.ContextVar("in_app", default=False)
+
+
+@contextlib.contextmanager
+def inside_app() -> Iterator[None]:
+    """Mark the pages that app.py runs (after `gate`) as run by app.py."""
+    token = _IN_APP.set(True)
+    try:
+        yield
+    finally:
+        _IN_APP.reset(token)
+
+
+def page_guard() -> None:
+    """The first line of every page: a page runs only inside app.py, after the login check.
+
+    Because this folder is called ``pages``, Streamlit runs a page's file by itself, without
+    app.py, on a server's first request for that page (its older pages-folder mode, until
+    app.py has called ``st.navigation`` once); AppTest does so on every run after the first.
+    That would show the page without a login, so such a run runs app.py instead, in the same
+    run (so a pressed button still counts), and app.py runs the page after its checks.
+    """
+    if _IN_APP.get():
+        return
+    runpy.run_path(str(APP_SCRIPT), run_name="__main__")
+    st.stop()
+
+
+def gate() -> auth.User | None:
+    """The user who may use the app in this run; when there is none, the login page is the
+    only page (every address leads to it) and this returns None: the caller stops."""
+    try:
+        mode = auth.auth_mode()
+        user = _signed_in()
+    except auth.AuthError as err:
+        print(f"public-estate-optimiser: {err}", file=sys.stderr)  # the details, for the server's log
+        setting = str(err).startswith((auth.AUTH_ENV, auth.PROVIDER_ENV))
+        public = str(err) if setting else UNREADABLE_USERS
+        _only_page(lambda: _closed(public))
+        return None
+    if user is None:
+        _only_page(_login_form if mode == "users" else _oidc_login)
+    return user
+
+
+def _only_page(draw: Callable[[], None]) -> None:
+    st.navigation([st.Page(draw, title="Log in", url_path="login")], position="hidden").run()
+
+
+def _closed(message: str) -> None:
+    st.title("Public Estate Optimiser")
+    st.error(f"The app is closed: {message}")
+
+
+def _login_form() -> None:
+    st.title("Public Estate Optimiser")
+    try:
+        users = auth.load_users(auth.users_path())
+    except auth.AuthError:
+        _closed(UNREADABLE_USERS)
+        return
+    if not users:
+        st.error(
+            "No users yet. An admin adds the first on the server: "
+            "`python -m optimiser users add NAME --role admin` (see docs/deployment.md)."
+        )
+        return
+    with st.form("login"):
+        name = st.text_input("User name", key="login_name", autocomplete="username")
+        password = st.text_input(
+            "Password", type="password", key="login_password", autocomplete="current-password"
+        )
+        pressed = st.form_submit_button("Log in", type="primary")
+    if not pressed:
+        return
+    try:
+        user = auth.authenticate(users, name, password, throttle=_throttle())
+    except auth.LoginError as err:
+        st.error(str(err))
+        return
+    _forget_session()  # nothing of an earlier login carries over
+    st.session_state[SIGN_IN_KEY] = SignIn(user.name)
+    st.rerun()
+
+
+def _oidc_login() -> None:
+    import importlib.util
+
+    st.title("Public Estate Optimiser")
+    claims = st.user.to_dict()
+    if claims.get("is_logged_in"):  # logged in with the provider, but not a user here
+        try:
+            auth.user_for_claims(auth.load_users(auth.users_path()), claims)
+        except auth.LoginError as err:
+            st.error(str(err))
+        st.button("Log out", key="oidc_logout", on_click=log_out)
+        return
+    provider = auth.oidc_provider()
+    try:
+        configured = "auth" in st.secrets
+    except Exception:  # no secrets.toml at all
+        configured = False
+    if not configured:
+        st.error(
+            "The organisation's login is not set up: add an [auth] section to .streamlit/secrets.toml "
+            "(see docs/deployment.md)."
+        )
+        return
+    if importlib.util.find_spec("authlib") is None:
+        st.error(
+            "The organisation's login needs the Authlib package on the server: pip install 'Authlib>=1.3.2'."
+        )
+        return
+    if st.button("Log in with your organisation's account", type="primary", key="oidc_login"):
+        st.login(provider)
+
+
+def _forget_session() -> None:
+    """Drop everything this session holds (results, uploads, choices); Streamlit's own keys stay."""
+    for key in list(st.session_state.keys()):
+        if not str(key).startswith("$$"):
+            del st.session_state[key]
+
+
+def log_out() -> None:
+    """Button callback: end this login, forget everything in the session."""
+    ticket = st.session_state.get(SIGN_IN_KEY)
+    if isinstance(ticket, SignIn):
+        ticket.active = False
+    _forget_session()
+    if auth.auth_mode() == "oidc":
+        st.logout()
+
+
+def change_users(
+    change: Callable[[], auth.User], *, done: str, confirm: tuple[str, str] | None = None
+) -> None:
+    """Make one change to the users file (admins): show `done` (formatted with the user's name
+    and role), or why it was refused. `confirm` is a password typed twice, which must agree."""
+    if not permit("manage_users"):
+        return
+    if confirm is not None and confirm[0] != confirm[1]:
+        st.error("The two passwords differ; nothing was changed.")
+        return
+    try:
+        user = change()
+    except auth.AuthError as err:
+        st.error(str(err))
+        return
+    st.success(done.format(name=user.name, role=user.role))
+
+
+def audit_trail() -> list[Any]:
+    """The store's audit trail (admins), newest first; empty with a message when unreadable."""
+    from optimiser.store import StoreError
+
+    s = store()
+    if s is None or not permit("view_audit"):
+        return []
+    try:
+        return list(s.audit_trail())
+    except StoreError as err:
+        st.warning(str(err))
+        return []
+
+
+def account_box(user: auth.User) -> None:
+    """The sidebar's line on who is logged in, and the logout button (nothing when login is off).
+
+    For a role without exports, the tables' own "Download as CSV" buttons are hidden too: a
+    convenience, not a control (what a viewer may see, they can copy).
+    """
+    if not login_on():
+        return
+    if not auth.can(user, "export"):
+        st.html(
+            "<style>button[data-testid='stBaseButton-elementToolbar'][aria-label='Download as CSV']"
+            " { display: none; }</style>"
+        )
+    st.sidebar.caption(f"Logged in as **{user.name}** ({user.role})")
+    if st.sidebar.button("Log out", key="logout"):
+        log_out()
+        st.rerun()
 
 
 # ---------------------------------------------------------------------- estates
@@ -123,42 +443,13 @@ def _place_changed() -> None:
 
 # ---------------------------------------------------------------------- uploads
 def upload_limit_mb() -> int:
-    """The configured upload limit (server.maxUploadSize), in MB."""
-    return int(st.get_option("server.maxUploadSize"))
+    """The upload limit in MB: ``server.maxUploadSize``, never above `estate.upload.MAX_FILE_MB`."""
+    return min(int(st.get_option("server.maxUploadSize")), limits.MAX_FILE_MB)
 
 
 def check_upload(name: str, size: int) -> str | None:
-    """Why an uploaded file is refused, or None when it may be read."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix not in UPLOAD_TYPES:
-        return (
-            f"{name}: files of type .{suffix or '(none)'} are not accepted. "
-            f"Upload a register as {', '.join('.' + t for t in UPLOAD_TYPES)}."
-        )
-    limit = upload_limit_mb()
-    if size > limit * 1024 * 1024:
-        return f"{name}: {size / 1024 / 1024:,.1f} MB is over the {limit} MB limit for uploads."
-    return None
-
-
-def _check_zip(path: Path, name: str) -> str | None:
-    """A zipped shapefile may hold only shapefile parts, unpack to a sane size, and be one layer."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if not m.is_dir()]
-    except zipfile.BadZipFile:
-        return f"{name}: not a valid zip file."
-    bad = [m.filename for m in members if Path(m.filename).suffix.lower() not in SHAPEFILE_PARTS]
-    if bad:
-        return (
-            f"{name}: a zip may only hold a shapefile ({', '.join(SHAPEFILE_PARTS)}); "
-            f"found {', '.join(bad[:5])}."
-        )
-    if sum(m.file_size for m in members) > ZIP_EXPANSION_LIMIT * upload_limit_mb() * 1024 * 1024:
-        return f"{name}: unpacks to more than {ZIP_EXPANSION_LIMIT} x the upload limit; refused."
-    if sum(1 for m in members if m.filename.lower().endswith(".shp")) != 1:
-        return f"{name}: a zip must hold exactly one .shp file."
-    return None
+    """Why an uploaded file is refused by its type or size, or None (`estate.upload.check_upload`)."""
+    return limits.check_upload(name, size, limit_mb=upload_limit_mb())
 
 
 def _safe_name(name: str) -> str:
@@ -200,6 +491,7 @@ def load_uploads(files: dict[str, tuple[str, bytes]], mapping_text: str) -> Uplo
         digest.update(files[table][1])
     key = f"upload:{digest.hexdigest()[:12]}"
     name = Path(files["buildings"][0]).stem if "buildings" in files else "upload"
+    limit = upload_limit_mb()
     refused = tuple(reason for fname, data in files.values() if (reason := check_upload(fname, len(data))))
     if refused:
         return UploadResult(key, name, refused=refused)
@@ -210,7 +502,7 @@ def load_uploads(files: dict[str, tuple[str, bytes]], mapping_text: str) -> Uplo
             path = folder / table / _safe_name(fname)
             path.parent.mkdir()
             path.write_bytes(data)
-            if path.suffix == ".zip" and (reason := _check_zip(path, fname)):
+            if path.suffix == ".zip" and (reason := limits.shapefile_in_zip(path, fname, limit_mb=limit)[0]):
                 return UploadResult(key, name, refused=(reason,))
             paths[table] = path
         mapping = None
@@ -257,7 +549,9 @@ def add_upload(result: UploadResult) -> None:
 
 
 def use_upload(result: UploadResult) -> None:
-    """Button callback: add the upload to the places and switch to it."""
+    """Button callback: add the upload to the places and switch to it (officers and admins)."""
+    if not permit("upload"):
+        return
     add_upload(result)
     if result.estate is not None:
         st.session_state["place"] = result.key
@@ -291,18 +585,27 @@ def store() -> ScenarioStore | None:
         return None
 
 
-def saved_runs(place: str | None) -> list[RunInfo]:
-    """Saved runs (for one place, or all)."""
+def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]:
+    """Saved runs (for one place, or all) that can be read; each one that cannot is named in a
+    warning (and returned too, with its `problem`, if `with_broken`, so it can be deleted)."""
     from optimiser.store import StoreError
 
     s = store()
     if s is None:
         return []
     try:
-        return s.list_runs(place=place)
+        runs = s.list_runs(place=place)
     except StoreError as err:
         st.warning(str(err))
         return []
+    for info in runs:
+        if info.problem:
+            st.warning(
+                f"Saved run “{info.name}” ({info.place_name}, saved {info.saved_at[:16].replace('T', ' ')}) "
+                f"cannot be read: {info.problem}. The other saved runs are unaffected; delete it on the "
+                "Scenario page."
+            )
+    return runs if with_broken else [info for info in runs if not info.problem]
 
 
 def load_saved(run_id: int) -> PlanRecord | None:
@@ -332,6 +635,7 @@ class SolveJob:
     started: float = field(default_factory=time.perf_counter)
     stage: str = "building the model and a starting plan"
     progress: Any = None  # optimiser.solver.Progress
+    ran_by: str = ""
     record: PlanRecord | None = None
     error: BaseException | None = None
     finished: float | None = None
@@ -354,7 +658,9 @@ class SolveJob:
         try:
             plan = optimise(estate, self.scenario, progress=self._report, cancel=self.cancel)
             self.stage = "summarising"
-            self.record = record_from_plan(estate, plan, place=self.place, estate_key=self.estate_key)
+            self.record = record_from_plan(
+                estate, plan, place=self.place, estate_key=self.estate_key, ran_by=self.ran_by
+            )
         except BaseException as err:  # reported on the page
             self.error = err
         finally:
@@ -381,14 +687,20 @@ def cached_record(estate_key: str, scenario: Scenario) -> PlanRecord | None:
 
 
 def start_solve(cur: Current, scenario: Scenario) -> None:
-    """Start solving `scenario` on the current estate, unless it is cached."""
+    """Start solving `scenario` on the current estate, unless it is cached (officers and admins)."""
+    if not permit("run"):
+        return
     hit = cached_record(cur.estate_key, scenario)
     if hit is not None:
-        set_latest(hit, new_run=True)
+        from optimiser.store import utc_now
+
+        set_latest(dataclasses.replace(hit, ran_by=user_name(), ran_at=utc_now()), new_run=True)
         st.session_state.pop("job", None)
         st.session_state["just_ran"] = "cached"
         return
-    job = SolveJob(place=cur.place, place_name=cur.name, estate_key=cur.estate_key, scenario=scenario)
+    job = SolveJob(
+        place=cur.place, place_name=cur.name, estate_key=cur.estate_key, scenario=scenario, ran_by=user_name()
+    )
     threading.Thread(target=job.run, args=(cur.estate,), name=f"solve-{scenario.name}", daemon=True).start()
     st.session_state["job"] = job
 
@@ -407,6 +719,42 @@ def finish_job(job: SolveJob) -> None:
         st.session_state.pop("run_error", None)
     else:
         st.session_state["run_error"] = job.error
+
+
+def stop_solve(job: SolveJob) -> None:
+    """Button callback: stop a solve, keeping the best plan so far (officers and admins)."""
+    if permit("run"):
+        job.cancel.set()
+
+
+def save_run(record: PlanRecord, name: str) -> PlanRecord | None:
+    """Save a run under `name` as the current user (officers and admins); None with a message."""
+    if not permit("save"):
+        return None
+    s = store()
+    if s is None:
+        return None
+    try:
+        saved = s.save(record, name=name.strip() or record.name, by=user_name())
+    except Exception as err:
+        show_error(err, what="Could not save")
+        return None
+    set_latest(saved)
+    return saved
+
+
+def delete_run(run_id: int) -> bool:
+    """Delete a saved run as the current user (admins; the audit trail keeps who and when)."""
+    if not permit("delete"):
+        return False
+    s = store()
+    if s is None:
+        return False
+    try:
+        return s.delete(int(run_id), by=user_name())
+    except Exception as err:
+        show_error(err, what="Could not delete")
+        return False
 
 
 def set_latest(record: PlanRecord, *, new_run: bool = False) -> None:
@@ -511,3 +859,7 @@ def bundled_scenarios() -> dict[str, Path]:
     """The example scenario files shipped in data/scenarios."""
     folder = DATA_DIR / "scenarios"
     return {p.stem: p for p in sorted(folder.glob("*.toml"))} if folder.exists() else {}
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    page_guard()

@@ -9,6 +9,8 @@ from optimiser.boardpack import kpi_table
 from optimiser.maps import access_services, plan_map
 from pages import common
 
+common.page_guard()  # before anything else: the page runs only inside app.py
+
 st.title("Compare options")
 runs = common.saved_runs(None)
 if len(runs) < 2:

@@ -10,6 +10,8 @@ from estate import builtin_mappings
 from optimiser.maps import COLOUR_BY, estate_map
 from pages import common
 
+common.page_guard()  # before anything else: the page runs only inside app.py
+
 cur = common.current()
 estate = cur.estate
 b = estate.buildings
@@ -122,6 +124,9 @@ with tab_issues:
         st.dataframe(pd.DataFrame([i.to_dict() for i in estate.notes]), hide_index=True, width="stretch")
 
 with tab_upload:
+    if not common.allowed("upload"):
+        st.info("Loading registers needs the officer role.")
+        st.stop()  # the last thing on the page
     limit = common.upload_limit_mb()
     st.markdown(
         "Load your partners' registers: a **buildings** register (GeoPackage, GeoJSON, CSV with `lon`/`lat` or "
@@ -179,7 +184,7 @@ with tab_upload:
     )
     if st.button(
         "Check and load", type="primary", disabled="buildings" not in files or bool(refused), key="upload_go"
-    ):
+    ) and common.permit("upload"):
         with st.spinner("Reading and checking the registers…"):
             st.session_state["upload_result"] = common.load_uploads(files, mapping)
 

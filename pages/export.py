@@ -7,10 +7,13 @@ import re
 import streamlit as st
 
 from optimiser.boardpack import board_pack_html, disposals_table
+from optimiser.inert import csv_text
 from optimiser.maps import access_services, plan_map
 from optimiser.report import plan_to_excel, plan_to_geojson, plan_to_geopackage_bytes
 from optimiser.store import csv_zip
 from pages import common
+
+common.page_guard()  # before anything else: the page runs only inside app.py
 
 cur = common.current()
 st.title(f"Export: {cur.name}")
@@ -23,30 +26,32 @@ if record is None:
 stem = re.sub(r"[^A-Za-z0-9_-]+", "_", f"{record.place_name}_{record.name}").strip("_") or "plan"
 st.caption(f"Option “{record.name}”: {record.summary.get('status_words', '')}.")
 
+if not common.allowed("export"):
+    st.info("Your role may download the board pack (below); the data exports need the officer role.")
 st.subheader("Lists and tables")
 c1, c2, c3 = st.columns(3)
-c1.download_button(
+common.download_button(
     "Disposal list (CSV)",
-    data=disposals_table(record.tables["buildings"]).to_csv(index=False),
+    lambda: csv_text(disposals_table(record.tables["buildings"])),
+    where=c1,
     file_name=f"{stem}_disposals.csv",
     mime="text/csv",
-    on_click="ignore",
     key="dl_disposals",
 )
-c2.download_button(
+common.download_button(
     "All tables (CSV, zipped)",
-    data=lambda: csv_zip(record),
+    lambda: csv_zip(record),
+    where=c2,
     file_name=f"{stem}_csv.zip",
     mime="application/zip",
-    on_click="ignore",
     key="dl_csv",
 )
-c3.download_button(
+common.download_button(
     "Scenario (TOML)",
-    data=record.scenario.to_toml(),
+    record.scenario.to_toml(),
+    where=c3,
     file_name=f"{stem}.toml",
     mime="application/toml",
-    on_click="ignore",
     key="dl_toml",
 )
 
@@ -59,28 +64,28 @@ except Exception as err:
 if plan is not None:
     estate = cur.estate
     g1, g2, g3 = st.columns(3)
-    g1.download_button(
+    common.download_button(
         "Buildings with decisions (GeoJSON)",
-        data=lambda: plan_to_geojson(estate, plan),
+        lambda: plan_to_geojson(estate, plan),
+        where=g1,
         file_name=f"{stem}.geojson",
         mime="application/geo+json",
-        on_click="ignore",
         key="dl_geojson",
     )
-    g2.download_button(
+    common.download_button(
         "Buildings, moves and zones (GeoPackage)",
-        data=lambda: plan_to_geopackage_bytes(estate, plan),
+        lambda: plan_to_geopackage_bytes(estate, plan),
+        where=g2,
         file_name=f"{stem}.gpkg",
         mime="application/geopackage+sqlite3",
-        on_click="ignore",
         key="dl_gpkg",
     )
-    g3.download_button(
+    common.download_button(
         "Workbook, a sheet per table (Excel)",
-        data=lambda: plan_to_excel(estate, plan),
+        lambda: plan_to_excel(estate, plan),
+        where=g3,
         file_name=f"{stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        on_click="ignore",
         key="dl_xlsx",
     )
 
@@ -110,12 +115,12 @@ def _pack() -> str:
     )
 
 
-st.download_button(
+common.download_button(
     "Board pack (HTML, print to PDF)",
-    data=_pack,
+    _pack,
+    action="download_pack",
     file_name=f"{stem}_board_pack.html",
     mime="text/html",
-    on_click="ignore",
     type="primary",
     key="dl_pack",
 )

@@ -10,6 +10,8 @@ from optimiser.boardpack import access_table, partner_savings, savings_breakdown
 from optimiser.maps import access_services, plan_map
 from pages import common
 
+common.page_guard()  # before anything else: the page runs only inside app.py
+
 cur = common.current()
 st.title(f"Results: {cur.name}")
 record = common.record_picker(cur, key=f"results_pick_{cur.place}", label="Show")

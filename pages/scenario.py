@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import streamlit as st
 
+from estate.settings import decode_text, parse_toml
+from optimiser.errors import ScenarioError
 from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
 from pages import common, scenario_form
+
+common.page_guard()  # before anything else: the page runs only inside app.py
 
 cur = common.current()
 estate = cur.estate
@@ -44,14 +46,12 @@ def _load_upload() -> None:
     uploaded = st.session_state.get(prefix + "toml_upload")
     if uploaded is None:
         return
-    try:
-        data = tomllib.loads(uploaded.getvalue().decode("utf-8"))
+    try:  # the same size, UTF-8, TOML and schema checks as `python -m optimiser run --scenario`
+        name = f"Scenario file {uploaded.name}"
+        text = decode_text(uploaded.getvalue(), name=name, error=ScenarioError)
+        data = parse_toml(text, name=name, error=ScenarioError)
         _load_into_form(Scenario.from_dict(data, source=uploaded.name))
         st.session_state.pop(prefix + "load_error", None)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        st.session_state[prefix + "load_error"] = ValueError(
-            f"{uploaded.name}: not a valid TOML scenario ({err})."
-        )
     except Exception as err:
         st.session_state[prefix + "load_error"] = err
 
@@ -71,12 +71,22 @@ with st.expander("Start from a scenario file or a saved scenario", expanded=Fals
         common.show_error(err, what="The scenario could not be loaded")
     st.caption(f"The form now holds: **{base.name}**.")
 
+if not common.allowed("run"):
+    st.caption(
+        "Your role lets you read scenarios and their results; running and saving need the officer role."
+    )
 values, access_rows, submitted = scenario_form.draw(
-    estate, base, key=f"{prefix}{version}_", solvers=available_solvers() or list(SOLVERS)
+    estate,
+    base,
+    key=f"{prefix}{version}_",
+    solvers=available_solvers() or list(SOLVERS),
+    can_run=common.allowed("run"),
 )
 if submitted:
     try:
-        scenario = scenario_form.to_scenario(values, access_rows, estate)
+        scenario, note = scenario_form.to_scenario(values, access_rows, estate).capped_to_machine()
+        if note:
+            st.warning(note)
         st.session_state.pop("run_error", None)
         st.session_state.pop("just_ran", None)
         common.start_solve(cur, scenario)
@@ -95,9 +105,10 @@ def _progress() -> None:
     st.info(common.progress_text(job))
     st.button(
         "Stop, and keep the best plan so far",
-        on_click=job.cancel.set,
+        on_click=common.stop_solve,
+        args=(job,),
         key="stop_run",
-        disabled=job.cancel.is_set(),
+        disabled=job.cancel.is_set() or not common.allowed("run"),
     )
 
 
@@ -125,27 +136,24 @@ with outcome:
         st.page_link("pages/results.py", label="See the maps, charts and tables on Results")
         s1, s2, s3 = st.columns([2, 1, 1])
         name = s1.text_input("Save as", value=record.name, key=f"save_name_{common.run_token()}")
-        if s2.button("Save scenario", key="save_go", disabled=common.store() is None):
-            store = common.store()
-            if store is not None:
-                try:
-                    saved_record = store.save(record, name=name.strip() or record.name)
-                    common.set_latest(saved_record)
-                    st.success(f"Saved “{saved_record.name}” in {store.path}.")
-                except Exception as err:
-                    common.show_error(err, what="Could not save")
-        s3.download_button(
+        can_save = common.allowed("save") and common.store() is not None
+        if s2.button("Save scenario", key="save_go", disabled=not can_save):
+            saved_record = common.save_run(record, name)
+            if saved_record is not None:
+                st.success(f"Saved “{saved_record.name}” in {common.store().path}.")
+        common.download_button(
             "Download scenario (TOML)",
-            data=record.scenario.to_toml(),
+            record.scenario.to_toml(),
+            where=s3,
             file_name=f"{record.name}.toml",
             mime="application/toml",
-            on_click="ignore",
         )
         st.divider()
 
 st.subheader("Saved scenarios")
-saved = common.saved_runs(cur.place)
-if not saved:
+saved_all = common.saved_runs(cur.place, with_broken=True)
+saved = [i for i in saved_all if not i.problem]
+if not saved_all:
     st.caption(
         "None yet for this estate. Run a scenario and press Save; saved scenarios stay after a restart."
     )
@@ -164,10 +172,14 @@ else:
         width="stretch",
     )
     d1, d2 = st.columns([3, 1])
-    labels = {i.run_id: i.label for i in saved}
+    labels = {i.run_id: i.label + (" (cannot be read)" if i.problem else "") for i in saved_all}
     chosen = d1.selectbox("Saved scenario", list(labels), format_func=labels.get, key="delete_choice")
-    if d2.button("Delete", key="delete_go"):
-        store = common.store()
-        if store is not None and chosen is not None:
-            store.delete(int(chosen))
+    can_delete = common.allowed("delete")
+    if d2.button(
+        "Delete",
+        key="delete_go",
+        disabled=not can_delete,
+        help=None if can_delete else "Needs the admin role.",
+    ):
+        if chosen is not None and common.delete_run(int(chosen)):
             st.rerun()

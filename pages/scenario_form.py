@@ -71,16 +71,21 @@ def building_labels(estate: Estate) -> dict[str, str]:
 
 
 def draw(
-    estate: Estate, base: Scenario, *, key: str, solvers: list[str]
+    estate: Estate, base: Scenario, *, key: str, solvers: list[str], can_run: bool = True
 ) -> tuple[dict[str, Any], pd.DataFrame, bool]:
-    """Draw the form filled from `base`; returns (field values, access rows, whether Run was pressed)."""
+    """Draw the form filled from `base`; returns (field values, access rows, whether Run was pressed).
+
+    Run is disabled unless `can_run` (the caller still checks the role when Run is pressed).
+    """
     labels = building_labels(estate)
     services = sorted(set(estate.occupiers["service"].astype(str)) | set(base.cat_services))
     v: dict[str, Any] = {}
     with st.form(key + "form"):
         top1, top2 = st.columns([2, 1])
         v["name"] = top1.text_input("Scenario name", value=base.name, key=key + "name")
-        submitted_top = top2.form_submit_button("Run", type="primary", width="stretch", key=key + "run_top")
+        submitted_top = top2.form_submit_button(
+            "Run", type="primary", width="stretch", key=key + "run_top", disabled=not can_run
+        )
 
         st.markdown("**Locks**: search buildings by ID, name or partner")
         l1, l2 = st.columns(2)
@@ -345,7 +350,9 @@ def draw(
                     key=key + "threads",
                 )
             )
-        submitted_bottom = st.form_submit_button("Run", type="primary", key=key + "run_bottom")
+        submitted_bottom = st.form_submit_button(
+            "Run", type="primary", key=key + "run_bottom", disabled=not can_run
+        )
     return v, access, bool(submitted_top or submitted_bottom)
 
 
@@ -382,6 +389,8 @@ def _cell(value: Any) -> Any:
 def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) -> Scenario:
     """The Scenario the form describes. Access rows equal to the estate's own standards are left out.
 
+    Every value goes through the same schema as a scenario file (`optimiser.scenario.SCENARIO_KEYS`).
+
     Raises
     ------
     ScenarioError
@@ -399,16 +408,22 @@ def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) ->
             _cell(row.get("reach_min")),
             _cell(row.get("min_share")),
         )
-        deciles = _cell(row.get("protect_deprived_deciles"))
-        standard = AccessStandard(
+        deciles, enabled = _cell(row.get("protect_deprived_deciles")), _cell(row.get("enabled"))
+        standard = AccessStandard(  # checked by the scenario schema, like a scenario file's values
             service=str(service).strip(),
-            reach_km=None if km is None else float(km),
-            reach_min=None if minutes is None else float(minutes),
+            reach_km=km,
+            reach_min=minutes,
             rule=str(_cell(row.get("rule")) or "keep_current"),
-            min_share=None if share is None else float(share),
-            protect_deprived_deciles=0 if deciles is None else int(deciles),
-            enabled=bool(_cell(row.get("enabled")) if _cell(row.get("enabled")) is not None else True),
+            min_share=share,
+            protect_deprived_deciles=0 if deciles is None else deciles,
+            enabled=True if enabled is None else enabled,
         )
         if own.get(standard.service) != standard:
             overrides.append(standard)
     return Scenario(**values, access=tuple(overrides))
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page
+    from pages import common
+
+    common.page_guard()

@@ -1,6 +1,9 @@
-"""Check a written plan from its CSV files alone: no model, no optimiser code, just pandas.
+"""Check a written plan from its CSV files alone: no model, no optimiser maths, just pandas.
 
-Used by the property tests and the CLI tests. Raises AssertionError naming what broke.
+Used by the property tests and the CLI tests. Raises AssertionError naming what broke. The
+folder is first checked against its manifest (`optimiser.rundir.verify_run_dir`), and text
+read from the CSVs is compared only after taking off the apostrophe that makes it inert
+(`optimiser.inert.original_text`; service names come from summary.json, which has none).
 """
 
 from __future__ import annotations
@@ -11,13 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimiser.inert import original_text
+from optimiser.rundir import verify_run_dir
+
 
 def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, float]:
     """Housing, capacity, kept hosts, access standards, saving and receipts; returns figures."""
+    verify_run_dir(out)
     b = pd.read_csv(out / "buildings.csv", dtype={"building_id": str}).set_index("building_id")
     o = pd.read_csv(
         out / "occupiers.csv", dtype={"occupier_id": str, "from_building_id": str, "to_building_id": str}
     )
+    o["service"] = o["service"].map(original_text)
     z = pd.read_csv(out / "zones.csv", dtype={"zone_id": str}).set_index("zone_id")
     summary = json.loads((out / "summary.json").read_text())
 

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from estate import load_place
 from optimiser.boardpack import kpi_cards
+from optimiser.errors import ScenarioError
 from optimiser.scenario import Scenario
 from tests.conftest import DATA, REPO
 
@@ -134,8 +135,6 @@ def test_a_loaded_register_becomes_a_place_to_work_on():
     _no_errors(at)
     assert at.title[0].value == "Estate: buildings_seven_bad"
     assert at.session_state["place"].startswith("upload:")
-    # AppTest reruns the page alone after the first run, so draw the whole app again to see the sidebar
-    at.switch_page("app.py").run()
     assert "buildings_seven_bad (uploaded)" in at.selectbox(key="place_select").options
 
 
@@ -309,8 +308,51 @@ def test_an_invalid_scenario_gives_a_message():
     at.button(key=prefix + "run_top").click().run()
 
     assert not at.exception
-    assert "locked both in and out" in at.error[0].value
+    assert at.error[0].value == (
+        f"The scenario is not valid: Scenario 'default': locks.keep and locks.dispose both name {bid}; a "
+        "building cannot be both kept and disposed of. Fix: remove it from one of the two lists."
+    )
     assert "job" not in at.session_state
+
+
+def test_a_form_value_goes_through_the_scenario_schema():
+    from pages import scenario_form
+
+    estate = load_place("trafford")
+    rows = scenario_form.access_frame(estate, Scenario())
+    rows.loc[rows["service"] == "library", "reach_km"] = 0.0
+    with pytest.raises(ScenarioError) as caught:
+        scenario_form.to_scenario({"name": "x"}, rows, estate)
+    assert str(caught.value) == (
+        "access.services.library.reach_km = 0.0 is out of range. Allowed: a number above 0 and up to "
+        "1000, or leave the key out (use reach_min). Fix: e.g. reach_km = 3.0, or remove the line."
+    )
+    with pytest.raises(ScenarioError) as caught:
+        scenario_form.to_scenario({"name": "x", "capital_budget_gbp": float("inf")}, rows.iloc[0:0], estate)
+    assert str(caught.value).startswith(
+        "Scenario 'x': limits.capital_budget_gbp = inf is not a finite number."
+    )
+
+
+@pytest.mark.solver
+def test_threads_beyond_the_cores_are_capped_in_the_app_with_the_cli_message():
+    from estate.limits import machine_cores
+
+    at = _app("trafford")
+    at.switch_page("pages/scenario.py").run()
+    at.number_input(key="sc_trafford_0_threads").set_value(100_000)
+    at.button(key="sc_trafford_0_run_top").click().run()
+    cores = machine_cores()
+    assert [w.value for w in at.warning] == [
+        f"threads = 100000 is more than this machine's {cores} CPU core(s); using {cores} (see docs/limits.md)."
+    ]
+    job = at.session_state["job"]
+    assert job.scenario.threads == cores
+    job.cancel.set()  # the run itself is not the point; stop it and wait for it to end
+    deadline = time.monotonic() + 120
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.done
 
 
 def test_a_bundled_scenario_file_loads_into_the_form():

@@ -38,10 +38,20 @@ def test_detour_factor_below_one_is_refused():
 
 
 def _estate():
-    buildings = [{"building_id": "L1", "owner": "C", "x": 380000, "y": 400000},
-                 {"building_id": "L2", "owner": "C", "x": 383000, "y": 400000}]
-    occupiers = [{"occupier_id": "o1", "partner": "C", "service": "library", "building_id": "L1",
-                  "space_m2": 10, "space_type": "library"}]
+    buildings = [
+        {"building_id": "L1", "owner": "C", "x": 380000, "y": 400000},
+        {"building_id": "L2", "owner": "C", "x": 383000, "y": 400000},
+    ]
+    occupiers = [
+        {
+            "occupier_id": "o1",
+            "partner": "C",
+            "service": "library",
+            "building_id": "L1",
+            "space_m2": 10,
+            "space_type": "library",
+        }
+    ]
     zones = [{"zone_id": "Z1", "x": 380500, "y": 400000, "population": 100, "imd_decile": 3}]
     return make_estate(buildings, occupiers, zones=zones)
 
@@ -63,9 +73,10 @@ def test_a_supplied_minutes_matrix_overrides_the_model():
 
 def test_travel_matrix_file_is_read_and_checked(tmp_path):
     (tmp_path / "b.csv").write_text("building_id,owner,easting,northing\nL1,C,380000,400000\n")
+    (tmp_path / "z.csv").write_text("zone_id,population,easting,northing\nZ1,100,380500,400000\n")
     (tmp_path / "m.csv").write_text("zone_id,building_id,minutes\nZ1,L1,abc\n")
     with pytest.raises(EstateError, match=r"m.csv row 1, column 'minutes' = 'abc'"):
-        load_estate(tmp_path / "b.csv", travel_matrix=tmp_path / "m.csv")
+        load_estate(tmp_path / "b.csv", zones=tmp_path / "z.csv", travel_matrix=tmp_path / "m.csv")
     (tmp_path / "m.csv").write_text("zone_id,building_id,minutes\nZ1,L1,6.5\n")
-    estate = load_estate(tmp_path / "b.csv", travel_matrix=tmp_path / "m.csv")
+    estate = load_estate(tmp_path / "b.csv", zones=tmp_path / "z.csv", travel_matrix=tmp_path / "m.csv")
     assert estate.travel_matrix["minutes"].tolist() == [6.5]

@@ -36,7 +36,7 @@ def test_each_rejected_row_has_a_reason_naming_its_column():
     assert "building_id may only use" in reasons[3]
     assert "gia_m2 must be at least 0" in reasons[4]
     assert "gia_m2 is not a number" in reasons[5]
-    assert "lon location is blank" in reasons[6]
+    assert reasons[6] == "lon is blank (no location); lat is blank (no location)"
 
 
 def test_strict_mode_raises_naming_the_row_and_the_column():
@@ -201,8 +201,11 @@ def test_swapped_coordinates_are_rejected_as_outside_great_britain(tmp_path):
 
 def test_cli_reads_a_named_geopackage_layer(tmp_path):
     path = tmp_path / "register.gpkg"
-    gdf = gpd.GeoDataFrame({"building_id": ["A", "B"], "owner": ["x", "y"]},
-                           geometry=[Point(383880, 398244), Point(384880, 398244)], crs=27700)
+    gdf = gpd.GeoDataFrame(
+        {"building_id": ["A", "B"], "owner": ["x", "y"]},
+        geometry=[Point(383880, 398244), Point(384880, 398244)],
+        crs=27700,
+    )
     gdf.to_file(path, layer="assets")
     gdf.iloc[:1].to_file(path, layer="other")
     done = _run_cli("validate", "--buildings", str(path), "--layer", "buildings=assets", "--json")
@@ -211,3 +214,133 @@ def test_cli_reads_a_named_geopackage_layer(tmp_path):
     bad = _run_cli("validate", "--buildings", str(path), "--layer", "assets")
     assert bad.returncode == 2
     assert "use TABLE=NAME" in bad.stderr
+
+
+# ---------------------------------------------------------------------- values read as meant
+def _issues(path, **kwargs) -> list[str]:
+    estate = load_estate(path, **kwargs)
+    return [str(i) for i in estate.issues]
+
+
+def test_missing_value_words_stay_text_in_a_csv(tmp_path):
+    (tmp_path / "b.csv").write_text(
+        "building_id,name,owner,lon,lat\nA,None,NA,-2.3,53.4\nB,NULL,N/A,-2.3,53.41\nC,,x,-2.3,53.42\n"
+    )
+    b = load_estate(tmp_path / "b.csv").buildings
+    assert b["name"].tolist() == ["None", "NULL", ""]
+    assert b["owner"].tolist() == ["NA", "N/A", "x"]
+
+
+def test_missing_value_words_stay_text_in_a_geopackage(tmp_path):
+    path = tmp_path / "b.gpkg"
+    gpd.GeoDataFrame(
+        {"building_id": ["A", "B"], "name": ["None", None], "owner": ["NA", "NULL"]},
+        geometry=[Point(383880, 398244), Point(384880, 398244)],
+        crs=27700,
+    ).to_file(path, layer="buildings")
+    b = load_estate(path).buildings
+    assert b["name"].tolist() == ["None", ""]
+    assert b["owner"].tolist() == ["NA", "NULL"]
+
+
+def test_a_blank_lat_is_reported_on_lat(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,lon,lat\nA,x,-2.317037,\nB,x,-2.3,53.4\n")
+    assert _issues(tmp_path / "b.csv") == [
+        "b.csv row 1 (A), column 'lat' = (blank): is blank (no location). Give both lon and lat."
+    ]
+
+
+def test_a_lat_that_is_not_a_number_is_reported_on_lat(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,lon,lat\nA,x,-2.317037,north\nB,x,-2.3,53.4\n")
+    assert _issues(tmp_path / "b.csv") == [
+        "b.csv row 1 (A), column 'lat' = 'north': is not a number. Give lat as a plain number of degrees (WGS84)."
+    ]
+
+
+def test_a_decimal_comma_coordinate_is_refused_not_read_as_5345(tmp_path):
+    (tmp_path / "b.csv").write_text(
+        'building_id,owner,lon,lat\nA,x,-2.3,"53,45"\nB,x,-2.3,"53,450"\nC,x,-2.3,53.4\n'
+    )
+    assert _issues(tmp_path / "b.csv") == [
+        "b.csv row 1 (A), column 'lat' = '53,45': has a comma that is not a thousands separator "
+        "(a decimal comma?). Write it with a decimal point (53.45), or, if the file uses decimal "
+        'commas throughout, set decimal = "," in the mapping\'s [read] section for this table '
+        "(e.g. [buildings.read]).",
+        "b.csv row 2 (B), column 'lat' = '53,450': has a comma that is not a thousands separator "
+        "(a decimal comma?). Write it with a decimal point (53.450), or, if the file uses decimal "
+        'commas throughout, set decimal = "," in the mapping\'s [read] section for this table '
+        "(e.g. [buildings.read]).",
+    ]
+
+
+def test_decimal_commas_read_correctly_when_the_mapping_says_so(tmp_path):
+    (tmp_path / "b.csv").write_text('building_id,owner,lon,lat,gia_m2\nA,x,"-2,244","53,4808","1.200,5"\n')
+    (tmp_path / "m.toml").write_text('[buildings.read]\ndecimal = ","\n')
+    (tmp_path / "ll.csv").write_text("building_id,owner,lon,lat\nA,x,-2.244,53.4808\n")
+    comma = load_estate(tmp_path / "b.csv", mapping=tmp_path / "m.toml").buildings
+    point = load_estate(tmp_path / "ll.csv").buildings
+    assert comma.at["A", "gia_m2"] == 1200.5
+    assert comma.at["A", "easting"] == pytest.approx(point.at["A", "easting"])
+    assert comma.at["A", "northing"] == pytest.approx(point.at["A", "northing"])
+
+
+def test_an_unknown_decimal_mark_in_the_mapping_is_refused(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,lon,lat\nA,x,-2.3,53.4\n")
+    (tmp_path / "m.toml").write_text('[buildings.read]\ndecimal = ";"\n')
+    with pytest.raises(EstateError) as err:
+        load_estate(tmp_path / "b.csv", mapping=tmp_path / "m.toml")
+    assert str(err.value) == (  # the mapping's schema refuses it before any reading
+        'Mapping m.toml: buildings.read.decimal = ";" is not one of the choices. Allowed: one of ".", ",". '
+        'Fix: e.g. decimal = ",".'
+    )
+
+
+def test_swapped_lon_and_lat_name_both_columns_with_their_ranges(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,lon,lat\nA,x,53.4,-2.3\nB,x,-2.3,53.4\n")
+    assert _issues(tmp_path / "b.csv") == [
+        "b.csv row 1 (A), column 'lon' = '53.4': is outside Great Britain (-9 to 2.5 degrees "
+        "expected). Check whether lon and lat are swapped, and the CRS.",
+        "b.csv row 1 (A), column 'lat' = '-2.3': is outside Great Britain (49 to 61.5 degrees "
+        "expected). Check whether lon and lat are swapped, and the CRS.",
+    ]
+
+
+def test_degrees_in_easting_and_northing_are_named(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,easting,northing\nA,x,2.3,53.4\nB,x,383880,398244\n")
+    assert _issues(tmp_path / "b.csv")[0] == (
+        "b.csv row 1 (A), column 'easting' = '2.3': looks like degrees, not British National Grid "
+        "metres. Name the columns lon and lat if they hold degrees, or check easting."
+    )
+
+
+def test_an_unknown_crs_in_the_mapping_is_refused(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,x,y\nA,x,383880,398244\n")
+    (tmp_path / "m.toml").write_text(
+        '[buildings.read]\ncrs = "EPSG:999999"\n[buildings.columns]\neasting = "x"\nnorthing = "y"\n'
+    )
+    with pytest.raises(EstateError) as err:  # the mapping's schema refuses it before any reading
+        load_estate(tmp_path / "b.csv", mapping=tmp_path / "m.toml")
+    assert str(err.value) == (
+        'Mapping m.toml: buildings.read.crs = "EPSG:999999" is not a coordinate reference system pyproj '
+        'knows. Allowed: an EPSG code as text. Fix: e.g. crs = "EPSG:27700" (British National Grid) or '
+        'crs = "EPSG:4326" (longitude/latitude).'
+    )
+
+
+def test_huge_figures_are_rejected_at_validation_not_by_the_solver(tmp_path):
+    (tmp_path / "b.csv").write_text(
+        "building_id,owner,lon,lat,running_cost_gbp\nA,x,-2.3,53.4,1e308\nB,x,-2.3,53.41,5000\n"
+    )
+    done = _run_cli("validate", "--buildings", str(tmp_path / "b.csv"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["buildings"]["rejected"] == 1
+
+
+def test_a_register_with_only_a_header_is_named_even_with_occupiers(tmp_path):
+    (tmp_path / "b.csv").write_text("building_id,owner,lon,lat\n")
+    (tmp_path / "o.csv").write_text(
+        "occupier_id,partner,service,building_id,space_m2,space_type\no1,x,library,A,50,library\n"
+    )
+    with pytest.raises(EstateError) as err:
+        load_estate(tmp_path / "b.csv", occupiers=tmp_path / "o.csv", strict=True)
+    assert str(err.value) == "b.csv: no rows below the header; a register needs at least one building."

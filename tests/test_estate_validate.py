@@ -139,3 +139,154 @@ def test_junk_csv_raises_only_documented_errors(tmp_path, data):
             return  # documented: nothing accepted, or unreadable
     total = len(estate.buildings) + len(estate.rejected["buildings"])
     assert total == len(pd.read_csv(path, dtype=object))
+
+
+# ---------------------------------------------------------------------- values read as meant
+def _one_issue(table: str = "buildings", **columns: list[object]) -> str:
+    (issue,), _ = find_issues(_raw(**columns), table, source="b.csv")
+    return str(issue)
+
+
+def test_a_cost_of_1e308_is_refused_with_the_reason():
+    assert _one_issue(building_id=["A"], owner=["x"], running_cost_gbp=["1e308"]) == (
+        "b.csv row 1 (A), column 'running_cost_gbp' = '1e308': must be at most 1,000,000,000,000. "
+        "£1 trillion (about the UK government's annual spending) is the most accepted; check the "
+        "units. Correct running_cost_gbp or leave it blank."
+    )
+
+
+def test_a_population_of_1e308_is_refused_with_the_reason():
+    assert _one_issue("zones", zone_id=["E01"], population=[1e308]) == (
+        "b.csv row 1 (E01), column 'population' = 1e+308: must be at most 10,000,000. 10 million "
+        "(more than any UK city) is the most accepted for one zone. Correct population or leave it blank."
+    )
+
+
+def test_every_number_column_has_a_finite_maximum_with_a_reason():
+    from estate.schema import TABLES
+
+    for table, columns in TABLES.items():
+        for col in columns:
+            if col.kind in ("number", "integer"):
+                assert col.maximum is not None and np.isfinite(col.maximum), (table, col.name)
+                assert col.maximum_reason or col.maximum <= 2300, (table, col.name)
+
+
+def test_a_decimal_comma_is_refused_not_read_as_thousands():
+    assert _one_issue(building_id=["A"], owner=["x"], gia_m2=["12,5"]) == (
+        "b.csv row 1 (A), column 'gia_m2' = '12,5': has a comma that is not a thousands separator "
+        "(a decimal comma?). Write it with a decimal point (12.5), or, if the file uses decimal "
+        'commas throughout, set decimal = "," in the mapping\'s [read] section for this table '
+        "(e.g. [buildings.read])."
+    )
+
+
+def test_thousands_separators_still_read():
+    raw = _raw(building_id=["A"], owner=["x"], gia_m2=["1,234,567.5"], running_cost_gbp=["£ 12 000"])
+    issues, parsed = find_issues(raw, "buildings", source="b.csv")
+    assert issues == []
+    assert (parsed.at[0, "gia_m2"], parsed.at[0, "running_cost_gbp"]) == (1234567.5, 12000.0)
+
+
+def test_decimal_commas_read_when_the_mapping_says_so():
+    raw = _raw(building_id=["A", "B"], owner=["x", "y"], gia_m2=["1.234,5", "53.45"])
+    issues, parsed = find_issues(raw, "buildings", source="b.csv", decimal=",")
+    assert parsed.at[0, "gia_m2"] == 1234.5
+    assert [str(i) for i in issues] == [
+        "b.csv row 2 (B), column 'gia_m2' = '53.45': has a '.' that is not a thousands separator, "
+        "and the mapping says this file uses decimal commas. Write it with a decimal comma (53,45), "
+        'or remove decimal = "," from the mapping.'
+    ]
+
+
+@pytest.mark.parametrize("word", ["NA", "N/A", "None", "NULL", "nan", "-"])
+def test_missing_value_words_in_a_number_column_are_not_blank(word):
+    assert _one_issue(building_id=["A"], owner=["x"], gia_m2=[word]) == (
+        f"b.csv row 1 (A), column 'gia_m2' = {word!r}: is not a number. Give gia_m2 as a plain number in m2."
+    )
+
+
+def test_missing_value_words_in_a_text_column_are_text():
+    raw = _raw(building_id=["A", "B"], owner=["NA", "None"], name=["NULL", "N/A"])
+    issues, parsed = find_issues(raw, "buildings", source="b.csv")
+    assert issues == []
+    assert parsed["owner"].tolist() == ["NA", "None"]
+    assert parsed["name"].tolist() == ["NULL", "N/A"]
+
+
+# ---------------------------------------------------------------------- duplicate keys
+def test_two_rows_with_one_id_are_both_rejected_naming_each_other():
+    raw = _raw(building_id=["A", "A"], owner=["x", "y"])
+    issues, _ = find_issues(raw, "buildings", source="b.csv")
+    assert [str(i) for i in issues] == [
+        "b.csv row 1 (A), column 'building_id' = 'A': appears more than once (also row 2). "
+        "Give each row its own ID.",
+        "b.csv row 2 (A), column 'building_id' = 'A': appears more than once (also row 1). "
+        "Give each row its own ID.",
+    ]
+
+
+def test_a_much_repeated_id_names_a_few_rows_and_counts_the_rest():
+    raw = _raw(building_id=["A"] * 9, owner=["x"] * 9)
+    issues, _ = find_issues(raw, "buildings", source="b.csv")
+    assert len(issues) == 9
+    assert issues[0].problem == "appears more than once (also rows 2, 3, 4, 5, 6 and 3 more)"
+    assert issues[4].problem == "appears more than once (also rows 1, 2, 3, 4, 6 and 3 more)"
+    assert issues[8].problem == "appears more than once (also rows 1, 2, 3, 4, 5 and 3 more)"
+
+
+def test_twenty_thousand_rows_with_one_id_give_short_messages():
+    n = 20_000
+    frame = pd.DataFrame({"source_row": np.arange(1, n + 1), "building_id": ["A"] * n, "owner": ["x"] * n})
+    raw = gpd.GeoDataFrame(frame, geometry=[Point(380000, 400000)] * n, crs=27700)
+    accepted, rejected, issues = validate_table(raw, "buildings", source="b.csv")
+    assert len(accepted) == 0 and len(rejected) == n
+    assert issues[-1].problem == "appears more than once (also rows 1, 2, 3, 4, 5 and 19,994 more)"
+    assert max(len(r) for r in rejected["reasons"]) < 120
+
+
+def test_a_repeated_pair_key_names_both_columns():
+    raw = pd.DataFrame(
+        {"source_row": [1, 2], "service": ["library", "library"], "host_service": ["gp", "gp"]}
+    )
+    issues, _ = find_issues(raw, "compatibility", source="c.csv")
+    assert str(issues[0]) == (
+        "c.csv row 1 (library), column 'host_service' = 'gp': (service + host_service) appears more "
+        "than once (also row 2). Remove the repeated row."
+    )
+
+
+# ---------------------------------------------------------------------- messages
+def test_a_missing_column_message_names_the_file_and_column_without_a_value():
+    raw = _raw(building_id=["A"])
+    with pytest.raises(EstateValidationError) as err:
+        validate_table(raw, "buildings", source="b.csv")
+    assert str(err.value).splitlines() == [
+        "b.csv: 1 problem(s) with its columns.",
+        "  - b.csv, column 'owner': required column is missing. Add a 'owner' column, or map yours "
+        "to it with `--mapping`. Columns found: source_row, building_id, geometry.",
+    ]
+
+
+def test_a_long_value_is_shortened_in_the_message_but_kept_whole():
+    value = "x" * 500
+    raw = _raw(building_id=["A"], owner=["x"], tenure=[value])
+    (issue,), _ = find_issues(raw, "buildings", source="b.csv")
+    assert issue.value == value
+    assert str(issue).startswith(
+        "b.csv row 1 (A), column 'tenure' = '" + "x" * 74 + "...' (502 characters): is not one of"
+    )
+
+
+def test_the_largest_accepted_values_are_documented_as_in_the_schema():
+    from estate.schema import TABLES
+    from estate.validate import _figure
+    from tests.conftest import REPO
+
+    lines = (REPO / "docs" / "registers.md").read_text().splitlines()
+    for table, columns in TABLES.items():
+        for col in columns:
+            if col.kind in ("number", "integer"):
+                (line,) = [ln for ln in lines if ln.startswith(f"| {table} |") and f"`{col.name}`" in ln]
+                assert f"| {_figure(col.maximum)} |" in line, (table, col.name)
+                assert f"| {_figure(col.minimum)} |" in line, (table, col.name)

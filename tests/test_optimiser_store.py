@@ -199,9 +199,58 @@ def test_a_corrupt_scenario_in_the_store_is_reported(store):
     saved = store.save(_record())
     with sqlite3.connect(store.path) as conn:
         conn.execute("UPDATE runs SET scenario_toml = '[appraisal]\nyears = -1'")
+        conn.execute("DELETE FROM run_digests")  # as a run saved before digests were kept
 
     with pytest.raises(StoreError, match="Saved run 'option A' has a scenario this version cannot read"):
         store.load(saved.run_id)
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    ["'{not json'", "'[1, 2]'", """'{"kpis": {"npv_gbp": "lots"}}'"""],
+)
+def test_one_corrupt_run_is_listed_with_the_reason_and_the_others_still_load(store, corrupt):
+    good = store.save(_record("option A"))
+    bad = store.save(_record("option B"))
+    with sqlite3.connect(store.path) as conn:
+        conn.execute(f"UPDATE runs SET summary_json = {corrupt} WHERE run_id = ?", (bad.run_id,))
+
+    listed = {info.name: info for info in store.list_runs()}
+
+    assert set(listed) == {"option A", "option B"}
+    assert listed["option A"].problem == "" and listed["option A"].npv_gbp == 1234.5
+    assert listed["option B"].problem.startswith("its summary cannot be read")
+    assert store.load(good.run_id).name == "option A"
+    with pytest.raises(StoreError, match="Saved run 'option B' .* has changed since it was saved"):
+        store.load(bad.run_id)
+
+
+def test_a_saved_run_whose_tables_were_changed_is_refused(store):
+    saved = store.save(_record())
+    with sqlite3.connect(store.path) as conn:
+        conn.execute(
+            "UPDATE run_tables SET data_json = replace(data_json, 'Library', 'Lib') WHERE name = 'buildings'"
+        )
+
+    with pytest.raises(StoreError, match=r"Saved run 'option A' \(id 1\) has changed since it was saved"):
+        store.load(saved.run_id)
+
+
+def test_a_run_saved_before_digests_with_an_unreadable_table_gives_a_message(store):
+    saved = store.save(_record())
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("UPDATE run_tables SET data_json = '{oops' WHERE name = 'zones'")
+        conn.execute("DELETE FROM run_digests")
+
+    with pytest.raises(StoreError, match=r"Saved run 'option A' \(id 1\) cannot be read"):
+        store.load(saved.run_id)
+
+
+def test_deleting_a_run_deletes_its_digest(store):
+    saved = store.save(_record())
+    store.delete(saved.run_id)
+    with sqlite3.connect(store.path) as conn:
+        assert conn.execute("SELECT count(*) FROM run_digests").fetchone() == (0,)
 
 
 def test_everything_is_stored_as_text_never_pickled(store):

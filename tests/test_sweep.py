@@ -23,6 +23,8 @@ from shapely.geometry import Point
 from optimiser.cli import main
 from optimiser.sweep import (
     Progress,
+    SweepError,
+    count_grid_rows,
     default_base,
     job_key,
     plan_jobs,
@@ -201,7 +203,11 @@ def test_a_malformed_grid_row_is_reported_and_the_rest_complete(tmp_path, capsys
     assert len(table) == 4
     bad = table[table["scenario"] == "base: cat_discount=2"]
     assert list(bad["status"]) == ["failed", "failed"]
-    assert bad["message"].str.contains("`cat_discount` must be in \\[0, 1\\]").all()
+    assert (
+        bad["message"]
+        == "grid.toml [grid] combination 2: costs.cat_discount = 2.0 is out of range. Allowed: a number "
+        "from 0 to 1. Fix: e.g. cat_discount = 1.0."
+    ).all()
     good = table[table["scenario"] == "base: cat_discount=0.5"]
     assert set(good["status"]) == {"optimal"}
     assert "malformed scenario row ([grid] combination 2)" in capsys.readouterr().err
@@ -311,7 +317,10 @@ def test_explicit_rows_are_applied_to_the_base_and_a_bad_key_makes_a_row_malform
     cheap, typo = read_grid(grid, access=two_place_estate().access)
     assert cheap.scenario is not None and cheap.scenario.move_cost_gbp_per_m2 == 100
     assert cheap.scenario.time_limit_s == 5
-    assert typo.scenario is None and "unknown scenario key 'move_cots'" in typo.error
+    assert typo.scenario is None and typo.error.startswith(
+        "grid.toml [[scenarios]] row 2: unknown scenario key 'move_cots' (did you mean 'move_cost_gbp_per_m2'?). "
+        "Allowed keys: allow_moves, capital_budget_gbp,"
+    )
 
 
 def test_the_job_key_depends_on_the_data_and_the_scenario():
@@ -342,3 +351,174 @@ def _write_estate(path: Path) -> Path:
     for table in ("occupiers", "access"):
         pyogrio.write_dataframe(pd.DataFrame(rows[table]), path, layer=table, driver="GPKG")
     return path
+
+
+# ------------------------------------------------------------------------------------------
+# grid schema and limits (no cluster)
+# ------------------------------------------------------------------------------------------
+def _grid_error(tmp_path: Path, text: str) -> str:
+    grid = tmp_path / "grid.toml"
+    grid.write_text(text, encoding="utf-8")
+    with pytest.raises(SweepError) as caught:
+        read_grid(grid, access=two_place_estate().access)
+    return str(caught.value)
+
+
+def test_a_grid_of_a_hundred_million_combinations_is_refused_without_listing_them(tmp_path, monkeypatch):
+    def no_listing(*_args: Any) -> None:
+        msg = "the combinations were listed"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr("optimiser.sweep.itertools.product", no_listing)
+    keys = [
+        "years",
+        "cat_discount",
+        "max_move_km",
+        "homes_per_ha",
+        "jobs_per_ha",
+        "mip_gap",
+        "housing_share",
+        "discount_rate",
+    ]
+    text = "[grid]\n" + "".join(
+        f"{k} = [{', '.join(str(0.01 * (i + 1)) for i in range(10))}]\n" for k in keys
+    )
+    assert _grid_error(tmp_path, text) == (
+        "grid.toml: the grid makes 100,000,000 scenario rows ([grid] 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 "
+        "= 100,000,000 combinations, plus 0 [[scenarios]] rows); the limit is 10,000. Fix: use fewer "
+        "values per key, or split the grid into several files (see docs/limits.md)."
+    )
+
+
+def test_the_row_count_adds_explicit_rows_and_counts_single_values_once():
+    assert count_grid_rows({"a": [1, 2, 3], "b": 5}, extra=2) == 5
+    assert count_grid_rows({}, extra=4) == 4
+    with pytest.raises(SweepError) as caught:
+        count_grid_rows({"a": [1], "b": []}, source="g.toml")
+    assert str(caught.value) == (
+        "g.toml: [grid] b = [] has no values. Fix: give at least one value, or remove the key."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "[base]\nname = 'x'\n[solver]\nthreads = 1\n",
+            "grid.toml: unknown key 'solver'. Allowed keys: base, grid, scenarios, description.",
+        ),
+        (
+            "[gird]\ncat_discount = [0, 1]\n",
+            "grid.toml: unknown key 'gird' (did you mean 'grid'?). Allowed keys: base, grid, scenarios, "
+            "description, name, appraisal, costs, moves, outcomes, limits, locks, solver, access.",
+        ),
+        (
+            "grid = 3\n",
+            "grid.toml: [grid] is a whole number (3), not a table of keys. Fix: give it keys, or remove it.",
+        ),
+        (
+            "base = 'x'\n",
+            'grid.toml: [base] is text ("x"), not a table of keys. Fix: give it keys, or remove it.',
+        ),
+        (
+            "scenarios = 3\n",
+            "grid.toml: scenarios = 3 must be a list of tables: write each row as [[scenarios]].",
+        ),
+    ],
+)
+def test_a_malformed_grid_file_stops_with_the_key_and_value(tmp_path, text, message):
+    assert _grid_error(tmp_path, text) == message
+
+
+def test_a_grid_path_that_is_a_folder_is_a_clean_error(tmp_path):
+    with pytest.raises(SweepError) as caught:
+        read_grid(tmp_path, access=two_place_estate().access)
+    assert (
+        str(caught.value)
+        == f"Scenario grid {tmp_path}: is a folder, not a file. Give the path of the file itself."
+    )
+
+
+def test_typed_values_in_grid_rows_are_checked_like_a_scenario_file(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[[scenarios]]\nallow_moves = "false"\n[[scenarios]]\n"access.reach_km" = inf\n', encoding="utf-8"
+    )
+    strings, infinite = read_grid(grid, access=two_place_estate().access)
+    assert strings.error == (
+        'grid.toml [[scenarios]] row 1: moves.allow_moves = "false" is text, not true or false. Allowed: '
+        "true or false. Fix: write it without quotes: allow_moves = false."
+    )
+    assert infinite.error == (
+        "grid.toml [[scenarios]] row 2: access.services.library.reach_km = inf is not a finite number. "
+        "Allowed: a number above 0 and up to 1000, or leave the key out (use reach_min). Fix: e.g. "
+        "reach_km = 3.0, or remove the line."
+    )
+
+
+def _sweep(tmp_path: Path, *extra: str) -> int:
+    estate_file = tmp_path / "two.gpkg"
+    if not estate_file.exists():
+        _write_estate(estate_file)
+    return main(["sweep", "--estate", str(estate_file), *extra])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--time-limit", "nan"],
+            "error: command line: --time-limit nan is not a finite number. Allowed: a number above 0 and "
+            "up to 1,000,000. Fix: e.g. --time-limit 120.0.",
+        ),
+        (
+            ["--retries", "11"],
+            "error: command line: --retries 11 is out of range. Allowed: a whole number from 0 to 10. "
+            "Fix: e.g. --retries 2.",
+        ),
+        (
+            ["--workers", "0"],
+            "error: command line: --workers 0 is out of range. Allowed: a whole number, 1 or more. Fix: "
+            "e.g. --workers 2.",
+        ),
+    ],
+)
+def test_sweep_options_out_of_range_exit_2(tmp_path, capsys, options, message):
+    assert _sweep(tmp_path, "--places", "A", "--out", str(tmp_path / "out"), *options) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_a_huge_grid_stops_the_sweep_before_the_estate_loads(tmp_path, capsys, monkeypatch):
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[grid]\n" + "".join(f"k{i} = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" for i in range(8)))
+
+    def no_load(*_args: Any, **_kwargs: Any) -> None:
+        msg = "the estate was loaded"
+        raise AssertionError(msg)
+
+    monkeypatch.setattr("estate.load_estate", no_load)
+    code = _sweep(tmp_path, "--places", "A", "--scenarios", str(grid), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert "grid.toml: the grid makes 100,000,000 scenario rows" in capsys.readouterr().err
+
+
+def test_more_jobs_than_the_limit_are_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("optimiser.sweep.MAX_SWEEP_JOBS", 3)
+    grid = tmp_path / "grid.toml"
+    grid.write_text("[grid]\ncat_discount = [0.0, 0.5]\n")
+    code = _sweep(tmp_path, "--places", "A,B", "--scenarios", str(grid), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: 2 place(s) x 2 scenario(s) = 4 jobs; the limit is 3 jobs in one sweep. Fix: fewer places "
+        "or scenario rows, or several sweeps (see docs/limits.md)."
+    )
+
+
+def test_more_workers_than_cores_are_capped_with_a_warning(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("estate.limits.machine_cores", lambda: 2)
+    assert _sweep(tmp_path, "--list-places", "--workers", "100000") == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: --workers 100000 is more than this machine's 2 CPU core(s); using 2 (see docs/limits.md)."
+        in err
+    )
