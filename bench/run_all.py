@@ -10,8 +10,10 @@ Parts (``--skip`` any of them):
                borough (Manchester, cut from data/greater_manchester.gpkg with its boundary
                buffer), Greater Manchester (whole), and England's largest place (Kent);
                medians over ``--repeat`` runs, one solver thread;
-- ``national``: ``sweep --national`` with 2 workers (the default scenario for every place):
-               wall time, per-place median and maximum, largest gap, statuses;
+- ``national``: ``sweep --national`` with 2 workers (the default scenario for every place,
+               ``NATIONAL_TIME_LIMIT_S`` per place, as the CLI): wall time, statuses, per-place
+               times and CPU seconds, gaps (of the objective and as a share of each place's
+               NPV), the places with the largest gaps;
 - ``workers``: the 6 slowest places of that sweep, run on 1 and on 2 workers (cluster start
                excluded, each run forced to recompute); medians and the speed-up;
 - ``capb``:    OR-Library capb at ``--capb-time-limit`` seconds through ``bench/capb.py``
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -44,7 +47,7 @@ from optimiser.places import boundary_buffer_km, place_estate, resolve_places  #
 from optimiser.plan import solve  # noqa: E402
 from optimiser.scenario import Scenario  # noqa: E402
 from optimiser.solver import make_solver  # noqa: E402
-from optimiser.sweep import default_base, run_sweep, scenario_row  # noqa: E402
+from optimiser.sweep import NATIONAL_TIME_LIMIT_S, default_base, run_sweep, scenario_row  # noqa: E402
 
 DOC = REPO / "docs" / "performance.md"
 PARTS = ("size", "national", "workers", "capb")
@@ -128,7 +131,9 @@ def bench_size(repeat: int, gm_time_limit: float) -> list[dict[str, Any]]:
 
 
 def _sweep(estate: Any, places: list[str], *, workers: int, out: Path) -> Any:
-    rows = [scenario_row(default_base(), {}, name="default", where="defaults", access=estate.access)]
+    """The default scenario with the national per-place limit, as `sweep --national` runs it."""
+    base = default_base(time_limit_s=NATIONAL_TIME_LIMIT_S)
+    rows = [scenario_row(base, {}, name="default", where="defaults", access=estate.access)]
     return run_sweep(estate, places=places, rows=rows, out=out, workers=workers, force=True, progress=False)
 
 
@@ -143,9 +148,34 @@ def bench_national(tmp: Path) -> tuple[dict[str, Any], Any]:
     solved = r[r["status"].isin(["optimal", "feasible", "time_limit"])]
     slow = solved.sort_values("time_s", ascending=False)
     worst = solved.loc[solved["gap"].idxmax()]
+    share = solved["gap_npv_share"]
+    worst_share = solved.loc[share.fillna(float("inf")).idxmax()]
+    per_place = r.sort_values(["gap_npv_share", "time_s"], ascending=False, na_position="first")
     out = {
         "places": len(r),
+        "time_limit_s": NATIONAL_TIME_LIMIT_S,
+        "load1_end": round(load1(), 2),
         "statuses": result.counts,
+        "p90_time_s": float(solved["time_s"].quantile(0.9)),
+        "sum_cpu_s": float(solved["cpu_s"].sum()),
+        "median_gap_npv": float(share.median()),
+        "max_gap_npv": float(worst_share["gap_npv_share"]),
+        "max_gap_npv_place": str(worst_share["place_name"]),
+        "gap_npv_over_1pct": int((share.fillna(float("inf")) > 0.01).sum()),
+        "per_place": [
+            {
+                "place_name": str(x["place_name"]),
+                "status": str(x["status"]),
+                "gap": float(x["gap"]),
+                "gap_npv_share": float(x["gap_npv_share"]),
+                "npv_gbp": float(x["npv_gbp"]),
+                "time_s": float(x["time_s"]),
+                "cpu_s": float(x["cpu_s"]),
+                "buildings_own": int(x["buildings_own"]),
+                "zones": int(x["zones"]),
+            }
+            for _, x in per_place.iterrows()
+        ],
         "load_s": load_s,
         "wall_s": result.wall_s + load_s,
         "jobs_s": result.compute_s,
@@ -167,7 +197,9 @@ def bench_national(tmp: Path) -> tuple[dict[str, Any], Any]:
     say(
         f"  {out['places']} places {out['statuses']}: wall {out['wall_s']:.1f} s (load {load_s:.1f} s, jobs "
         f"{out['jobs_s']:.1f} s); per place median {out['median_time_s']:.2f} s, max {out['max_time_s']:.2f} s "
-        f"({out['slowest_place']}); max gap {out['max_gap']:.4%} ({out['max_gap_place']})"
+        f"({out['slowest_place']}); max gap {out['max_gap']:.4%} ({out['max_gap_place']}); "
+        f"gap as a share of NPV: median {out['median_gap_npv']:.2%}, max {out['max_gap_npv']:.2%} "
+        f"({out['max_gap_npv_place']}), {out['gap_npv_over_1pct']} place(s) over 1%"
     )
     return out, england
 
@@ -177,6 +209,7 @@ def bench_workers(england: Any, slowest: list[dict[str, Any]], repeat: int, tmp:
     names = ", ".join(s["place_name"] for s in slowest)
     say(f"== 1 vs 2 workers on the 6 slowest places ({names})")
     times: dict[int, list[float]] = {1: [], 2: []}
+    limited: dict[int, list[int]] = {1: [], 2: []}
     walls: dict[int, list[float]] = {1: [], 2: []}
     per_place: dict[int, dict[str, float]] = {}
     for i in range(repeat):
@@ -186,6 +219,7 @@ def bench_workers(england: Any, slowest: list[dict[str, Any]], repeat: int, tmp:
             if len(bad):
                 say(f"  warning: {len(bad)} job(s) not solved on {workers} worker(s)")
             times[workers].append(result.compute_s)
+            limited[workers].append(int((result.results["status"] == "time_limit").sum()))
             walls[workers].append(result.wall_s)
             per_place[workers] = dict(
                 zip(result.results["place_name"], result.results["time_s"], strict=True)
@@ -206,6 +240,10 @@ def bench_workers(england: Any, slowest: list[dict[str, Any]], repeat: int, tmp:
         "two_wall_s": median(walls[2]),
         "sum_job_s": sum(per_place[1].values()),
         "per_place_1": per_place[1],
+        "time_limit_s": NATIONAL_TIME_LIMIT_S,
+        "limited_1": limited[1],
+        "limited_2": limited[2],
+        "load1_end": round(load1(), 2),
     }
     say(f"  median: 1 worker {one:.2f} s, 2 workers {two:.2f} s, speed-up {out['speedup']:.2f}x")
     return out
@@ -243,7 +281,9 @@ def provenance(results: dict[str, Any], part: str) -> str:
     """When a part was measured, and how busy the machine was when it started."""
     info = results.get("parts", {}).get(part, {})
     load = info.get("load1")
+    end = results.get(part, {}).get("load1_end") if isinstance(results.get(part), dict) else None
     busy = f", 1-minute load average {load:.2f} at the start" if isinstance(load, (int, float)) else ""
+    busy += f" and {end:.2f} at the end" if isinstance(end, (int, float)) else ""
     return f"Measured {info.get('when', results['when'])}{busy}."
 
 
@@ -276,20 +316,43 @@ def render(results: dict[str, Any]) -> str:
         lines.append("")
     if "national" in results:
         n = results["national"]
+        limit = n.get("time_limit_s")
         lines += [
             "### England by place (`sweep --national --workers 2`)",
             "",
             provenance(results, "national"),
             "",
-            "| places | statuses | wall s (incl. load) | jobs s | per place median s | per place max s "
-            "| median build s | median solve s | max gap |",
-            "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+            f"Default scenario, {limit:g} s per place ({n['places']} places)." if limit else "",
+            "",
+            "| places | statuses | wall s (incl. load) | jobs s | CPU s, all jobs | per place median s "
+            "| p90 s | max s | max gap | gap share of NPV: median | max | places over 1% |",
+            "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             f"| {n['places']} | {', '.join(f'{k} {v}' for k, v in n['statuses'].items())} | "
-            f"{n['wall_s']:.1f} | {n['jobs_s']:.1f} | {n['median_time_s']:.2f} | {n['max_time_s']:.2f} "
-            f"({n['slowest_place']}) | {n['median_build_s']:.2f} | {n['median_solve_s']:.2f} | "
-            f"{n['max_gap']:.4%} ({n['max_gap_place']}) |",
+            f"{n['wall_s']:.1f} | {n['jobs_s']:.1f} | {_num(n.get('sum_cpu_s'), '.0f')} | "
+            f"{n['median_time_s']:.2f} | {_num(n.get('p90_time_s'), '.2f')} | {n['max_time_s']:.2f} "
+            f"({n['slowest_place']}) | {_num(n['max_gap'], '.4%')} ({n['max_gap_place']}) | "
+            f"{_num(n.get('median_gap_npv'), '.2%')} | {_num(n.get('max_gap_npv'), '.2%')} "
+            f"({n.get('max_gap_npv_place', 'n/a')}) | {n.get('gap_npv_over_1pct', 'n/a')} |",
             "",
         ]
+        if n.get("per_place"):
+            top = n["per_place"][:12]
+            lines += [
+                f"The {len(top)} places with the largest gap as a share of their plan's NPV (the gap "
+                "is |objective - bound|, the bound HiGHS proved; every place's row is in "
+                "`results.csv` and `bench/last_run.json`):",
+                "",
+                "| place | status | gap | gap share of NPV | NPV £m | time s | CPU s | own buildings | zones |",
+                "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+            ]
+            for x in top:
+                lines.append(
+                    f"| {x['place_name']} | {x['status']} | {_num(x['gap'], '.4%')} | "
+                    f"{_num(x['gap_npv_share'], '.2%')} | {x['npv_gbp'] / 1e6:,.2f} | {x['time_s']:.1f} | "
+                    f"{x['cpu_s']:.1f} | "
+                    f"{x['buildings_own']:,} | {x['zones']:,} |"
+                )
+            lines.append("")
     if "workers" in results:
         w = results["workers"]
         lines += [
@@ -301,10 +364,11 @@ def render(results: dict[str, Any]) -> str:
             f"median of {w['repeat']} runs; time from the first job submitted to the last result "
             "(cluster start excluded).",
             "",
-            "| 1 worker s | 2 workers s | speed-up | 1 worker wall s | 2 workers wall s |",
-            "|---:|---:|---:|---:|---:|",
+            "| 1 worker s | 2 workers s | speed-up | 1 worker wall s | 2 workers wall s "
+            "| stopped at the limit (1 / 2 workers) |",
+            "|---:|---:|---:|---:|---:|---|",
             f"| {w['one_s']:.2f} | {w['two_s']:.2f} | {w['speedup']:.2f}x | {w['one_wall_s']:.1f} | "
-            f"{w['two_wall_s']:.1f} |",
+            f"{w['two_wall_s']:.1f} | {_limited(w)} |",
             "",
         ]
     if "capb" in results:
@@ -332,6 +396,21 @@ def render(results: dict[str, Any]) -> str:
             lines.append("")
     lines.append(END)
     return "\n".join(lines)
+
+
+def _num(value: Any, spec: str) -> str:
+    """A number for the tables: "no bound" for nan (the solver proved none), "∞" for inf."""
+    if not isinstance(value, (int, float)):
+        return "n/a"
+    if math.isnan(value):
+        return "no bound"
+    return "∞" if math.isinf(value) else format(value, spec)
+
+
+def _limited(w: dict[str, Any]) -> str:
+    if "limited_1" not in w:
+        return "n/a"
+    return f"{', '.join(map(str, w['limited_1']))} / {', '.join(map(str, w['limited_2']))} of 6 per run"
 
 
 def write_doc(section: str) -> None:

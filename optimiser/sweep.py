@@ -62,6 +62,9 @@ RESULT_FILES = ("results.csv", "results.gpkg")
 STATUSES = ("optimal", "feasible", "time_limit", "infeasible", "failed")
 DONE = ("optimal", "feasible", "time_limit", "infeasible")  # a rerun skips these
 DEFAULT_TIME_LIMIT_S = 30.0
+# `sweep --national` without --time-limit or --scenarios: seconds per place, so that every
+# English place at full density finishes within 15 minutes on 2 workers (docs/sweep.md)
+NATIONAL_TIME_LIMIT_S = 10.0
 DEFAULT_ESTATE = Path(__file__).resolve().parents[1] / "data" / "england.gpkg"
 GRID_TABLES = ("base", "grid", "scenarios", "description")
 ACCESS_FIELDS = ("reach_km", "reach_min", "rule", "min_share", "protect_deprived_deciles")
@@ -83,12 +86,23 @@ KPI_COLUMNS = (
     "floor_area_released_m2",
     "running_cost_before_gbp",
 )
-LEAD_COLUMNS = ("place", "place_name", "scenario", "status", "proven_optimal", "gap", "time_s")
+LEAD_COLUMNS = (
+    "place",
+    "place_name",
+    "scenario",
+    "status",
+    "proven_optimal",
+    "gap",
+    "gap_npv_share",
+    "time_s",
+)
 TAIL_COLUMNS = (
     "build_s",
     "solve_s",
+    "cpu_s",
     "objective_gbp_k",
     "bound_gbp_k",
+    "gap_gbp",
     "buildings_own",
     "buildings_neighbour",
     "zones",
@@ -493,6 +507,25 @@ def _status(info: Any) -> str:
     return "feasible"
 
 
+def npv_gap(objective_k: float, bound_k: float, npv_gbp: float | None) -> tuple[float, float]:
+    """The gap in pounds (|objective - bound|, the solver's proven bound) and as a share of the
+    plan's NPV: the most the plan's value could still improve, relative to that value.
+
+    The relative `gap` is of the objective, the estate's whole net present cost, so a small
+    gap there can be a large part of what the plan saves; this share says how large. It is
+    0 when the gap is 0, infinite when the gap is not 0 but the NPV is, nan without a bound.
+    """
+    if not (math.isfinite(objective_k) and math.isfinite(bound_k)):
+        return math.nan, math.nan
+    gap_gbp = abs(objective_k - bound_k) * 1000.0
+    npv = abs(float(npv_gbp)) if npv_gbp is not None and math.isfinite(float(npv_gbp)) else math.nan
+    if gap_gbp <= 0.0:
+        return 0.0, 0.0
+    if math.isnan(npv):
+        return gap_gbp, math.nan
+    return gap_gbp, (gap_gbp / npv if npv > 0 else math.inf)
+
+
 def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     """Build and solve one job (runs on a Dask worker); returns its result.
 
@@ -504,7 +537,7 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     from optimiser.places import scope_plan
     from optimiser.plan import optimise
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     estate, scenario = payload["estate"], payload["scenario"]
     common = {
         "place": payload["place"],
@@ -536,15 +569,19 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     own_plan = scope_plan(plan, estate, payload["own"])
     info = plan.info
     gap = float(info.gap)  # |objective - bound| / |objective|; the bound is the solver's proven one
+    gap_gbp, gap_npv = npv_gap(info.objective, info.bound, own_plan.kpis.get("npv_gbp"))
     moved = own_plan.occupiers[own_plan.occupiers["from_building_id"] != own_plan.occupiers["to_building_id"]]
     row = _result_row(
         **common,
         status=_status(info),
         proven_optimal=bool(info.proven_optimal),
         gap=float(gap),
+        gap_npv_share=gap_npv,
+        gap_gbp=gap_gbp,
         time_s=time.perf_counter() - started,
         build_s=plan.build_s,
         solve_s=info.time_s,
+        cpu_s=time.process_time() - started_cpu,  # this worker process's CPU: the job's own work
         objective_gbp_k=info.objective,
         bound_gbp_k=info.bound,
         occupiers_moved=int(moved["occupier_id"].nunique()),
@@ -906,11 +943,14 @@ def results_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
     frame = frame.reindex(columns=cols)
     for col in (
         "gap",
+        "gap_npv_share",
+        "gap_gbp",
         "time_s",
         *KPI_COLUMNS,
         *extra,
         "build_s",
         "solve_s",
+        "cpu_s",
         "objective_gbp_k",
         "bound_gbp_k",
         "buffer_km",
@@ -954,7 +994,10 @@ def _write_result_files(
     centres = list_places(estate).set_index("place")
     xy = centres[["easting", "northing"]].reindex(frame["place"]).to_numpy()
     jobs = gpd.GeoDataFrame(
-        frame.assign(gap=frame["gap"].replace([np.inf, -np.inf], np.nan)),
+        frame.assign(
+            gap=frame["gap"].replace([np.inf, -np.inf], np.nan),
+            gap_npv_share=frame["gap_npv_share"].replace([np.inf, -np.inf], np.nan),
+        ),
         geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
         crs=CRS,
     )
@@ -1008,7 +1051,12 @@ def add_sweep_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         help="local worker processes, one thread each (default: one per core)",
     )
     sweep.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    sweep.add_argument("--time-limit", type=float, help=f"seconds per job (default {DEFAULT_TIME_LIMIT_S:g})")
+    sweep.add_argument(
+        "--time-limit",
+        type=float,
+        help=f"solver seconds per job (default {DEFAULT_TIME_LIMIT_S:g}; {NATIONAL_TIME_LIMIT_S:g} with "
+        "--national and no --scenarios)",
+    )
     sweep.add_argument("--retries", type=int, default=2, help="retries of a job that raises (default 2)")
     sweep.add_argument("--force", action="store_true", help="recompute jobs already done in --out")
     sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -1058,7 +1106,10 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.scenarios:
         rows = read_grid(args.scenarios, access=estate.access, time_limit_s=args.time_limit)
     else:
-        base = default_base(time_limit_s=args.time_limit)
+        limit = args.time_limit
+        if limit is None and args.national:
+            limit = NATIONAL_TIME_LIMIT_S  # every place of England within 15 minutes on 2 workers
+        base = default_base(time_limit_s=limit)
         rows = [scenario_row(base, {}, name="default", where="defaults", access=estate.access)]
     if len(places) * len(rows) > MAX_SWEEP_JOBS:
         msg = (
@@ -1114,6 +1165,15 @@ def summarise(result: SweepResult) -> str:
         lines.append(
             "  slowest: "
             + ", ".join(f"{p} {t:.1f} s" for p, t in zip(slow["place_name"], slow["time_s"], strict=True))
+        )
+        share = solved.sort_values("gap_npv_share", ascending=False, na_position="first").head(6)
+        limited = int((solved["status"] == "time_limit").sum())
+        lines.append(
+            f"  gap as a share of the plan's NPV: median {solved['gap_npv_share'].median():.2%}; largest "
+            + ", ".join(
+                f"{p} {g:.2%}" for p, g in zip(share["place_name"], share["gap_npv_share"], strict=True)
+            )
+            + f"; {limited} job(s) stopped at the time limit"
         )
     bad = r[r["status"].isin(["failed", "infeasible"])]
     for _, row in bad.head(10).iterrows():

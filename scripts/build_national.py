@@ -4,26 +4,34 @@
 Run from the repository root::
 
     .venv/bin/python scripts/build_national.py              # reads ../shared/data, writes data/
-    .venv/bin/python scripts/build_national.py --shared /path/to/shared/data --out /tmp/out
+    .venv/bin/python scripts/build_national.py --shared /path/to/shared/data --out /tmp/out.gpkg
 
 Inputs are files listed in ``<shared>/SOURCES.md``; nothing is fetched from the network.
 
 Zones: every English LSOA 2021 (population-weighted centroid, Census 2021 usual residents,
-IMD 2019 decile carried over from LSOA 2011). Buildings: every fire station in the Home
-Office register, every open library in the DCMS/Libraries Hacked list, every NHS hospital in
-the NHS hospital list (independent-sector providers removed), and every English council HQ
-in the council list. Locations, names, population and deprivation are real; floor areas,
-costs, values, carbon, tenure and occupiers are modelled with the *same constants and
-helpers* as the Greater Manchester example (imported from ``scripts/build_example.py``) and
-listed in each row's ``modelled`` column. Access standards and compatibility are copied
-from the ``access`` and ``compatibility`` layers of ``data/greater_manchester.gpkg``.
+IMD 2019 decile carried over from LSOA 2011). Buildings: every active English GP practice
+in the NHS ODS register of June 2022 with its registered list (May 2022), and the ODS
+branch surgeries of 2017 that are still plausible, each placed by its postcode (OS
+Code-Point Open 2025); every English Jobcentre Plus office in the DWP register of 2017,
+placed by postcode (or, where the postcode has since been retired, the centroid of its
+postcode sector); every fire station in the Home Office register, every open library in
+the DCMS/Libraries Hacked list, every NHS hospital in the NHS hospital list (independent
+providers removed), and every English council HQ in the council list. Locations, names,
+list sizes, population and deprivation are real; floor areas, costs, values, carbon,
+tenure and occupiers are modelled by ``scripts/modelling.py``, the model the Greater
+Manchester example uses, and listed in each row's ``modelled`` column.
+
+Next to the output it writes ``<out>_rejected.csv`` (every source row left out, with the
+reason: accepted + rejected = input for each source) and ``<out>_vs_greater_manchester.csv``
+(the GP premises and jobcentres of Greater Manchester here against
+``data/greater_manchester.gpkg``).
 
 Every zone and building carries ``place`` (upper-tier local authority code, UTLA 2023) and
 ``place_name``. ``docs/sweep.md`` explains the partition and the boundary buffer used when
-one place is optimised; ``data/README.md``'s modelling notes apply unless stated here.
+one place is optimised; ``data/README.md`` has the sources and the modelling notes.
 
 The build is deterministic (random draws are seeded by the building ID, the GeoPackage has
-a fixed timestamp).
+a fixed timestamp): two runs give byte-identical files.
 """
 
 from __future__ import annotations
@@ -41,18 +49,13 @@ import pyogrio
 import shapely
 
 REPO = Path(__file__).resolve().parents[1]
-for _p in (str(REPO), str(REPO / "scripts")):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-import build_example as gm  # noqa: E402  (the GM build: constants and helpers, imported not copied)
+import modelling  # noqa: E402  (the shared modelling: constants, building and occupier model)
+from modelling import KINDS, bm, lognormal, say, tidy  # noqa: E402
 
 from estate import schema  # noqa: E402
-
-# Stable constants and helpers of the Greater Manchester build
-KINDS, TM46, SHARES, SERVICES, SERVICE_CODE = gm.KINDS, gm.TM46, gm.SHARES, gm.SERVICES, gm.SERVICE_CODE
-LIBRARY_WEIGHT = gm.LIBRARY_WEIGHT
-bm, rng_for, lognormal, tidy = gm.bm, gm.rng_for, gm.lognormal, gm.tidy
 
 # ======================================================================================
 # 1. NATIONAL ASSUMPTIONS (only where the GM build used data that exists only for GM)
@@ -80,7 +83,6 @@ HOSPITAL_INDEPENDENT = (
     r"cygnet|independent hospital|priory|spire|\bbmi\b|pds medical|nuffield|"
     r"ramsay|care uk|partnerships in care|huntercombe"
 )
-HOSPITAL_UNMATCHED_OWNER = "NHS Property Services"  # as in GM, an assumption: listed in `modelled`
 # Libraries: there is no list of central/town-centre libraries nationally. Tier: council-run
 # (LAL) or commissioned (CL) libraries named "Central" are central; other LAL/CL open at least
 # LIBRARY_TOWN_HOURS a week are town-centre; other LAL/CL are branches; community-run (CRL)
@@ -94,6 +96,51 @@ COUNCIL_MIN_SOURCE_POP = 10_000
 COUNCIL_GIA_CLIP = (1_500.0, 30_000.0)
 # IMD 2019 deciles: 32,844 LSOA 2011 ranked 1 (most deprived) .. 32,844; decile = ceil(rank / 3,284.4)
 IMD_LSOA11_COUNT = 32_844
+GIA_FLOOR_M2 = 20.0  # no national building is modelled smaller than this
+
+# GP practices. A practice's premises: gp_m2_per_patient (modelling.BENCHMARKS) x its
+# registered list (May 2022), shared between its main site (weight 1) and each of its
+# plausible 2017 branch surgeries (weight GP_BRANCH_WEIGHT each: branches are typically
+# smaller, part-time sites; assumption), each premises clipped to KINDS["gp"]'s 120-2,500 m2.
+GP_BRANCH_WEIGHT = 0.5
+GP_STATUS = "A"  # ODS status: active
+GP_SETTING = "4"  # ODS prescribing setting: GP practice
+# NHS England region of the practice (ODS national grouping, 2022 codes) -> owner named in
+# the estate (as GM's GP premises are the ICB's; ODS does not say who owns the building).
+GP_REGION = {
+    "Y56": "London",
+    "Y58": "South West",
+    "Y59": "South East",
+    "Y60": "Midlands",
+    "Y61": "East of England",
+    "Y62": "North West",
+    "Y63": "North East and Yorkshire",
+}
+DWP_OWNER = "Department for Work and Pensions"
+JOBCENTRE_NOT_ENGLAND = ("Scotland", "Wales")
+FIRE_POLICE_PARTNER = "Police (co-located)"
+# Where a postcode is not live in Code-Point Open 2025 (retired since the source was made),
+# jobcentres are placed at the mean of the live postcodes of the postcode sector ("M15 5").
+# GP main sites get the same fallback; a 2017 branch surgery whose postcode was retired is
+# taken as closed or moved (not plausible) and left out.
+LOCATED = {
+    "source": "coordinates in the source",
+    "postcode": "postcode (Code-Point Open 2025)",
+    "sector": "postcode sector centroid (postcode retired)",
+}
+POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
+# Greater Manchester, to compare with data/greater_manchester.gpkg
+GM_LSOA_POLYGONS = "boundaries_drkane/lsoa/E47000001.geojson"
+GM_MATCH_M = 150  # a GM-file site and a national site this close are the same premises
+# ... or this close with the same name (the postcode has changed): GP names repeat across
+# a conurbation ("The Medical Centre"), jobcentre names do not
+GM_NAME_MATCH_M = {"GP premises": 2_000, "jobcentre": 5_000}
+GM_LIST_DATE = "20181005"  # the GM file's GP list (Trafford Data Lab, 2018-10-05)
+# GM-file names of services that are not registering GP practices
+GM_NOT_A_PRACTICE = (
+    r"bardoc|out of hours|extended|ucc|walk[- ]in|head office|operational base|clinic|chcft|"
+    r"\bhub\b|federation|secure|\bhome\b|alliance|gtd|hospice|prison|service"
+)
 
 FILES = {
     "pwc": "ons_lsoa21_pwc_samuel/LLSOA_Dec_2021_PWC_for_England_and_Wales_2022_6710512803259349539.csv",
@@ -108,14 +155,165 @@ FILES = {
     "library_authorities": "libraries_librarieshacked/authorities.csv",
     "hospitals": "police_hospitals_streetsafe/hospitals.csv",
     "councils": "council_hq_calebp94/UK-Councils.geojson",
+    "gp": "gp_practices_ods_listsize_mattia/epraccur_data.csv",
+    "gp_lists": "gp_practices_ods_listsize_mattia/gp_pop_data.csv",
+    "gp_2023": "gp_practices_ods_2023_hsma/epraccur.csv",
+    "gp_branches": "gp_branch_surgeries_ods_2017_nozzo1/ebranchs.csv",
+    "jobcentres": "jobcentres_dwp_2017_openregister/jobcentres.xlsx",
+    "codepoint": "codepoint_open_2025_makarim/Data/CSV",
+    "gm_jobcentres": "trafford_datalab_gm/jobcentre_plus/gm_jobcentreplus.csv",
 }
+# ODS epraccur / ebranchs: headerless, 27 columns (0-based positions used here)
+ODS_COLUMNS = {
+    0: "code",
+    1: "ods_name",
+    2: "national_grouping",
+    9: "postcode",
+    10: "open_date",
+    11: "close_date",
+    12: "status",
+    14: "parent",  # ebranchs: the parent practice; epraccur: the commissioner
+    25: "setting",
+}
+EXTRA = [
+    "place",
+    "place_name",
+    "postcode",
+    "located_by",
+    "source_year",
+    "list_size",
+    "ods_status_2023",
+]
 
 
-def say(msg: str) -> None:
-    print(msg, flush=True)
+class Rejections:
+    """Every source row left out, with its reason, and the input count of each source, so
+    that accepted + rejected = input can be checked and printed."""
+
+    COLUMNS = ("source", "source_row", "source_id", "name", "postcode", "reason")
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.inputs: dict[str, int] = {}
+        self.accepted: dict[str, int] = {}
+
+    def add(self, source: str, frame: pd.DataFrame, reason: str | pd.Series) -> None:
+        """Record the rows of `frame` (columns source_row, source_id, name, postcode)."""
+        reasons = reason if isinstance(reason, pd.Series) else pd.Series(reason, index=frame.index)
+        for i, r in frame.iterrows():
+            self.rows.append(
+                {
+                    "source": source,
+                    "source_row": int(r["source_row"]),
+                    "source_id": str(r.get("source_id", "") or ""),
+                    "name": tidy(r.get("name", "")),
+                    "postcode": str(r.get("postcode", "") or ""),
+                    "reason": str(reasons[i]),
+                }
+            )
+
+    def count(self, source: str, n_input: int, n_accepted: int) -> None:
+        self.inputs[source] = n_input
+        self.accepted[source] = n_accepted
+        rejected = sum(1 for r in self.rows if r["source"] == source)
+        if n_accepted + rejected != n_input:
+            msg = f"{source}: accepted {n_accepted} + rejected {rejected} != input {n_input}"
+            raise SystemExit(msg)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows, columns=list(self.COLUMNS))
+        return df.sort_values(["source", "source_row"], kind="stable").reset_index(drop=True)
+
+    def summary(self) -> list[str]:
+        df = self.frame()
+        lines = []
+        for source, n in self.inputs.items():
+            mine = df[df["source"] == source]
+            reasons = mine["reason"].str.replace(r" \(.*\)$", "", regex=True).value_counts()
+            lines.append(
+                f"  {source}: input {n:,} = accepted {self.accepted[source]:,} + rejected {len(mine):,}"
+                + ("".join(f"\n      {v:>5,}  {k}" for k, v in reasons.items()))
+            )
+        return lines
 
 
-# ======================================================================================
+def ods_frame(path: Path) -> pd.DataFrame:
+    """An ODS epraccur/ebranchs file (headerless) with named columns and its line number."""
+    raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+    out = raw[list(ODS_COLUMNS)].rename(columns=ODS_COLUMNS)
+    out["source_row"] = np.arange(1, len(out) + 1)
+    out["source_id"] = out["code"]
+    out["name"] = out["ods_name"].map(tidy).str.title()
+    out["postcode"] = out["postcode"].map(tidy).str.upper()
+    return out
+
+
+def postcode_key(postcodes: pd.Series) -> pd.Series:
+    """Postcodes upper-cased without spaces (Code-Point's 7-character form in any release)."""
+    return postcodes.fillna("").astype(str).str.upper().str.replace(r"\s+", "", regex=True)
+
+
+def sector_of(keys: pd.Series) -> pd.Series:
+    """Postcode sector of a postcode key: outward code, space, first digit of the inward code."""
+    return keys.str[:-3] + " " + keys.str[-3]
+
+
+def load_codepoint(shared: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Live postcodes with coordinates (Code-Point Open 2025), and each postcode sector's
+    centroid (mean of its live postcodes)."""
+    files = sorted((shared / FILES["codepoint"]).glob("*.csv"))
+    frames = [
+        pd.read_csv(f, header=None, usecols=[0, 1, 2, 3], names=["pc", "pq", "e", "n"], dtype={"pc": str})
+        for f in files
+    ]
+    cp = pd.concat(frames, ignore_index=True)
+    n_all = len(cp)
+    cp = cp[(cp["pq"] != 90) & (cp["e"] > 0) & (cp["n"] > 0)].copy()
+    cp["key"] = postcode_key(cp["pc"])
+    cp = cp.drop_duplicates("key").set_index("key")[["e", "n"]].astype(float)
+    sectors = cp.groupby(sector_of(cp.index.to_series()).to_numpy())[["e", "n"]].mean().round(1)
+    say(
+        f"  Code-Point Open 2025: {len(files)} postcode areas, {n_all:,} postcodes, "
+        f"{len(cp):,} with coordinates, {len(sectors):,} sectors"
+    )
+    return cp, sectors
+
+
+def geocode(
+    frame: pd.DataFrame, codepoint: pd.DataFrame, sectors: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Coordinates of each row's postcode (and, if `sectors` is given, of its sector where the
+    postcode is not live); returns (located rows with e, n, located_by; reasons of the rest)."""
+    key = postcode_key(frame["postcode"])
+    valid = key.str.match(POSTCODE_RE)
+    live = key.isin(codepoint.index)
+    out = frame.copy()
+    out["e"] = key.map(codepoint["e"])
+    out["n"] = key.map(codepoint["n"])
+    out["located_by"] = np.where(live, LOCATED["postcode"], "")
+    reasons = pd.Series("", index=frame.index, dtype=object)
+    reasons[~valid] = [f"malformed postcode ({p!r})" for p in frame.loc[~valid, "postcode"]]
+    retired = valid & ~live
+    if sectors is not None and retired.any():
+        sector = sector_of(key[retired])
+        found = sector.isin(sectors.index)
+        idx = sector.index[found]
+        out.loc[idx, "e"] = sector[found].map(sectors["e"]).to_numpy()
+        out.loc[idx, "n"] = sector[found].map(sectors["n"]).to_numpy()
+        out.loc[idx, "located_by"] = LOCATED["sector"]
+        lost = sector.index[~found]
+        reasons[lost] = [
+            f"postcode not in Code-Point Open 2025 and no live postcode in its sector ({s})"
+            for s in sector[~found]
+        ]
+    elif retired.any():
+        reasons[retired] = "postcode not in Code-Point Open 2025 (retired since)"
+    placed = reasons == ""
+    g = out[placed].copy()
+    g = gpd.GeoDataFrame(g, geometry=gpd.points_from_xy(g["e"], g["n"]), crs=schema.CRS)
+    return g, reasons[~placed]
+
+
 # 2. ZONES AND PLACES
 # ======================================================================================
 
@@ -250,16 +448,16 @@ def locate(sites: gpd.GeoDataFrame, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame
 # ======================================================================================
 
 
-def fire_sites(shared: Path) -> gpd.GeoDataFrame:
+def fire_sites(shared: Path, rejected: Rejections) -> gpd.GeoDataFrame:
     raw = pd.read_csv(shared / FILES["fire"], dtype=str)
+    raw["source_row"] = np.arange(2, len(raw) + 2)
     e = pd.to_numeric(raw["STATION_EASTING"], errors="coerce")
     n = pd.to_numeric(raw["STATION_NORTHING"], errors="coerce")
     ok = e.notna() & n.notna() & (e > 0) & (n > 0)
-    if (~ok).any():
-        say(
-            f"  fire: dropped {int((~ok).sum())} station(s) without coordinates: "
-            + "; ".join(raw.loc[~ok, "STATION_NAME"].astype(str))
-        )
+    lost = raw[~ok].assign(
+        source_id=raw["E_CODE"], name=raw["STATION_NAME"], postcode=raw["STATION_POSTCODE"]
+    )
+    rejected.add("fire stations (Home Office register)", lost, "no coordinates in the register")
     raw = raw[ok].assign(e=e[ok], n=n[ok])
     raw["name"] = raw["STATION_NAME"].map(tidy) + " Fire Station"
     raw = raw.sort_values(["FRS_FULLNAME", "STATION_NAME", "e", "n"], kind="stable").reset_index(drop=True)
@@ -272,15 +470,21 @@ def fire_sites(shared: Path) -> gpd.GeoDataFrame:
     g["community_station"] = g["STATION_ADDRESS"].str.contains("Community", case=False)
     g["data_source"] = "Home Office fire stations register (openregister/fire-data)"
     g["display_name"] = g["name"]
+    g["located_by"] = LOCATED["source"]
+    rejected.count("fire stations (Home Office register)", len(ok), len(g))
     say(f"  fire: {len(g):,} stations of {g['FRS_FULLNAME'].nunique()} fire and rescue services")
     return g
 
 
-def library_sites(shared: Path) -> gpd.GeoDataFrame:
+def library_sites(shared: Path, rejected: Rejections) -> gpd.GeoDataFrame:
     raw = pd.read_csv(shared / FILES["libraries"], dtype=str)
+    raw["source_row"] = np.arange(2, len(raw) + 2)
     auth = pd.read_csv(shared / FILES["library_authorities"], dtype=str).set_index("authority_id")
     closed = raw["closed"].notna() & (raw["closed"].str.strip() != "")
-    say(f"  libraries: {len(raw):,} in the list, {int(closed.sum())} closed dropped")
+    lost = raw[closed].assign(source_id=raw["id"])
+    why = "closed" + lost["closed_year"].fillna("").map(lambda y: f" ({y})" if y.strip() else "")
+    rejected.add("libraries (DCMS / Libraries Hacked)", lost, why)
+    n_input = len(raw)
     raw = raw[~closed].copy()
     raw["name"] = raw["name"].map(tidy)
     raw["hours_n"] = pd.to_numeric(raw["hours"], errors="coerce")
@@ -306,12 +510,15 @@ def library_sites(shared: Path) -> gpd.GeoDataFrame:
         return "branch"
 
     g["tier"] = g.apply(tier, axis=1)
+    g["council_run"] = g["type"].isin(["LAL", "CL"])
     g["kind"] = "library"
     g["owner"] = g["authority"] + " Council"
     g["owner_type"] = "council"
     g["data_source"] = "DCMS Libraries Taskforce dataset (Libraries Hacked, 2017)"
     g["display_name"] = g["name"] + " Library"
     g.loc[g["name"].str.contains("librar", case=False), "display_name"] = g["name"]
+    g["located_by"] = LOCATED["source"]
+    rejected.count("libraries (DCMS / Libraries Hacked)", n_input, len(g))
     say(
         "  libraries: tiers "
         + ", ".join(f"{k} {v}" for k, v in g["tier"].value_counts().sort_index().items())
@@ -325,10 +532,14 @@ def _norm(text: object) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
-def hospital_sites(shared: Path, eric: pd.DataFrame) -> gpd.GeoDataFrame:
+def hospital_sites(shared: Path, eric: pd.DataFrame, rejected: Rejections) -> gpd.GeoDataFrame:
+    source = "hospitals (NHS hospital list)"
     raw = pd.read_csv(shared / FILES["hospitals"], dtype=str)
+    raw["source_row"] = np.arange(2, len(raw) + 2)
+    n_input = len(raw)
     raw["name"] = raw["name"].map(tidy)
     indep = raw["name"].str.contains(HOSPITAL_INDEPENDENT, case=False, regex=True)
+    rejected.add(source, raw[indep], "independent-sector provider (not public estate)")
     say(
         f"  hospitals: {len(raw)} in the NHS list; {int(indep.sum())} independent-sector providers "
         "dropped (not public estate)"
@@ -352,6 +563,7 @@ def hospital_sites(shared: Path, eric: pd.DataFrame) -> gpd.GeoDataFrame:
                 if b not in drop and g.geometry[a].distance(g.geometry[b]) <= HOSPITAL_DEDUP_M:
                     drop.append(b)
     if drop:
+        rejected.add(source, g.loc[drop], f"duplicate (same name within {HOSPITAL_DEDUP_M} m)")
         say(f"  hospitals: {len(drop)} duplicate row(s) (same name within {HOSPITAL_DEDUP_M} m) dropped")
     g = g.drop(index=drop).reset_index(drop=True)
     # match to ERIC 2016/17 by exact normalised site name, when unique on both sides
@@ -373,10 +585,10 @@ def hospital_sites(shared: Path, eric: pd.DataFrame) -> gpd.GeoDataFrame:
 
     def guess(name: str) -> str:
         if re.search(HOSPITAL_MH_WORDS, name, flags=re.IGNORECASE):
-            return gm.ERIC_MH
+            return modelling.ERIC_MH
         if re.search(HOSPITAL_ACUTE_WORDS, name, flags=re.IGNORECASE):
-            return gm.ERIC_ACUTE
-        return gm.ERIC_COMMUNITY
+            return modelling.ERIC_ACUTE
+        return modelling.ERIC_COMMUNITY
 
     g["guessed_type"] = [
         None if isinstance(c, str) else guess(n) for c, n in zip(g["eric_code"], g["name"], strict=True)
@@ -387,9 +599,9 @@ def hospital_sites(shared: Path, eric: pd.DataFrame) -> gpd.GeoDataFrame:
     ]
     g["kind"] = "hospital"
     g["owner"] = [
-        gm._trust_name(by_code.loc[c, "Organisation Name"])
+        modelling.trust_name(by_code.loc[c, "Organisation Name"])
         if isinstance(c, str)
-        else HOSPITAL_UNMATCHED_OWNER
+        else modelling.HOSPITAL_UNMATCHED_OWNER
         for c in g["eric_code"]
     ]
     g["owner_type"] = "nhs"
@@ -400,29 +612,25 @@ def hospital_sites(shared: Path, eric: pd.DataFrame) -> gpd.GeoDataFrame:
         for c in g["eric_code"]
     ]
     g["display_name"] = g["name"]
+    g["located_by"] = LOCATED["source"]
+    rejected.count(source, n_input, len(g))
     return g
 
 
-def council_sites(shared: Path) -> gpd.GeoDataFrame:
+def council_sites(shared: Path, rejected: Rejections) -> gpd.GeoDataFrame:
     raw = gpd.read_file(shared / FILES["councils"]).to_crs(schema.CRS)
     raw = raw[raw["country"] == "England"].copy()
     raw["name"] = raw["name"].map(tidy)
     raw = raw.sort_values("name", kind="stable").reset_index(drop=True)
     raw["building_id"] = [f"COUNCIL_{i:04d}" for i in range(1, len(raw) + 1)]
-
-    def where(r: pd.Series) -> str:
-        for c in ("address 1", "Address 2", "Address 3"):
-            v = tidy(r.get(c) or "")
-            if v and not v.upper().startswith("P O BOX") and v.lower() != "none":
-                return v
-        return "Council offices"
-
-    raw["display_name"] = raw["name"] + " - " + raw.apply(where, axis=1)
+    raw["display_name"] = raw["name"] + " - " + raw.apply(modelling.council_address, axis=1)
     raw["source_pop"] = pd.to_numeric(raw["population"], errors="coerce")
     raw["kind"] = "council_hq"
     raw["owner"] = raw["name"]
     raw["owner_type"] = "council"
     raw["data_source"] = "UK council HQ list (CalebP94/leaflet-oates-live, pre-2019)"
+    raw["located_by"] = LOCATED["source"]
+    rejected.count("council HQs (English rows of the UK council list)", len(raw), len(raw))
     say(
         f"  council HQs: {len(raw)} English councils ("
         + ", ".join(f"{k} {v}" for k, v in raw["authority-type"].value_counts().sort_index().items())
@@ -431,248 +639,335 @@ def council_sites(shared: Path) -> gpd.GeoDataFrame:
     return raw
 
 
-# ======================================================================================
-# 4. MODEL: building figures (the GM formulas and constants)
-# ======================================================================================
+def gp_sites(
+    shared: Path, codepoint: pd.DataFrame, sectors: pd.DataFrame, rejected: Rejections
+) -> gpd.GeoDataFrame:
+    """Every active English GP practice of the ODS register of June 2022 (main site), and the
+    2017 ODS branch surgeries still plausible, each placed by its postcode."""
+    main_src = "GP practices (NHS ODS epraccur, June 2022; active, England)"
+    branch_src = "GP branch surgeries (NHS ODS ebranchs, 2017)"
+    ods = ods_frame(shared / FILES["gp"])
+    active = ods[
+        (ods["status"] == GP_STATUS)
+        & (ods["setting"] == GP_SETTING)
+        & ods["national_grouping"].str.startswith("Y")
+    ].copy()
+    lists = pd.read_csv(shared / FILES["gp_lists"], dtype={"CODE": str})
+    list_size = lists.set_index("CODE")["NUMBER_OF_PATIENTS"].astype(int)
+    later = ods_frame(shared / FILES["gp_2023"]).set_index("code")["status"]
+    status_2023 = {"A": "active", "C": "closed", "D": "dormant", "P": "proposed"}
+
+    no_list = ~active["code"].isin(list_size.index)
+    rejected.add(
+        main_src,
+        active[no_list],
+        "no registered patients in NHS Digital's list sizes of 1 May 2022 (an extended-access "
+        "hub, walk-in or specialist service, or not registering patients yet)",
+    )
+    practices = active[~no_list].copy()
+    practices["list_size"] = practices["code"].map(list_size)
+    placed, why = geocode(practices, codepoint, sectors)
+    rejected.add(main_src, practices.loc[why.index], why)
+    placed["premises"] = "main"
+    placed["parent"] = placed["code"]
+    placed["source_year"] = 2022
+    rejected.count(main_src, len(active), len(placed))
+
+    # --- branch surgeries (2017) -------------------------------------------------------
+    br = ods_frame(shared / FILES["gp_branches"])
+    n_branches = len(br)
+    main_at = placed.set_index("code")
+    key = postcode_key(br["postcode"])
+    steps = [  # each test sees only the rows that passed the earlier ones
+        (lambda ok: br["close_date"] != "", "closed (close date in the 2017 branch file)"),
+        (
+            lambda ok: ~br["parent"].isin(main_at.index),
+            "parent practice not an active English GP practice placed here (June 2022)",
+        ),
+        (
+            lambda ok: key == postcode_key(br["parent"].map(main_at["postcode"]).fillna("")),
+            "same postcode as its practice's main site (the same premises)",
+        ),
+        (
+            lambda ok: br[ok].assign(k=key).duplicated(["parent", "k"]).reindex(br.index, fill_value=False),
+            "same practice and postcode as an earlier branch row",
+        ),
+    ]
+    left = pd.Series(True, index=br.index)
+    for test, reason in steps:
+        out = left & test(left)
+        rejected.add(branch_src, br[out], reason)
+        left &= ~out
+    branches, why = geocode(br[left], codepoint, None)
+    rejected.add(
+        branch_src, br.loc[why.index], why.str.replace("retired since", "retired since 2017: closed or moved")
+    )
+    branches["premises"] = "branch"
+    branches["list_size"] = branches["parent"].map(main_at["list_size"])
+    branches["national_grouping"] = branches["parent"].map(main_at["national_grouping"])
+    branches["source_year"] = 2017
+    rejected.count(branch_src, n_branches, len(branches))
+
+    g = pd.concat([placed, branches], ignore_index=True)
+    g = gpd.GeoDataFrame(g, geometry="geometry", crs=schema.CRS)
+    n_branch = g[g["premises"] == "branch"].groupby("parent").size()
+    g["share"] = np.where(
+        g["premises"] == "main",
+        1.0 / (1.0 + GP_BRANCH_WEIGHT * g["parent"].map(n_branch).fillna(0)),
+        GP_BRANCH_WEIGHT / (1.0 + GP_BRANCH_WEIGHT * g["parent"].map(n_branch).fillna(0)),
+    )
+    g["building_id"] = "GP_" + g["code"]
+    g = g.sort_values("building_id", kind="stable").reset_index(drop=True)
+    g["kind"] = "gp"
+    g["owner"] = "NHS England " + g["national_grouping"].map(GP_REGION) + " (GP premises)"
+    g["owner_type"] = "nhs"
+    g["n_at_location"] = g.groupby(["e", "n"])["code"].transform("size")
+    g["ods_status_2023"] = g["parent"].map(later).map(status_2023).fillna("not listed")
+    g["data_source"] = np.where(
+        g["premises"] == "main",
+        "NHS ODS epraccur (June 2022); list size: NHS Digital, 1 May 2022; location: Code-Point Open 2025",
+        "NHS ODS ebranchs (2017) branch surgery of " + g["parent"] + "; location: Code-Point Open 2025",
+    )
+    g["display_name"] = np.where(
+        g["premises"] == "main",
+        g["name"] + " (" + g["postcode"] + ")",
+        g["name"] + " - branch surgery of " + g["parent"] + " (" + g["postcode"] + ")",
+    )
+    bad = ~g["code"].str.match(rf"^{schema.ID_PATTERN}$")
+    if bad.any():
+        msg = f"ODS codes that are not valid IDs: {g.loc[bad, 'code'].tolist()[:5]}"
+        raise SystemExit(msg)
+    say(
+        f"  GP: {int((g['premises'] == 'main').sum()):,} practices (main sites; "
+        f"{int((g['located_by'] == LOCATED['sector']).sum())} by sector centroid), "
+        f"{int((g['premises'] == 'branch').sum()):,} branch surgeries (2017); "
+        f"{int((g['n_at_location'] >= 2).sum()):,} premises share a postcode with another; "
+        f"{int((g['ods_status_2023'] != 'active').sum())} belong to practices not active in Dec 2023"
+    )
+    return g
 
 
-def model_buildings(
-    sites: pd.DataFrame, eric: pd.DataFrame, eric_bm: pd.DataFrame, place_pop: dict[str, int]
-) -> pd.DataFrame:
-    uplift = bm("price_uplift_eric")
-    by_code = eric.set_index("Site Code")
-    gia_median = eric.groupby("Site Type")[gm.ERIC_GIA].median()
-    lib = sites[sites["kind"] == "library"]
-    weight = lib["tier"].map(LIBRARY_WEIGHT)
-    total_w = weight.groupby(lib["place"]).transform("sum")
-    lib_gia = lib["place"].map(place_pop) / 1000 * bm("library_m2_per_1000_pop") * weight / total_w
-    lib_gia = dict(zip(lib["building_id"], lib_gia, strict=True))
-    out = []
-    for _, s in sites.iterrows():
-        bid, kind = s["building_id"], s["kind"]
-        k = KINDS[kind]
-        rng = rng_for(bid, "building")
-        modelled: list[str] = []
-        e = by_code.loc[s["eric_code"]] if isinstance(s.get("eric_code"), str) else None
-        etype = (
-            s["eric_type"]
-            if isinstance(s.get("eric_type"), str)
-            else (s["guessed_type"] if isinstance(s.get("guessed_type"), str) else None)
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
+
+
+def jobcentre_sites(
+    shared: Path, codepoint: pd.DataFrame, sectors: pd.DataFrame, rejected: Rejections
+) -> gpd.GeoDataFrame:
+    """Every English Jobcentre Plus office in the DWP register (August 2017)."""
+    source = "jobcentres (DWP register, Aug 2017; England)"
+    raw = pd.read_excel(shared / FILES["jobcentres"], sheet_name="Sheet1", dtype=str)
+    raw["source_row"] = np.arange(2, len(raw) + 2)
+    raw = raw[~raw["Jobcentre Group"].isin(JOBCENTRE_NOT_ENGLAND)].copy()
+    raw["name"] = raw["Jobcentre Office"].map(tidy)
+    raw["source_id"] = raw["NOMIS Office Code"].fillna("")
+    raw["postcode"] = raw["Postcode"].map(tidy).str.upper()
+    placed, why = geocode(raw, codepoint, sectors)
+    rejected.add(source, raw.loc[why.index], why)
+    g = placed.sort_values("name", kind="stable").reset_index(drop=True)
+    g["building_id"] = "JCP_" + g["name"].map(_slug)
+    if not g["building_id"].is_unique:
+        msg = (
+            f"jobcentre names that give the same ID: {g.loc[g['building_id'].duplicated(), 'name'].tolist()}"
         )
+        raise SystemExit(msg)
+    g["kind"] = "jobcentre"
+    g["owner"] = DWP_OWNER
+    g["owner_type"] = "dwp"
+    g["source_year"] = 2017
+    g["data_source"] = "DWP Jobcentre Plus register (Aug 2017); location: Code-Point Open 2025"
+    g["display_name"] = g["name"] + " Jobcentre"
+    rejected.count(source, len(raw), len(g))
+    say(
+        f"  jobcentres: {len(g)} English offices placed "
+        f"({int((g['located_by'] == LOCATED['sector']).sum())} by postcode sector centroid, postcode retired)"
+    )
+    return g
 
-        # --- size -------------------------------------------------------------------
-        if e is not None:
-            gia = float(e[gm.ERIC_GIA])
+
+# ======================================================================================
+# 4. MODEL: sizes (the rest is modelling.model_buildings, as for Greater Manchester)
+# ======================================================================================
+
+
+def national_size(
+    sites: pd.DataFrame, eric: pd.DataFrame, place_pop: dict[str, int]
+) -> modelling.SizeFunction:
+    """GIA of a site without ERIC figures: GP premises by list size, jobcentres as in GM,
+    fire stations and hospitals lognormal (no footprints nationally), libraries by the MLA
+    standard over the place, council HQs by population."""
+    gia_median = eric.groupby("Site Type")[modelling.ERIC_GIA].median()
+    lib_gia = modelling.library_gia(sites, "place", place_pop)
+    gp = KINDS["gp"]
+
+    def size(s: pd.Series, rng: np.random.Generator) -> float:
+        kind = s["kind"]
+        if kind == "gp":
+            gia = s["list_size"] * bm("gp_m2_per_patient") * s["share"]
+            gia = float(np.clip(gia, gp["gia_min"], gp["gia_max"]))
+        elif kind == "jobcentre":
+            gia = modelling.kind_lognormal_gia(rng, "jobcentre")
         elif kind == "fire":
             gia = float(np.clip(lognormal(rng, FIRE_GIA_MEDIAN_M2, FIRE_GIA_SIGMA), *FIRE_GIA_CLIP))
         elif kind == "hospital":
-            gia = float(
-                np.clip(lognormal(rng, float(gia_median[etype]), HOSPITAL_GIA_SIGMA), *HOSPITAL_GIA_CLIP)
-            )
+            median = float(gia_median[modelling.site_type(s)])
+            gia = float(np.clip(lognormal(rng, median, HOSPITAL_GIA_SIGMA), *HOSPITAL_GIA_CLIP))
         elif kind == "library":
-            gia = float(lib_gia[bid])
+            gia = float(lib_gia[s["building_id"]])
         else:  # council HQ
             pop = s["source_pop"] if s["source_pop"] >= COUNCIL_MIN_SOURCE_POP else place_pop[s["place"]]
             med = pop / 1000 * bm("council_hq_m2_per_1000_pop")
-            gia = float(np.clip(lognormal(rng, med, k["gia_sigma"]), *COUNCIL_GIA_CLIP))
-        if e is None:
-            modelled.append("gia_m2")
-        gia = float(max(round(gia), 20))
-        capacity = float(np.floor(gia * k["nia"]))
-        modelled.append("capacity_m2")
-        tenure = "freehold"  # leasehold_p is 0 for every national kind (KINDS); still an assumption
-        modelled.append("tenure")
+            gia = float(np.clip(lognormal(rng, med, KINDS["council_hq"]["gia_sigma"]), *COUNCIL_GIA_CLIP))
+        return max(gia, GIA_FLOOR_M2)
 
-        # --- site area ----------------------------------------------------------------
-        if e is not None and e[gm.ERIC_LAND] >= 0.1 and e[gm.ERIC_LAND] * 10_000 >= gia / 6:
-            site_ha = float(e[gm.ERIC_LAND])
-        else:
-            storeys, coverage = SITE_FORM.get(kind, (k.get("storeys"), k.get("coverage")))
-            site_ha = gia / storeys / coverage / 10_000
-            modelled.append("site_area_ha")
-        site_ha = round(site_ha, 3)
-
-        # --- running costs -------------------------------------------------------------
-        elec, fossil = TM46[k["tm46"] if not (kind == "hospital" and e is None) else "clinic"]
-        rent = 0.0
-        rates = gia * k["rv_m2"] * bm("ubr_multiplier")
-        if e is not None and gm._eric_costs_usable(e, eric_bm):
-            own_energy = float(np.nan_to_num(e[gm.ERIC_ENERGY]))  # a few sites report no energy line
-            energy = own_energy * uplift
-            fm = (float(e["cost_total"]) - own_energy) * uplift
-        elif k["fm_m2"] == "ERIC":
-            row = eric_bm.loc[etype if etype in eric_bm.index else gm.ERIC_COMMUNITY]
-            energy = gia * row["energy_gbp_m2"] * uplift
-            fm = gia * (row["running_gbp_m2"] - row["energy_gbp_m2"]) * uplift
-        else:
-            energy = gia * (elec * bm("elec_price_gbp_kwh") + fossil * bm("gas_price_gbp_kwh"))
-            fm = gia * k["fm_m2"]
-        jitter = float(np.exp(0.15 * rng.standard_normal())) if e is None else 1.0
-        rent, rates, energy, fm = (round(x * jitter) for x in (rent, rates, energy, fm))
-        running = rent + rates + energy + fm
-        modelled += ["running_cost_gbp", "rent_gbp", "rates_gbp", "energy_gbp", "fm_gbp"]
-
-        # --- backlog ----------------------------------------------------------------------
-        if e is not None:
-            backlog = float(e["backlog_total"]) * uplift
-        elif k["backlog_m2"] == "ERIC":
-            backlog = (
-                gia
-                * eric_bm.loc[etype if etype in eric_bm.index else gm.ERIC_COMMUNITY, "backlog_gbp_m2"]
-                * uplift
-            )
-            backlog *= float(np.exp(0.5 * rng.standard_normal()))
-        else:
-            backlog = gia * k["backlog_m2"] * float(np.exp(0.5 * rng.standard_normal()))
-        backlog = float(round(backlog))
-        modelled.append("backlog_gbp")
-
-        # --- value and disposal -------------------------------------------------------------
-        decile = s["imd_decile"] if pd.notna(s["imd_decile"]) else 5
-        land = site_ha * bm("land_value_gbp_ha") * gm._imd_multiplier(decile) * bm("land_realisation")
-        value = max(land, gia * k["euv_m2"])
-        disposal = value * bm("disposal_fee_share") + bm("disposal_fixed_gbp")
-        value, disposal = float(round(value, -3)), float(round(disposal, -2))
-        modelled += ["market_value_gbp", "disposal_cost_gbp"]
-
-        carbon = round(gia * (elec * bm("elec_kgco2e_kwh") + fossil * bm("gas_kgco2e_kwh")) / 1000, 1)
-        modelled.append("carbon_tco2e")
-
-        # --- protection (the GM rules) --------------------------------------------------------
-        protected, reason = False, ""
-        if kind == "fire":
-            protected, reason = True, "operational fire station"
-        elif (
-            kind == "hospital"
-            and etype
-            and etype.startswith(("1.", "2.", "3."))
-            and gia >= gm.ACUTE_PROTECT_MIN_GIA
-        ):
-            protected, reason = True, "acute hospital"
-
-        # --- spare share ------------------------------------------------------------------------
-        if e is not None:
-            spare = float(e["spare_pct"]) / 100
-        elif k["spare"] == "ERIC":
-            spare = (
-                eric_bm.loc[etype if etype in eric_bm.index else gm.ERIC_COMMUNITY, "spare_pct_gia_weighted"]
-                / 100
-            )
-            spare *= float(np.exp(0.5 * rng.standard_normal()))
-        else:
-            spare = k["spare"] * float(np.exp(0.5 * rng.standard_normal()))
-        spare = float(np.clip(spare, 0.0, 0.6))
-
-        extra_modelled = ["owner"] if s["owner"] == HOSPITAL_UNMATCHED_OWNER else []
-        out.append(
-            {
-                "building_id": bid,
-                "name": s["display_name"],
-                "owner": s["owner"],
-                "owner_type": s["owner_type"],
-                "borough": s["borough"],
-                "tenure": tenure,
-                "lease_end_year": None,
-                "break_year": None,
-                "gia_m2": gia,
-                "capacity_m2": capacity,
-                "space_types": schema.LIST_SEPARATOR.join(k["space_types"]),
-                "running_cost_gbp": float(running),
-                "rent_gbp": float(rent),
-                "rates_gbp": float(rates),
-                "energy_gbp": float(energy),
-                "fm_gbp": float(fm),
-                "backlog_gbp": backlog,
-                "market_value_gbp": value,
-                "disposal_cost_gbp": disposal,
-                "site_area_ha": site_ha,
-                "carbon_tco2e": carbon,
-                "protected": protected,
-                "protected_reason": reason,
-                "modelled": schema.LIST_SEPARATOR.join(
-                    [c.name for c in schema.BUILDING_COLUMNS if c.name in modelled] + extra_modelled
-                ),
-                "data_source": s["data_source"],
-                "place": s["place"],
-                "place_name": s["place_name"],
-                "geometry": s["geometry"],
-                "_kind": kind,
-                "_spare": spare,
-                "_etype": etype,
-                "_site": s,
-            }
-        )
-    return pd.DataFrame(out)
+    return size
 
 
 # ======================================================================================
-# 5. MODEL: occupiers (the GM shares)
+# 5. Greater Manchester: the national file against data/greater_manchester.gpkg
 # ======================================================================================
 
 
-def _occupier_plan(b: pd.Series) -> tuple[dict[str, float], set[str]]:
-    s = b["_site"]
-    rng = rng_for(b["building_id"], "occupiers")
-    kind = b["_kind"]
-    if kind == "library":
-        council_run = s["type"] in ("LAL", "CL")
-        if s["tier"] in ("central", "town") or (
-            s["tier"] == "branch" and council_run and rng.random() < gm.P_CUSTOMER_SERVICE_BRANCH
-        ):
-            return SHARES["library_with_cs"], {"customer_service"}
-        return {"library": 1.0}, set()
-    if kind == "council_hq":
-        return SHARES["council_hq"], set()
-    if kind == "fire":
-        if s["with_police"]:
-            return SHARES["fire_with_police"], set()
-        if s["community_station"] or rng.random() < gm.P_FIRE_COMMUNITY_ROOM:
-            return SHARES["fire_with_room"], {"fire_prevention"}
-        return {"fire_response": 1.0}, set()
-    if kind == "hospital":
-        et = b["_etype"] or ""
-        if b["protected"]:
-            return SHARES["acute"], {"nhs_admin"}
-        if et.startswith(("4.", "5.", "6.")):
-            return SHARES["mental_health"], {"nhs_admin"}
-        return SHARES["community_hospital"], {"nhs_admin"}
-    raise ValueError(kind)
-
-
-def build_occupiers(buildings: pd.DataFrame) -> pd.DataFrame:
+def compare_gm(
+    buildings: gpd.GeoDataFrame, shared: Path, gm_path: Path, rejected: pd.DataFrame
+) -> pd.DataFrame:
+    """GP premises and jobcentres inside Greater Manchester: the national file's against the
+    GM example's. Pairs by postcode, then by distance (GM_MATCH_M), then by name within
+    GM_NAME_MATCH_M; the rest are listed as in one file only, each with a reason category
+    (``why``) and what the national sources say about it (``note``)."""
+    gm_area = gpd.read_file(shared / GM_LSOA_POLYGONS).to_crs(schema.CRS)
+    outline = shapely.union_all(gm_area.geometry.values)
+    gm = pyogrio.read_dataframe(gm_path, layer="buildings")
+    gm_jcp_src = pd.read_csv(shared / FILES["gm_jobcentres"], dtype=str)
+    jcp_pc = dict(zip(gm_jcp_src["name"].map(tidy) + " Jobcentre", gm_jcp_src["postcode"], strict=True))
+    ods = ods_frame(shared / FILES["gp"])
+    ods["key"] = postcode_key(ods["postcode"])
     rows = []
-    order = list(SERVICES)
-    for _, b in buildings.iterrows():
-        plan, modelled_presence = _occupier_plan(b)
-        used = b["capacity_m2"] * (1 - b["_spare"])
-        for service in order:
-            if service not in plan:
-                continue
-            space_type, public, movable, splittable, label = SERVICES[service]
-            partner = b["owner"]
-            if service.startswith("police_") and b["_kind"] == "fire":
-                partner = "Police (co-located)"
-            rows.append(
-                {
-                    "occupier_id": f"{b['building_id']}_{SERVICE_CODE[service]}",
-                    "name": f"{b['name']} - {label}",
-                    "partner": partner,
-                    "service": service,
-                    "building_id": b["building_id"],
-                    "space_m2": max(float(np.floor(used * plan[service])), 1.0),
-                    "space_type": space_type,
-                    "public_facing": public,
-                    "movable": movable,
-                    "splittable": splittable,
-                    "max_move_km": np.nan,
-                    "modelled": schema.LIST_SEPARATOR.join(
-                        (["service"] if service in modelled_presence else []) + ["space_m2"]
-                    ),
-                }
-            )
-    occ = pd.DataFrame(rows)
-    assert list(occ.columns) == [c.name for c in schema.OCCUPIER_COLUMNS]
-    return occ
+    for kind, prefix in (("GP premises", "GP_"), ("jobcentre", "JCP_")):
+        a = gm[gm["building_id"].str.startswith(prefix)].copy()
+        if prefix == "GP_":
+            a["postcode"] = a["name"].str.extract(r"\(([A-Z0-9 ]+)\)$", expand=False)
+        else:
+            a["postcode"] = a["name"].map(jcp_pc)
+        b = buildings[buildings["building_id"].str.startswith(prefix)]
+        b = b[shapely.within(b.geometry.values, outline)].copy()
+        a["key"], b["key"] = postcode_key(a["postcode"]), postcode_key(b["postcode"])
+        a["nkey"], b["nkey"] = a["name"].map(_name_key), b["name"].map(_name_key)
+        used_a: set = set()
+        used_b: set = set()
+
+        # 1. same postcode (several premises at one postcode pair in ID order)
+        for key, grp_a in a.groupby("key", sort=True):
+            grp_b = b[b["key"] == key]
+            for (ia, ra), (ib, rb) in zip(grp_a.iterrows(), grp_b.iterrows(), strict=False):
+                used_a.add(ia)
+                used_b.add(ib)
+                rows.append(_pair(kind, ra, rb, "same postcode"))
+        # 2. nearest within GM_MATCH_M, 3. the same name within GM_NAME_MATCH_M
+        for match, radius, same_name in (
+            (f"within {GM_MATCH_M} m", GM_MATCH_M, False),
+            (f"same name within {GM_NAME_MATCH_M[kind] / 1000:g} km", GM_NAME_MATCH_M[kind], True),
+        ):
+            for ia, ra in a.drop(index=list(used_a)).iterrows():
+                rest_b = b.drop(index=list(used_b))
+                if same_name:
+                    rest_b = rest_b[rest_b["nkey"] == ra["nkey"]]
+                dist = shapely.distance(ra.geometry, rest_b.geometry.values)
+                near = np.flatnonzero(dist <= radius)
+                if len(near):
+                    j = min(near, key=lambda k: (dist[k], k))
+                    used_a.add(ia)
+                    used_b.add(rest_b.index[j])
+                    rows.append(_pair(kind, ra, rest_b.iloc[j], match))
+        for _, ra in a.drop(index=list(used_a)).iterrows():
+            why, note = _why_gm_only(ra, rejected, ods)
+            rows.append(_pair(kind, ra, None, "only in greater_manchester.gpkg", note, why))
+        for _, rb in b.drop(index=list(used_b)).iterrows():
+            why, note = _why_national_only(rb, ods)
+            rows.append(_pair(kind, None, rb, "only in england.gpkg", note, why))
+    out = pd.DataFrame(rows)
+    return out.sort_values(
+        ["kind", "match", "gm_building_id", "national_building_id"], kind="stable"
+    ).reset_index(drop=True)
+
+
+def _name_key(name: object) -> str:
+    """A premises name for matching: no postcode, branch suffix or "Jobcentre"; letters and digits."""
+    text = re.sub(r"\s*\([A-Z0-9 ]+\)$", "", str(name))
+    text = re.sub(r" - branch surgery of .*$| Jobcentre$", "", text)
+    return _norm(text)
+
+
+def _pair(
+    kind: str, a: pd.Series | None, b: pd.Series | None, match: str, note: str = "", why: str = ""
+) -> dict:
+    dist = float(a.geometry.distance(b.geometry)) if a is not None and b is not None else np.nan
+    return {
+        "kind": kind,
+        "match": match,
+        "why": why,
+        "gm_building_id": a["building_id"] if a is not None else "",
+        "gm_name": a["name"] if a is not None else "",
+        "gm_postcode": (a["postcode"] or "") if a is not None else "",
+        "national_building_id": b["building_id"] if b is not None else "",
+        "national_name": b["name"] if b is not None else "",
+        "national_postcode": b["postcode"] if b is not None else "",
+        "distance_m": round(dist, 1),
+        "note": note,
+    }
+
+
+def _why_gm_only(a: pd.Series, rejected: pd.DataFrame, ods: pd.DataFrame) -> tuple[str, str]:
+    """(category, detail) for a GM-file site with no national counterpart."""
+    key = postcode_key(pd.Series([a["postcode"] or ""])).iloc[0]
+    if a["building_id"].startswith("JCP_"):
+        return (
+            "not in the DWP register of 2017",
+            "no jobcentre of the 2017 register at this postcode or nearby",
+        )
+    here = ods[ods["key"] == key].sort_values("code", kind="stable")
+    closed = here[here["close_date"] != ""]
+    other = here[(here["close_date"] == "") & (here["setting"] != GP_SETTING)]
+    left_out = rejected[postcode_key(rejected["postcode"]) == key]
+    if len(closed):
+        r = closed.iloc[0]
+        return (
+            "practice closed by June 2022 (ODS)",
+            f"ODS 2022: {r['code']} {r['name']} at this postcode closed {r['close_date']}",
+        )
+    if len(other):
+        r = other.iloc[0]
+        return (
+            "not a GP practice in ODS (other prescribing setting)",
+            f"ODS 2022: {r['code']} {r['name']} at this postcode, prescribing setting {r['setting']}",
+        )
+    if len(left_out):
+        r = left_out.iloc[0]
+        return "national source row left out", f"{r['source']}: {r['name']}: {r['reason']}"
+    if re.search(GM_NOT_A_PRACTICE, a["name"], flags=re.IGNORECASE):
+        return (
+            "not a registering GP practice (out-of-hours, extended access, community or other service)",
+            "no ODS 2022 practice or 2017 branch at this postcode",
+        )
+    return "no ODS 2022 practice or 2017 branch at this postcode", "GM file: NHS website list of 2018"
+
+
+def _why_national_only(b: pd.Series, ods: pd.DataFrame) -> tuple[str, str]:
+    """(category, detail) for a national site with no GM-file counterpart."""
+    if b["building_id"].startswith("JCP_"):
+        return (
+            "in the DWP register of Aug 2017, not in the Sept 2018 GM list",
+            "probably closed in DWP's 2017-18 estate consolidation (not verified)",
+        )
+    if b["source_year"] == 2017:
+        return "2017 ODS branch surgery not in the 2018 GM list", ""
+    opened = ods.loc[ods["code"] == b["building_id"].removeprefix("GP_"), "open_date"]
+    if len(opened) and opened.iloc[0] > GM_LIST_DATE:
+        return "practice opened after the 2018 GM list", f"ODS open date {opened.iloc[0]}"
+    return (
+        "ODS 2022 practice not in the 2018 GM list at this postcode",
+        "moved, renamed or listed under a partner's name in the GM file",
+    )
 
 
 # ======================================================================================
@@ -680,31 +975,23 @@ def build_occupiers(buildings: pd.DataFrame) -> pd.DataFrame:
 # ======================================================================================
 
 
-def finalise_buildings(b: pd.DataFrame) -> gpd.GeoDataFrame:
-    names = [c.name for c in schema.BUILDING_COLUMNS] + ["place", "place_name"]
-    g = gpd.GeoDataFrame(b[names].copy(), geometry=b["geometry"].to_list(), crs=schema.CRS)
-    g["geometry"] = shapely.set_precision(g.geometry.values, 0.01)
-    for c in ("lease_end_year", "break_year"):
-        g[c] = pd.array([None] * len(g), dtype="Int64")
-    g["protected"] = g["protected"].astype(bool)
-    return g.sort_values("building_id", kind="stable").reset_index(drop=True)
+def finalise(modelled: pd.DataFrame) -> gpd.GeoDataFrame:
+    g = modelling.finalise_buildings(modelled, EXTRA)
+    for col in ("source_year", "list_size"):
+        g[col] = pd.array([None if pd.isna(v) else int(v) for v in g[col]], dtype="Int64")
+    for col in ("postcode", "ods_status_2023"):
+        g[col] = g[col].astype(object).where(g[col].notna(), None)
+    return g
 
 
 def check(buildings: gpd.GeoDataFrame, occupiers: pd.DataFrame, zones: gpd.GeoDataFrame) -> None:
-    pat = re.compile(rf"^{schema.ID_PATTERN}$")
-    for frame, col in ((buildings, "building_id"), (occupiers, "occupier_id"), (zones, "zone_id")):
-        assert frame[col].map(lambda x: bool(pat.match(x))).all(), f"bad {col}"
-        assert frame[col].is_unique, f"duplicate {col}"
-    assert occupiers["building_id"].isin(buildings["building_id"]).all()
-    assert buildings["building_id"].isin(occupiers["building_id"]).all(), "building without occupier"
-    used = occupiers.groupby("building_id")["space_m2"].sum()
-    cap = buildings.set_index("building_id")["capacity_m2"]
-    over = used[used > cap.reindex(used.index)]
-    assert over.empty, f"over capacity: {over.head().to_dict()}"
+    modelling.check("England", buildings, occupiers, zones)
     assert buildings["place"].notna().all() and zones["place"].notna().all()
     assert set(buildings["place"]) <= set(zones["place"])
     assert zones["imd_decile"].between(1, 10).all()
-    say("  checks passed")
+    gp = buildings["building_id"].str.startswith("GP_")
+    assert buildings.loc[gp, "list_size"].notna().all() and (buildings.loc[gp, "list_size"] > 0).all()
+    assert buildings["located_by"].isin(LOCATED.values()).all()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -719,7 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
         "--gm",
         type=Path,
         default=REPO / "data" / "greater_manchester.gpkg",
-        help="GM example file whose access and compatibility layers are copied",
+        help="the GM example file to compare GP premises and jobcentres with",
     )
     ap.add_argument("--out", type=Path, default=REPO / "data" / "england.gpkg", help="output file")
     args = ap.parse_args(argv)
@@ -733,21 +1020,30 @@ def main(argv: list[str] | None = None) -> int:
     say("Zones and places")
     zones, places, place_pop = build_zones(shared)
     say(f"  places: {len(places)} upper-tier local authorities")
-    eric = gm.load_eric(shared)
-    eric_bm = gm.eric_benchmarks(eric)
+    eric = modelling.load_eric(shared)
+    eric_bm = modelling.eric_benchmarks(eric)
+    say("Postcodes")
+    codepoint, sectors = load_codepoint(shared)
 
     say("Buildings")
-    parts = [fire_sites(shared), library_sites(shared), hospital_sites(shared, eric), council_sites(shared)]
+    rejected = Rejections()
+    parts = [
+        gp_sites(shared, codepoint, sectors, rejected),
+        jobcentre_sites(shared, codepoint, sectors, rejected),
+        fire_sites(shared, rejected),
+        library_sites(shared, rejected),
+        hospital_sites(shared, eric, rejected),
+        council_sites(shared, rejected),
+    ]
     sites = pd.concat([locate(p, zones) for p in parts], ignore_index=True, sort=False)
     sites = gpd.GeoDataFrame(sites, geometry="geometry", crs=schema.CRS)
     sites = sites.sort_values("building_id", kind="stable").reset_index(drop=True)
 
     say("Modelling")
-    modelled = model_buildings(sites, eric, eric_bm, place_pop)
-    occupiers = build_occupiers(modelled)
-    buildings = finalise_buildings(modelled)
-    access = pyogrio.read_dataframe(args.gm, layer="access", read_geometry=False)
-    compat = pyogrio.read_dataframe(args.gm, layer="compatibility", read_geometry=False)
+    size = national_size(sites, eric, place_pop)
+    modelled = modelling.model_buildings(sites, eric, eric_bm, size, site_form=SITE_FORM, keep=EXTRA)
+    occupiers = modelling.build_occupiers(modelled, sites, police_partner=FIRE_POLICE_PARTNER)
+    buildings = finalise(modelled)
     counts = buildings.groupby("place").size()
     places["buildings"] = places["place"].map(counts).fillna(0).astype("int64")
     places_g = gpd.GeoDataFrame(
@@ -757,35 +1053,44 @@ def main(argv: list[str] | None = None) -> int:
 
     out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.gpkg")
-    tmp.unlink(missing_ok=True)
-    for name, frame in (
-        ("buildings", buildings),
-        ("occupiers", occupiers),
-        ("zones", zones),
-        ("access", access),
-        ("compatibility", compat),
-        ("places", places_g),
-    ):
-        pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-    tmp.replace(out)
+    layers = {
+        "buildings": buildings,
+        "occupiers": occupiers,
+        "zones": zones,
+        "access": modelling.build_access(),
+        "compatibility": modelling.build_compatibility(),
+        "places": places_g,
+    }
+    modelling.write_gpkg(out, layers)
+    rejected_path = out.with_name(f"{out.stem}_rejected.csv")
+    rejected_rows = rejected.frame()
+    rejected_rows.to_csv(rejected_path, index=False, lineterminator="\n")
+    gm_path = out.with_name(f"{out.stem}_vs_greater_manchester.csv")
+    gm = compare_gm(buildings, shared, args.gm.resolve(), rejected_rows)
+    gm.to_csv(gm_path, index=False, lineterminator="\n")
 
     say(f"\n=== England: {out} ({out.stat().st_size / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s")
     say(f"zones: {len(zones):,}  population: {int(zones['population'].sum()):,}  places: {len(places)}")
     kinds = buildings["building_id"].str.split("_").str[0].value_counts().sort_index()
     say(
         f"buildings: {len(buildings):,}  "
-        + ", ".join(f"{k} {v}" for k, v in kinds.items())
+        + ", ".join(f"{k} {v:,}" for k, v in kinds.items())
         + f"; protected {int(buildings['protected'].sum())}"
     )
     say(
         f"occupiers: {len(occupiers):,}  "
-        + ", ".join(f"{k} {v}" for k, v in occupiers["service"].value_counts().sort_index().items())
+        + ", ".join(f"{k} {v:,}" for k, v in occupiers["service"].value_counts().sort_index().items())
     )
     say(
         f"buildings per place: median {counts.median():.0f}, max {counts.max()} ({counts.idxmax()}); "
         f"places without a building: {int((places['buildings'] == 0).sum())}"
     )
+    say(f"\nRejected source rows ({rejected_path.name}: {len(rejected_rows):,} rows):")
+    for line in rejected.summary():
+        say(line)
+    say(f"\nGreater Manchester against {args.gm.name} ({gm_path.name}):")
+    for (kind, match), n in gm.groupby(["kind", "match"]).size().items():
+        say(f"  {kind}: {match}: {n}")
     return 0
 
 
