@@ -302,7 +302,8 @@ def _coordinates(
         if isinstance(number, float):
             values[i] = number
         else:
-            bad[int(row)] = (number.problem, number.fix or fix)  # type: ignore[union-attr]
+            assert isinstance(number, Bad)
+            bad[int(row)] = (number.problem, number.fix or fix)
     return values, bad
 
 
@@ -470,7 +471,8 @@ def _location_issues(raw: pd.DataFrame, table: str, source: str) -> list[Issue]:
     for pos, (row, shape) in enumerate(
         zip(picked["source_row"].tolist(), picked.geometry.tolist(), strict=True)
     ):
-        rid = str(ids[pos]).strip() if isinstance(ids[pos], str) and ids[pos].strip() else None
+        raw_id = ids[pos]
+        rid = raw_id.strip() if isinstance(raw_id, str) and raw_id.strip() else None
         cells = {col: values[col][pos] for col in coords}
         found: list[tuple[str, object, str, str]] = []
         if coords and (shape is None or shape.is_empty):

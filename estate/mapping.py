@@ -157,7 +157,9 @@ def _table_mapping(body: Any, source: str, table: str) -> TableMapping:
     body = _table(body, source, f"[{table}]", TABLE_KEYS)
 
     def text(name: str, value: Any, where: str, example: str) -> str:
-        return Key(name, "text", example=example).check(value, source=source, where=where, error=EstateError)
+        return str(
+            Key(name, "text", example=example).check(value, source=source, where=where, error=EstateError)
+        )
 
     def section(name: str, allowed: Any = None) -> dict[str, Any]:
         return _table(body.get(name, {}), source, f"[{table}.{name}]", allowed)

@@ -124,8 +124,11 @@ class Estate:
         acc = acc.set_index("service", drop=False).rename_axis(index="id")
         comp = compatibility.copy() if compatibility is not None else _empty(COMPATIBILITY_COLUMNS)
 
-        notes = [*notes, *_fixed_notes(b, sources.get("buildings", "buildings"))]
-        notes.extend(_overfull_notes(b, occ, sources.get("occupiers", "occupiers")))
+        notes = (
+            *notes,
+            *_fixed_notes(b, sources.get("buildings", "buildings")),
+            *_overfull_notes(b, occ, sources.get("occupiers", "occupiers")),
+        )
         return cls(
             buildings=b,
             occupiers=occ,

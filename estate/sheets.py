@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -155,7 +157,7 @@ def read_excel(
     return _frame(cells, formulas, source)
 
 
-def _sheet(book, sheet: str | None, source: str):
+def _sheet(book: Any, sheet: str | None, source: str) -> Any:
     if sheet is None:
         if not book.worksheets:
             msg = f"{source}: the workbook has no worksheet."
@@ -167,7 +169,7 @@ def _sheet(book, sheet: str | None, source: str):
     return book[sheet]
 
 
-def _cells(ws, source: str) -> tuple[dict[int, dict[int, object]], dict[tuple[int, int], str]]:
+def _cells(ws: Any, source: str) -> tuple[dict[int, dict[int, object]], dict[tuple[int, int], str]]:
     """{sheet row: {column: value}} of the cells present, and {(row, column): formula} of those
     formulas that have no saved result. Stops at the first cell beyond the limits."""
     from openpyxl.utils import get_column_letter
@@ -212,7 +214,7 @@ def _cells(ws, source: str) -> tuple[dict[int, dict[int, object]], dict[tuple[in
     return rows, formulas
 
 
-def _present_cells(ws):
+def _present_cells(ws: Any) -> Iterator[dict[str, Any]]:
     """The cells really in the sheet's XML, with their saved values and formula text.
 
     `openpyxl`'s own row iterator pads every row to the widest one and every gap between rows,
@@ -222,8 +224,8 @@ def _present_cells(ws):
     from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
 
     class _Parser(WorkSheetParser):
-        def parse_cell(self, element):
-            cell = super().parse_cell(element)  # data_only: the saved result, or None
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)  # data_only: the saved result, or None
             formula = element.find(FORMULA_TAG)
             if formula is not None:
                 cell["formula"] = "=" + (formula.text or "")

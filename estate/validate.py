@@ -121,10 +121,11 @@ def _parse_number(value: object, col: Column, decimal: str = ".") -> object:
     if isinstance(value, (int, float, np.number)):
         number = float(value)
     else:
-        number = number_from_text(str(value), decimal=decimal)
-        if isinstance(number, Bad):
+        parsed = number_from_text(str(value), decimal=decimal)
+        if isinstance(parsed, Bad):
             unit = f" in {col.unit}" if col.unit else ""
-            return number if number.fix else Bad(number.problem, f"Give {col.name} as a plain number{unit}.")
+            return parsed if parsed.fix else Bad(parsed.problem, f"Give {col.name} as a plain number{unit}.")
+        number = parsed
     if not math.isfinite(number):
         return Bad("is not a finite number", f"Give {col.name} as a finite number.")
     if col.minimum is not None and number < col.minimum:
@@ -144,7 +145,10 @@ def _parse_integer(value: object, col: Column, decimal: str = ".") -> object:
     number = _parse_number(value, col, decimal)
     if isinstance(number, float) and not number.is_integer():
         return Bad("must be a whole number", f"Give {col.name} as a whole number.")
-    return number if isinstance(number, Bad) else int(number)  # type: ignore[arg-type]
+    if isinstance(number, Bad):
+        return number
+    assert isinstance(number, float)  # _parse_number gives a float or a Bad
+    return int(number)
 
 
 def _parse_bool(value: object, col: Column) -> object:
@@ -232,7 +236,7 @@ def find_issues(
     if table in SPATIAL_TABLES and "geometry" not in raw.columns:
         missing.append("geometry")
     if missing:
-        issues = [
+        missing_issues = [
             Issue(
                 source,
                 0,
@@ -245,7 +249,7 @@ def find_issues(
             )
             for name in missing
         ]
-        return issues, pd.DataFrame(index=raw.index)
+        return missing_issues, pd.DataFrame(index=raw.index)
 
     # plain lists, not pandas lookups per cell: this loop runs once per cell of the register
     ids = [("" if _is_blank(v) else str(v).strip()) for v in raw[id_col]] if id_col in raw else None

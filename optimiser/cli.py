@@ -106,7 +106,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         print(f"\nRejected rows ({len(rejected)}):", file=sys.stderr)
         for r in rejected[:200]:
             print(
-                f"  {estate.sources.get(r['table'], r['table'])} row {r['row']}"
+                f"  {estate.sources.get(str(r['table']), str(r['table']))} row {r['row']}"
                 f" ({r['id'] or 'no id'}): {r['reasons']}",
                 file=sys.stderr,
             )

@@ -74,7 +74,7 @@ def csv_text(frame: pd.DataFrame) -> str:
     CRLF line ends make the writer quote a value holding a bare carriage return, which
     pandas otherwise leaves unquoted, so the row would split in two when read.
     """
-    return inert_frame(frame).to_csv(index=False, lineterminator="\r\n")
+    return str(inert_frame(frame).to_csv(index=False, lineterminator="\r\n"))
 
 
 def excel_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:

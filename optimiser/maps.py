@@ -331,7 +331,7 @@ class Legend(folium.MacroElement):
     )
 
     def __init__(self, sections: Iterable[tuple[str, Iterable[tuple[str, str, str]]]]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is untyped
         self._name = "Legend"
         self.html = legend_html(sections)
 

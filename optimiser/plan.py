@@ -433,7 +433,7 @@ def _building_table(
     return out
 
 
-def _sole_providers(estate: Estate, standards: list, parts: pd.DataFrame) -> dict[str, list[str]]:
+def _sole_providers(estate: Estate, standards: list[Any], parts: pd.DataFrame) -> dict[str, list[str]]:
     """For each building, the services for which it is the only site in reach of some zones."""
     if estate.zones.empty or not standards:
         return {}

@@ -176,7 +176,7 @@ def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
 
 def plan_to_geojson(estate: Estate, plan: Plan) -> str:
     """The buildings with decisions, in WGS84 GeoJSON."""
-    return buildings_frame(estate, plan).to_crs(4326).to_json(drop_id=True)
+    return str(buildings_frame(estate, plan).to_crs(4326).to_json(drop_id=True))
 
 
 def plan_to_geopackage_bytes(estate: Estate, plan: Plan) -> bytes:

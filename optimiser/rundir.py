@@ -326,7 +326,7 @@ def verify_run_dir(path: str | Path) -> dict[str, Any]:
             "run; run again to rewrite it."
         )
         raise RunDirError(msg)
-    return manifest
+    return dict(manifest)
 
 
 # ---------------------------------------------------------------------- helpers

@@ -104,7 +104,7 @@ def settle(info: SolveInfo) -> SolveInfo:
     return info
 
 
-class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
+class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's HiGHS with a batched build, a warm start, progress, cancel and honest info."""
 
     name = "HiGHS"
@@ -247,7 +247,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc,name-defined]
             )
         self.info.extra["warm_start"] = warm
         del highspy
-        return status
+        return int(status)
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
         """PuLP's reading, with the solution status taken from HiGHS itself.
@@ -383,7 +383,7 @@ def cbc_path() -> str | None:
     return bundled if bundled and os.path.exists(bundled) else None
 
 
-class _CBC(pulp.COIN_CMD):  # type: ignore[misc,name-defined]
+class _CBC(pulp.COIN_CMD):  # type: ignore[misc]
     """CBC through COIN_CMD (PuLP's PULP_CBC_CMD is deprecated), with status and bound from its log.
 
     PuLP reads only the solution file, whose first word says ``Optimal`` both for a proven
@@ -414,7 +414,7 @@ class _CBC(pulp.COIN_CMD):  # type: ignore[misc,name-defined]
         if self.show_log:
             print(log)
         self.info = cbc_info(lp, log, time.perf_counter() - started)
-        return status
+        return int(status)
 
 
 def cbc_info(lp: pulp.LpProblem, log: str, elapsed: float) -> SolveInfo:

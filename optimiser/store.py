@@ -606,7 +606,7 @@ def frame_to_json(frame: pd.DataFrame) -> str:
     for column in plain.columns:
         if plain[column].dtype == object:
             plain[column] = plain[column].map(_plain_cell)
-    return plain.to_json(orient="table", index=False, double_precision=15, default_handler=str)
+    return str(plain.to_json(orient="table", index=False, double_precision=15, default_handler=str))
 
 
 def frame_from_json(text: str) -> pd.DataFrame:

@@ -603,7 +603,8 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records"))
+    rows: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
+    return rows
 
 
 def _worker_name() -> str:
@@ -889,7 +890,7 @@ def _collect(future: Any, job: Job) -> dict[str, Any]:
         "buffer_km": job.part.buffer_km,
     }
     if future.status == "finished":
-        result = future.result()
+        result: dict[str, Any] = future.result()
         result["row"]["scenario"] = job.scenario.name
         return result
     try:
