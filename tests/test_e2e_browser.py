@@ -150,6 +150,14 @@ class Watch:
         return {urlparse(u).hostname or "" for u in self.outside}
 
 
+def _launch(pw):
+    """Debian's Chromium, headless; never a downloaded browser."""
+    return pw.chromium.launch(
+        executable_path=str(CHROMIUM),
+        args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
 def _new_page(browser):
     page = browser.new_page(viewport={"width": 1440, "height": 1100})
     page.set_default_timeout(WAIT_MS)
@@ -253,10 +261,7 @@ def test_the_app_end_to_end_in_a_real_browser(tmp_path):
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = _launch(pw)
         try:
             with _server(port, data_dir, log) as answered:
                 page = _new_page(browser)

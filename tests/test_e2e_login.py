@@ -24,7 +24,7 @@ import pytest
 from optimiser.auth import add_user
 from optimiser.store import ScenarioStore
 from tests.conftest import REPO
-from tests.test_e2e_browser import CHROMIUM, _free_port, _need_browser, _no_error_on_page, _server
+from tests.test_e2e_browser import _free_port, _launch, _need_browser, _new_page, _no_error_on_page, _server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -94,13 +94,10 @@ def test_nobody_sees_anything_before_login_and_each_role_may_do_only_its_part(tm
     url = f"http://127.0.0.1:{port}"
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = _launch(pw)
         try:
             with _server(port, data_dir, log):
-                page = browser.new_page(viewport={"width": 1440, "height": 1100})
+                page = _new_page(browser)
 
                 # 1. nobody: the server's very first request is for a page's own address
                 page.goto(f"{url}/results")
