@@ -64,7 +64,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pulp
@@ -82,7 +82,11 @@ from optimiser.solver import (
     settle,
 )
 
+ROOT_LAMBDA = 0.3  # in-out: separate at 0.3 x the master's LP optimum + 0.7 x the core point
 ROOT_GAP = 1e-4  # the root's cut loop stops when the LP relaxation is this close
+if TYPE_CHECKING:
+    from optimiser.plan import Plan
+
 FEAS_TOL = 1e-6  # relative tolerance of the plan check against the model's rows
 _INF = math.inf
 
@@ -196,7 +200,9 @@ def _split(model: EstateModel) -> _Split:
         lb, ub = constraint.getLb(), constraint.getUb()
         lo.append(-_INF if lb is None else float(lb))
         hi.append(_INF if ub is None else float(ub))
-    rows = _Rows(np.array(starts), np.array(index, dtype=np.int64), np.array(value), np.array(lo), np.array(hi))
+    rows = _Rows(
+        np.array(starts), np.array(index, dtype=np.int64), np.array(value), np.array(lo), np.array(hi)
+    )
     keep_cols = np.zeros(n, dtype=bool)
     for var in model.keep.values():
         keep_cols[col[id(var)]] = True
@@ -245,8 +251,9 @@ def _select_rows(rows: _Rows, mask: np.ndarray) -> _Rows:
     picked = np.flatnonzero(mask)
     lengths = np.diff(rows.start)[picked]
     starts = np.concatenate([[0], np.cumsum(lengths)])
-    take = np.concatenate([np.arange(rows.start[r], rows.start[r + 1]) for r in picked]) if len(picked) else []
-    take = np.asarray(take, dtype=np.int64)
+    take = np.zeros(0, dtype=np.int64)
+    if len(picked):
+        take = np.concatenate([np.arange(rows.start[r], rows.start[r + 1]) for r in picked]).astype(np.int64)
     return _Rows(starts, rows.index[take], rows.value[take], rows.lower[picked], rows.upper[picked])
 
 
@@ -268,6 +275,19 @@ def _aggregated_capacity_row(model: EstateModel, col: dict[int, int]) -> tuple[n
             cols.append(col[id(var)])
             coefs.append(float(cap[h]))
     return np.array(cols, dtype=np.int64), np.array(coefs), need - sure
+
+
+def _new_highs(threads: int | None) -> Any:
+    """A silent HiGHS instance (its banner is printed on creation, before any option)."""
+    import highspy
+
+    module: Any = highspy
+    with _quiet_stdout():
+        h = module.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    return h
 
 
 class _Subproblem:
@@ -293,7 +313,11 @@ class _Subproblem:
         entry_row = rows.row_of_entry()
         in_sub = split.sub[rows.index]
         # the subproblem's own matrix (shares only) and the master part moved to the rhs
-        self.a_row, self.a_col, self.a_val = entry_row[in_sub], self.pos[rows.index[in_sub]], rows.value[in_sub]
+        self.a_row, self.a_col, self.a_val = (
+            entry_row[in_sub],
+            self.pos[rows.index[in_sub]],
+            rows.value[in_sub],
+        )
         self.b_row, self.b_col, self.b_val = entry_row[~in_sub], rows.index[~in_sub], rows.value[~in_sub]
         self.nrows = rows.count
         ncols = len(self.cols)
@@ -313,11 +337,7 @@ class _Subproblem:
                 el_rows.append(r)
                 el_vals.append(1.0)
         self.n_elastic = len(el_rows)
-        with _quiet_stdout():
-            h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", int(threads))
+        h = _new_highs(threads)
         inf = highspy.kHighsInf
         status = h.passModel(
             self.n_elastic,
@@ -367,8 +387,16 @@ class _Subproblem:
         take = np.concatenate([np.arange(self.csc_start[k], self.csc_start[k + 1]) for k in new])
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int32)
         first = self.n_elastic + len(self.active)
-        self.h.addCols(len(new), self.cost[new], np.zeros(len(new)), upper[new], len(take), starts,
-                       self.csc_row[take].astype(np.int32), self.csc_val[take])
+        self.h.addCols(
+            len(new),
+            self.cost[new],
+            np.zeros(len(new)),
+            upper[new],
+            len(take),
+            starts,
+            self.csc_row[take].astype(np.int32),
+            self.csc_val[take],
+        )
         self.hcol[new] = first + np.arange(len(new))
         self.active.extend(int(k) for k in new)
 
@@ -377,7 +405,9 @@ class _Subproblem:
         return np.bincount(self.b_row, weights=self.b_val * point[self.b_col], minlength=self.nrows)
 
     def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
-        return self.cost - np.bincount(self.a_col, weights=self.a_val * duals[self.a_row], minlength=len(self.cols))
+        return self.cost - np.bincount(
+            self.a_col, weights=self.a_val * duals[self.a_row], minlength=len(self.cols)
+        )
 
     def solve(self, point: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
         """(objective with penalties, shares, row multipliers, elastic total) at master `point`."""
@@ -469,11 +499,7 @@ class _Master:
         if with_theta:
             cost, lower, upper = np.append(cost, 1.0), np.append(lower, -inf), np.append(upper, inf)
         rows = split.master_rows
-        with _quiet_stdout():
-            h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", int(threads))
+        h = _new_highs(threads)
         self.integrality = np.zeros(n, dtype=np.int32)
         self.integrality[: len(self.cols)] = split.integer[self.cols].astype(np.int32)
         status = h.passModel(
@@ -514,7 +540,7 @@ class _Master:
 
     def relax(self, relaxed: bool) -> None:
         n = len(self.integrality)
-        kinds = np.zeros(n, dtype=np.int32) if relaxed else self.integrality
+        kinds = np.zeros(n, dtype=np.uint8) if relaxed else self.integrality.astype(np.uint8)
         self.h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), kinds)
 
     def point(self, values: np.ndarray) -> np.ndarray:
@@ -559,8 +585,10 @@ def check_solution(split: _Split, x: np.ndarray, tol: float = FEAS_TOL) -> str |
         return f"{split.variables[i].name} = {x[i]:g} is not whole"
     ax = split.rows.times(x)
     rows = split.rows
-    lhs_scale = np.maximum(1.0, np.bincount(rows.row_of_entry(), weights=np.abs(rows.value * x[rows.index]),
-                                            minlength=rows.count))
+    lhs_scale = np.maximum(
+        1.0,
+        np.bincount(rows.row_of_entry(), weights=np.abs(rows.value * x[rows.index]), minlength=rows.count),
+    )
     bad = (ax < rows.lower - tol * lhs_scale) | (ax > rows.upper + tol * lhs_scale)
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
@@ -568,8 +596,14 @@ def check_solution(split: _Split, x: np.ndarray, tol: float = FEAS_TOL) -> str |
     return None
 
 
-def _offer(split: _Split, state: _State, master_point: np.ndarray, shares: np.ndarray, elastic: float,
-           sub: _Subproblem | None) -> bool:
+def _offer(
+    split: _Split,
+    state: _State,
+    master_point: np.ndarray,
+    shares: np.ndarray,
+    elastic: float,
+    sub: _Subproblem | None,
+) -> bool:
     """Make a complete plan from master values and shares; keep it if feasible and better."""
     x = master_point.copy()
     x[split.integer] = np.round(x[split.integer])
@@ -587,8 +621,10 @@ def _offer(split: _Split, state: _State, master_point: np.ndarray, shares: np.nd
 
 
 def _report(state: _State, progress: ProgressCallback | None, what: str) -> None:
-    line = (f"{what}: {state.elapsed():6.1f} s best {state.best:.6f} bound {state.bound:.6f} "
-            f"gap {state.gap():.3e}")
+    line = (
+        f"{what}: {state.elapsed():6.1f} s best {state.best:.6f} bound {state.bound:.6f} "
+        f"gap {state.gap():.3e}"
+    )
     state.log.append(line)
     if state.options.msg:
         print(line, flush=True)
@@ -596,8 +632,14 @@ def _report(state: _State, progress: ProgressCallback | None, what: str) -> None
         progress(Progress(state.elapsed(), state.best, state.bound, state.gap()))
 
 
-def _root(split: _Split, master: _Master, sub: _Subproblem, state: _State,
-          progress: ProgressCallback | None, cancel: threading.Event | None) -> None:
+def _root(
+    split: _Split,
+    master: _Master,
+    sub: _Subproblem,
+    state: _State,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
     """Kelley's cutting planes on the master LP, with in-out stabilisation."""
     import highspy
 
@@ -606,7 +648,7 @@ def _root(split: _Split, master: _Master, sub: _Subproblem, state: _State,
     keep_cols = np.flatnonzero(split.link >= 0)
     keep_cols = np.unique(split.link[keep_cols])
     core: np.ndarray | None = None
-    lam, stalls, last_lb = float(__import__("os").environ.get("BLAM", "0.5")), 0, -math.inf
+    lam, stalls, last_lb = ROOT_LAMBDA, 0, -math.inf
     lp_upper = math.inf
     for _ in range(state.options.lp_rounds):
         if state.left() <= 0 or (cancel is not None and cancel.is_set()):
@@ -625,17 +667,22 @@ def _root(split: _Split, master: _Master, sub: _Subproblem, state: _State,
             core = point.copy()
             core[keep_cols] = 1.0  # everything kept: the most room for the shares
         sep = lam * point + (1 - lam) * core
-        objective, shares, duals, elastic = sub.solve(sep)
+        objective, _shares, duals, elastic = sub.solve(sep)
         constant, coef = sub.cut(duals)
         cut_at_point = constant + float(np.dot(coef, point))
         if elastic <= FEAS_TOL:
-            lp_upper = min(lp_upper, float(np.dot(split.cost, sep)) - float(np.dot(split.cost[sub.cols],
-                           sep[sub.cols])) + split.constant + objective)
+            lp_upper = min(
+                lp_upper,
+                float(np.dot(split.cost, sep))
+                - float(np.dot(split.cost[sub.cols], sep[sub.cols]))
+                + split.constant
+                + objective,
+            )
         master.add_cut(constant, coef)
         state.lp_rounds += 1
         if cut_at_point <= theta + 1e-9 * max(1.0, abs(theta)):
             # the cut at the separation point does not cut the LP optimum off: separate there
-            objective, shares, duals, elastic = sub.solve(point)
+            _objective, _shares, duals, _elastic = sub.solve(point)
             constant, coef = sub.cut(duals)
             master.add_cut(constant, coef)
             cut_at_point = constant + float(np.dot(coef, point))
@@ -648,17 +695,28 @@ def _root(split: _Split, master: _Master, sub: _Subproblem, state: _State,
             stalls += 1
             if stalls >= 5:
                 lam = min(1.0, lam + 0.2)
+        if progress is not None and math.isfinite(state.bound):
+            progress(Progress(state.elapsed(), math.nan, state.bound, math.inf))
         if state.options.msg and state.lp_rounds % 10 == 0:
-            print(f"  root {state.lp_rounds}: {state.elapsed():.1f} s lb {lb:.1f} ub {lp_upper:.1f} lam {lam:.2f} "
-                  f"active {len(sub.active)} runs {sub.runs}", flush=True)
+            print(
+                f"  root {state.lp_rounds}: {state.elapsed():.1f} s lb {lb:.1f} ub {lp_upper:.1f} lam {lam:.2f} "
+                f"active {len(sub.active)} runs {sub.runs}",
+                flush=True,
+            )
         if math.isfinite(lp_upper) and relative_gap(lp_upper, lb) <= ROOT_GAP:
             break
     _report(state, progress, f"root LP after {state.lp_rounds} cut rounds")
     master.relax(False)
 
 
-def _rounds(split: _Split, master: _Master, sub: _Subproblem | None, state: _State,
-            progress: ProgressCallback | None, cancel: threading.Event | None) -> str:
+def _rounds(
+    split: _Split,
+    master: _Master,
+    sub: _Subproblem | None,
+    state: _State,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> str:
     """Master MIP rounds; returns why they stopped."""
     import highspy
 
@@ -735,7 +793,7 @@ def solve_benders(
     *,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
-) -> Any:
+) -> Plan:
     """Solve `model` by Benders decomposition and return an `optimiser.plan.Plan`.
 
     A model without split occupiers has no subproblem: its master is the whole model, passed
@@ -768,12 +826,13 @@ def solve_benders(
         msg = f"Scenario {model.scenario.name!r} cannot be met:"
         raise InfeasibleScenarioError(msg, ("the Benders master problem is infeasible",))
     if state.best_x is None:
-        msg = (f"Benders found no feasible plan in {state.elapsed():.1f} s ({why}); "
-               "try a longer --time-limit.")
+        msg = f"Benders found no feasible plan in {state.elapsed():.1f} s ({why}); try a longer --time-limit."
         raise SolveError(msg)
     for var, value in zip(split.variables, state.best_x, strict=True):
         var.varValue = float(value)
-    status = {"optimal": "optimal", "time_limit": "time_limit", "interrupted": "interrupted"}.get(why, "feasible")
+    status = {"optimal": "optimal", "time_limit": "time_limit", "interrupted": "interrupted"}.get(
+        why, "feasible"
+    )
     info = settle(
         SolveInfo(
             solver="HiGHS+Benders" if has_sub else "HiGHS (direct)",

@@ -83,8 +83,9 @@ def test_a_round_budget_is_not_optimal_and_its_bound_is_below():
     """Two root cut rounds and one master round cannot prove cap131 (50 x 50): honest status."""
     inst = read_orlib_cap(ORLIB / "cap131.zip")
     model = build_instance_model(inst)
-    plan = solve_benders(model, BendersOptions(time_limit_s=3600, mip_gap=0.0, threads=1, lp_rounds=2,
-                                               max_rounds=1))
+    plan = solve_benders(
+        model, BendersOptions(time_limit_s=3600, mip_gap=0.0, threads=1, lp_rounds=2, max_rounds=1)
+    )
     info = plan.info
     assert info.raw_status == "round_limit"
     assert info.status == "feasible" and not plan.proven_optimal
@@ -136,13 +137,28 @@ def test_plan_check_catches_a_share_in_a_closed_building():
 
 def _split_estate(n_sites: int = 6) -> tuple:
     """A small estate whose occupiers may be split: a row of offices, four teams to rehouse."""
-    sites = [(500, 90_000, 600_000), (300, 40_000, 200_000), (400, 70_000, 500_000),
-             (250, 30_000, 100_000), (600, 120_000, 900_000), (350, 50_000, 250_000)][:n_sites]
-    buildings = [_building(f"B{i}", 380000 + 400 * i, 400000, cap, run, value, "office")
-                 for i, (cap, run, value) in enumerate(sites)]
+    sites = [
+        (500, 90_000, 600_000),
+        (300, 40_000, 200_000),
+        (400, 70_000, 500_000),
+        (250, 30_000, 100_000),
+        (600, 120_000, 900_000),
+        (350, 50_000, 250_000),
+    ][:n_sites]
+    buildings = [
+        _building(f"B{i}", 380000 + 400 * i, 400000, cap, run, value, "office")
+        for i, (cap, run, value) in enumerate(sites)
+    ]
     occupiers = [
-        {"occupier_id": f"t{k}", "partner": "Council", "service": "council_office",
-         "building_id": f"B{k % n_sites}", "space_m2": space, "space_type": "office", "splittable": True}
+        {
+            "occupier_id": f"t{k}",
+            "partner": "Council",
+            "service": "council_office",
+            "building_id": f"B{k % n_sites}",
+            "space_m2": space,
+            "space_type": "office",
+            "splittable": True,
+        }
         for k, space in enumerate([220, 180, 260, 140])
     ]
     return make_estate(buildings, occupiers, name="split estate")
@@ -164,3 +180,15 @@ def test_estate_with_split_occupiers_matches_the_default_pipeline():
     assert kept.reindex(load.index).all()  # only kept buildings house anyone
     shares = plan.occupiers.groupby("occupier_id")["share"].sum()
     assert np.allclose(shares, 1.0)
+
+
+@pytest.mark.solver
+def test_cli_bench_method_benders(capsys):
+    from optimiser.cli import main
+
+    assert main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--method", "benders", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("cap41: objective=1040444.375000 status=optimal proven_optimal=True")
+    assert "solver=HiGHS+Benders" in out and "rel_error=" in out
+    assert main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--method", "benders", "--solver", "cbc"]) == 2
+    assert "HiGHS only" in capsys.readouterr().err
