@@ -724,11 +724,19 @@ def _rounds(
     target = state.options.mip_gap
     ms = highspy.HighsModelStatus
 
+    last = [0.0]
+
     def interrupt(event: Any) -> None:
         if cancel is not None and cancel.is_set():
             event.interrupt()
+        now = state.elapsed()
+        if progress is not None and now - last[0] >= 1.0:
+            # the master's dual bound is a bound on the model too (the master is a relaxation)
+            last[0] = now
+            bound = max(state.bound, float(event.data_out.mip_dual_bound))
+            progress(Progress(now, state.best, bound, relative_gap(state.best, bound)))
 
-    if cancel is not None:
+    if cancel is not None or progress is not None:
         h.cbMipInterrupt.subscribe(interrupt)
     while True:
         if state.best_x is not None and state.gap() <= target * (1 + 1e-9):
@@ -818,6 +826,10 @@ def solve_benders(
     has_sub = bool(split.sub.any())
     master = _Master(split, options.threads, with_theta=has_sub)
     sub = _Subproblem(split, options.threads) if has_sub else None
+    if model.start:  # the model's warm start (today's estate), if it is a plan, is the first incumbent
+        by_name = np.array([float(model.start.get(v.name, math.nan)) for v in split.variables])
+        if not np.isnan(by_name).any():
+            _offer(split, state, by_name, by_name[split.sub], 0.0, None)
     if sub is not None:
         master.add_cut(*sub.cut(np.zeros(sub.nrows)))  # no multipliers: theta >= the cheapest shares
         _root(split, master, sub, state, progress, cancel)

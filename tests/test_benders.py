@@ -186,9 +186,31 @@ def test_estate_with_split_occupiers_matches_the_default_pipeline():
 def test_cli_bench_method_benders(capsys):
     from optimiser.cli import main
 
-    assert main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--method", "benders", "--threads", "1"]) == 0
+    assert (
+        main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--method", "benders", "--threads", "1"]) == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("cap41: objective=1040444.375000 status=optimal proven_optimal=True")
     assert "solver=HiGHS+Benders" in out and "rel_error=" in out
-    assert main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--method", "benders", "--solver", "cbc"]) == 2
+    assert (
+        main(["bench", "orlib-cap", str(ORLIB / "cap41.zip"), "--method", "benders", "--solver", "cbc"]) == 2
+    )
     assert "HiGHS only" in capsys.readouterr().err
+
+
+@pytest.mark.solver
+def test_progress_reports_true_bounds_and_real_plans(cap_opt):
+    """Every progress report's bound is at most the optimum, and every incumbent at least it."""
+    inst = read_orlib_cap(ORLIB / "cap131.zip")
+    seen = []
+    plan = solve_benders(
+        build_instance_model(inst),
+        BendersOptions(time_limit_s=3600, mip_gap=1e-9, threads=1),
+        progress=seen.append,
+    )
+    assert plan.proven_optimal
+    assert seen
+    optimum = cap_opt["cap131"]
+    for p in seen:
+        assert p.bound <= optimum * (1 + 1e-9)
+        assert math.isnan(p.incumbent) or math.isinf(p.incumbent) or p.incumbent >= optimum * (1 - 1e-9)
