@@ -852,13 +852,13 @@ def solve_benders(
             objective=state.best,
             bound=state.bound,
             time_s=state.elapsed(),
-            nodes=state.rounds,
             raw_status=why,
         )
     )
     info.extra.update(
         method="benders",
         rounds=state.rounds,
+        exact_rounds=state.exact_rounds,
         root_cut_rounds=state.lp_rounds,
         root_lp_bound=state.lp_bound,
         cuts=master.cuts,
