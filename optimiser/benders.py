@@ -83,6 +83,7 @@ from optimiser.solver import (
 )
 
 ROOT_LAMBDA = 0.3  # in-out: separate at 0.3 x the master's LP optimum + 0.7 x the core point
+EXTRA_CUTS_PER_ROUND = 5  # at most this many of a master round's other improving solutions get a cut
 ROOT_GAP = 1e-4  # the root's cut loop stops when the LP relaxation is this close
 if TYPE_CHECKING:
     from optimiser.plan import Plan
@@ -738,6 +739,14 @@ def _rounds(
 
     if cancel is not None or progress is not None:
         h.cbMipInterrupt.subscribe(interrupt)
+    tight = False
+    found: list[np.ndarray] = []  # the master's improving solutions in a round: each gets a cut
+
+    def improving(event: Any) -> None:
+        found.append(np.array(event.data_out.mip_solution, dtype=float))
+
+    if sub is not None:
+        h.cbMipImprovingSolution.subscribe(improving)
     while True:
         if state.best_x is not None and state.gap() <= target * (1 + 1e-9):
             return "optimal"
@@ -753,6 +762,8 @@ def _rounds(
             h.setOptionValue("mip_rel_gap", target)
         else:
             loose = state.gap() / 4 if state.best_x is not None else 1e-3
+            if tight:  # the last round's plan was exact: only the master's own gap is left to close
+                loose = 0.0
             h.setOptionValue("mip_rel_gap", max(target / 2, min(1e-2, loose)))
         h.setOptionValue("mip_abs_gap", 1e-9)
         if state.best_x is not None:
@@ -760,6 +771,7 @@ def _rounds(
             if master.with_theta and sub is not None:
                 start = np.append(start, float(np.dot(split.cost[sub.cols], state.best_x[sub.cols])))
             h.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
+        found.clear()
         h.run()
         state.rounds += 1
         status = h.getModelStatus()
@@ -787,12 +799,32 @@ def _rounds(
         theta = values[master.theta]
         violated = constant + float(np.dot(coef, point)) > theta + 1e-9 * max(1.0, abs(theta))
         master.add_cut(constant, coef)
+        # the master's other improving solutions of this round: more cuts, and more plans
+        for other in _distinct(found[-EXTRA_CUTS_PER_ROUND - 1 :], point, master):
+            _objective, shares, duals, elastic = sub.solve(other)
+            _offer(split, state, other, shares, elastic, sub)
+            master.add_cut(*sub.cut(duals))
         _report(state, progress, f"master round {state.rounds} ({master.cuts} cuts)")
         if status == ms.kInterrupt:
             return "interrupted"
-        # not violated: the master's plan is exact, so the gap is the master's own gap, which
-        # the next round halves at least (its mip_rel_gap is a quarter of the current gap)
-        state.exact_rounds += int(not violated)
+        # not violated: the master's plan is exact, so the gap left is the master's own gap;
+        # the next round closes it to the target at once
+        tight = not violated
+        state.exact_rounds += int(tight)
+
+
+def _distinct(solutions: list[np.ndarray], seen: np.ndarray, master: _Master) -> list[np.ndarray]:
+    """Master solutions (as model-column points, integers rounded) unlike `seen` and each other."""
+    out: list[np.ndarray] = []
+    integer = master.split.integer
+    for values in solutions:
+        if len(values) != len(master.integrality):
+            continue
+        point = master.point(values)
+        point[integer] = np.round(point[integer])
+        if all(np.abs(point - p).max() > 1e-6 for p in [seen, *out]):
+            out.append(point)
+    return out
 
 
 def solve_benders(
