@@ -32,3 +32,22 @@ class InfeasibleScenarioError(OptimiserError):
 
 class SolveError(OptimiserError):
     """The solver returned no usable solution."""
+
+
+class SweepError(OptimiserError):
+    """A sweep that cannot start (no places, unreadable grid, no cluster)."""
+
+    exit_code = 2
+
+
+class PlaceError(OptimiserError, ValueError):
+    """An unknown sweep place (local authority or borough), or an estate that cannot be split
+    into places."""
+
+    exit_code = 2
+
+
+class BenchError(OptimiserError):
+    """A benchmark file that cannot be read (missing, malformed); the message names file and line."""
+
+    exit_code = 2

@@ -17,7 +17,7 @@ from estate.schema import CRS
 from optimiser.inert import csv_text, excel_bytes, inert_frame
 from optimiser.model import reach_pairs, standards_for
 from optimiser.outcomes import sites_by_service
-from optimiser.places import estate_digest
+from optimiser.provenance import estate_digest
 from optimiser.plan import Plan
 from optimiser.rundir import checkpoint, run_versions, write_run_dir
 

@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 
 from estate import Estate
-from optimiser.places import (
+from optimiser.errors import PlaceError
+from optimiser.sweep.places import (
     NEIGHBOUR_REASON,
-    PlaceError,
     boundary_buffer_km,
     list_places,
     place_estate,
