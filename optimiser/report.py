@@ -17,8 +17,8 @@ from estate.schema import CRS
 from optimiser.inert import csv_text, excel_bytes, inert_frame
 from optimiser.model import reach_pairs, standards_for
 from optimiser.outcomes import sites_by_service
-from optimiser.provenance import estate_digest
 from optimiser.plan import Plan
+from optimiser.provenance import estate_digest
 from optimiser.rundir import checkpoint, run_versions, write_run_dir
 
 MODELLED_NOTE = (

@@ -23,6 +23,8 @@ import pytest
 
 from estate import Estate
 from optimiser.errors import PlaceError
+from optimiser.plan import make_plan, optimise
+from optimiser.scenario import Scenario
 from optimiser.sweep.places import (
     NEIGHBOUR_REASON,
     boundary_buffer_km,
@@ -31,8 +33,6 @@ from optimiser.sweep.places import (
     resolve_places,
     scope_plan,
 )
-from optimiser.plan import make_plan, optimise
-from optimiser.scenario import Scenario
 from tests.conftest import make_estate
 
 Y = 300_000.0

@@ -82,9 +82,11 @@ __all__ = [
     "read_grid",
     "resolve_places",
     "result_row",
+    "results_frame",
     "run_job",
     "run_sweep",
     "scenario_row",
     "scope_plan",
     "summarise",
+    "write_results",
 ]
