@@ -8,8 +8,10 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from estate.upload import UploadResult
 from optimiser import auth
 from optimiser.auth import add_user, load_users, set_role
+from optimiser.background import SolveJob
 from optimiser.store import ScenarioStore
 from tests.conftest import REPO
 
@@ -208,9 +210,9 @@ def _every_handler(run_id: int, users_path: str) -> None:
     common.start_solve(cur, Scenario())
     common.save_run(_record(), "sneaky")
     deleted = common.delete_run(run_id)
-    job = common.SolveJob(place="trafford", place_name="Trafford", estate_key="k", scenario=Scenario())
+    job = SolveJob(place="trafford", place_name="Trafford", estate_key="k", scenario=Scenario())
     common.stop_solve(job)
-    result = common.UploadResult(key="upload:x", name="x", estate=cur.estate)
+    result = UploadResult(key="upload:x", name="x", estate=cur.estate)
     common.use_upload(result)
     common.change_users(lambda: auth.set_role(users_path, "vic", "admin"), done="done")
     trail = common.audit_trail()
