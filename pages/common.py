@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import importlib.util
 import runpy
 import sys
 from collections import OrderedDict
@@ -37,7 +38,9 @@ from optimiser import auth
 from optimiser.boardpack import MODELLED_NOTE, kpi_cards
 from optimiser.errors import OptimiserError
 
-if TYPE_CHECKING:  # the store and solver pull in PuLP: imported when first needed, not on the Estate page
+# The store, the background solve and the solver pull in PuLP: they are imported in the functions
+# that first need them, so that a page that never solves (Estate) loads without PuLP.
+if TYPE_CHECKING:
     from optimiser.background import SolveJob
     from optimiser.scenario import Scenario
     from optimiser.store import PlanRecord, RunInfo, ScenarioStore
@@ -279,8 +282,6 @@ def _login_form() -> None:
 
 
 def _oidc_login() -> None:
-    import importlib.util
-
     st.title("Public Estate Optimiser")
     claims = st.user.to_dict()
     if claims.get("is_logged_in"):  # logged in with the provider, but not a user here
