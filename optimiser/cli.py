@@ -1,9 +1,10 @@
-"""Command line, the one front door: ``python -m optimiser validate|run|bench|sweep|users``.
+"""Command line: ``python -m optimiser validate|run|bench|sweep|users``.
 
-Every subcommand's parser is here, with the few lines that turn its arguments into a call of
-`estate` or `optimiser` and print the outcome. Exit codes: 0 success (rows may have been
-rejected), 2 bad input, 3 infeasible or no solution, 1 unexpected internal error. No traceback
-reaches the user unless ``--debug``.
+The one front door: every subcommand's parser is here, with the few lines that turn its
+arguments into a call of `estate` or `optimiser` and print the outcome.
+
+Exit codes: 0 success (rows may have been rejected), 2 bad input, 3 infeasible or no solution,
+1 unexpected internal error. No traceback reaches the user unless ``--debug``.
 """
 
 from __future__ import annotations
