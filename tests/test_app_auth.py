@@ -8,10 +8,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from estate.upload import UploadResult
 from optimiser import auth
 from optimiser.auth import add_user, load_users, set_role
-from optimiser.background import SolveJob
 from optimiser.store import ScenarioStore
 from tests.conftest import REPO
 
@@ -200,7 +198,9 @@ def _every_handler(run_id: int, users_path: str) -> None:
 
     import streamlit as st
 
+    from estate.upload import UploadResult
     from optimiser import auth
+    from optimiser.background import SolveJob
     from optimiser.scenario import Scenario
     from pages import common
     from tests.test_optimiser_store import _record
