@@ -663,4 +663,3 @@ def find_user(path: str | Path, name: str) -> User:
     """
     path = Path(path)
     return _existing(load_users(path), _key(name), path)
-
