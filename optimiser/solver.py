@@ -115,10 +115,12 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         start: dict[str, float] | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        bounds: dict[str, tuple[float, float]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.start = start or {}
+        self.bounds = bounds or {}
         self.progress = progress
         self.cancel = cancel
         self.info = SolveInfo(solver="HiGHS")
@@ -144,6 +146,10 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             cost = -cost
         lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
         upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        if self.bounds:  # this solve's own bounds for some variables; the model's are untouched
+            for i, var in enumerate(variables):
+                if var.name in self.bounds:
+                    lower[i], upper[i] = self.bounds[var.name]
         integrality = np.array(
             [1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32
         )
@@ -510,6 +516,7 @@ def make_solver(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     options: dict[str, Any] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
 ) -> pulp.LpSolver:
     """A configured solver: ``highs`` (default) or ``cbc``.
 
@@ -533,6 +540,9 @@ def make_solver(
         HiGHS only: set this event to stop the solve with the best plan so far.
     options
         HiGHS only: extra HiGHS options by name (e.g. ``{"mip_heuristic_effort": 0.3}``).
+    bounds
+        HiGHS only: ``(lower, upper)`` by variable name, used for this solve instead of the
+        variables' own bounds, which are never changed (the warm start fixes variables so).
 
     Raises
     ------
@@ -550,6 +560,9 @@ def make_solver(
     threads, note = cap_to_cores(threads, what=f"threads = {threads}")
     if note:  # the CLI and the app cap first and say so; this is the last line of defence
         warnings.warn(note, LimitWarning, stacklevel=2)
+    if bounds and name != "highs":
+        msg_ = "Bounds for one solve are supported with HiGHS only."
+        raise SolveError(msg_)
     if name == "highs":
         options = {"mip_abs_gap": 1e-9, **(options or {})}
         return _HiGHS(
@@ -560,6 +573,7 @@ def make_solver(
             start=start,
             progress=progress,
             cancel=cancel,
+            bounds=bounds,
             **options,
         )
     solver = _CBC(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, warmStart=bool(start))

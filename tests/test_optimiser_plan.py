@@ -6,7 +6,7 @@ import pytest
 
 from optimiser.errors import InfeasibleScenarioError, ScenarioError
 from optimiser.model import build_model, effective_capacity
-from optimiser.plan import optimise, solve
+from optimiser.pipeline import optimise, solve
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import make_solver
 from tests.conftest import _building, make_estate
