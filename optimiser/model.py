@@ -674,9 +674,7 @@ def _add_mix_rows(model: _Builder) -> None:
     model.stats["mix_rows"] = count
 
 
-def _whole_movers(
-    model: _Builder, multi: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.Series, dict[str, float]]:
+def _whole_movers(model: _Builder, multi: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, dict[str, float]]:
     """What (5) and (6) work on: the pairs of whole occupiers with more than one option, each
     building's capacity and the space of the occupiers fixed in it."""
     occ = model.estate.occupiers

@@ -146,7 +146,6 @@ def diagnose(estate: Estate, scenario: Scenario, *, cost_table: pd.DataFrame | N
     return findings or ["the solver reported infeasibility but no slack was needed; check the solver log"]
 
 
-
 def optimise(
     estate: Estate,
     scenario: Scenario,
@@ -255,7 +254,8 @@ def _solution_kept(problem: pulp.LpProblem) -> Iterator[None]:
     slacks, statuses and the solver attached."""
     variables = problem.variables()
     values = [(v.varValue, v.dj) for v in variables]
-    rows = [(c.pi, c.slack) for c in problem.constraints.values()]
+    constraints = problem.constraints()
+    rows = [(c.pi, c.slack) for c in constraints]
     state = (problem.status, problem.sol_status, getattr(problem, "solver", None))
     model = getattr(problem, "solverModel", None)
     try:
@@ -263,7 +263,7 @@ def _solution_kept(problem: pulp.LpProblem) -> Iterator[None]:
     finally:
         for var, (value, dj) in zip(variables, values, strict=True):
             var.varValue, var.dj = value, dj
-        for row, (pi, slack) in zip(problem.constraints.values(), rows, strict=True):
+        for row, (pi, slack) in zip(constraints, rows, strict=True):
             row.pi, row.slack = pi, slack
         problem.status, problem.sol_status, problem.solver = state
         if model is None:

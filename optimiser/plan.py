@@ -389,7 +389,9 @@ def _building_table(
     return out
 
 
-def _sole_providers(estate: Estate, standards: list[AccessStandard], parts: pd.DataFrame) -> dict[str, list[str]]:
+def _sole_providers(
+    estate: Estate, standards: list[AccessStandard], parts: pd.DataFrame
+) -> dict[str, list[str]]:
     """For each building, the services for which it is the only site in reach of some zones."""
     if estate.zones.empty or not standards:
         return {}
@@ -408,5 +410,3 @@ def _sole_providers(estate: Estate, standards: list[AccessStandard], parts: pd.D
                 f"the only {standard.service} site within reach of {len(zones)} zone(s) ({people:,.0f} people)"
             )
     return dict(out)
-
-
