@@ -104,6 +104,14 @@ def settle(info: SolveInfo) -> SolveInfo:
     return info
 
 
+def _highspy() -> Any:
+    """The highspy module. Imported on first use, here only: it is optional (CBC runs without
+    it; `available_solvers` says which solvers this machine has)."""
+    import highspy
+
+    return highspy
+
+
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
     """PuLP's HiGHS with a batched build, a warm start, progress, cancel and honest info."""
 
@@ -131,8 +139,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             super().createAndConfigureSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
-        import highspy
-
+        highspy = _highspy()
         variables = lp.variables()
         index = {id(v): i for i, v in enumerate(variables)}
         for i, var in enumerate(variables):
@@ -193,8 +200,6 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
                 h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
 
     def actualSolve(self, lp: pulp.LpProblem) -> int:
-        import highspy
-
         started = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
@@ -252,7 +257,6 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
                 h, h.getInfo(), h.getModelStatus(), sol_status, time.perf_counter() - started
             )
         self.info.extra["warm_start"] = warm
-        del highspy
         return int(status)
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
@@ -261,8 +265,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         PuLP calls an interrupted solve a feasible solution even when HiGHS has none, and
         fails on statuses it does not list (a node limit is ``kSolutionLimit``).
         """
-        import highspy
-
+        highspy = _highspy()
         h = lp.solverModel
         try:
             status, sol_status = super().findSolutionValues(lp)
@@ -319,8 +322,7 @@ def _use_threads(threads: int | None) -> None:
     HiGHS starts one scheduler per process; a later solve with a different `threads` option
     stops at once with model status 'Not Set' (seen with 1 after the default of 2).
     """
-    import highspy
-
+    highspy = _highspy()
     wanted = int(threads or 0)
     if _scheduler_threads and _scheduler_threads[-1] != wanted:
         highspy.Highs.resetGlobalScheduler(True)
@@ -346,9 +348,7 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: float) -> SolveInfo:
-    import highspy
-
-    ms = highspy.HighsModelStatus
+    ms = _highspy().HighsModelStatus
     has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     objective = float(info.objective_function_value) if has_solution else math.nan
     mip = (

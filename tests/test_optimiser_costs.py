@@ -29,7 +29,7 @@ from optimiser.costs import (
     move_cost_k,
 )
 from optimiser.scenario import Scenario
-from tests.conftest import make_estate
+from tests.conftest import _building, make_estate
 
 SCENARIO = Scenario(
     years=10,
@@ -42,28 +42,37 @@ SCENARIO = Scenario(
 )
 
 
-def _b(bid: str, x: float, running: float, value: float, **kw: object) -> dict[str, object]:
-    return {
-        "building_id": bid,
-        "owner": "Council",
-        "x": x,
-        "y": 400000,
-        "capacity_m2": 500,
-        "gia_m2": 500,
-        "running_cost_gbp": running,
-        "market_value_gbp": value,
-        "space_types": "office;library",
-        **kw,
-    }
-
-
 @pytest.fixture
 def estate() -> Estate:
     buildings = [
-        _b("M", 380000, 20_000, 300_000, backlog_gbp=5_000),
-        _b("C", 380500, 8_000, 100_000, disposal_cost_gbp=1_000),
-        _b("L", 381000, 30_000, 0, tenure="leasehold", rent_gbp=12_000, break_year=2029, lease_end_year=2035),
-        _b("N", 381500, 10_000, 0, tenure="leasehold", lease_end_year=2040),
+        _building(
+            "M",
+            380000,
+            400000,
+            500,
+            20_000,
+            300_000,
+            "office;library",
+            backlog_gbp=5_000,
+            disposal_cost_gbp=None,
+        ),
+        _building("C", 380500, 400000, 500, 8_000, 100_000, "office;library", disposal_cost_gbp=1_000),
+        _building(
+            "L",
+            381000,
+            400000,
+            500,
+            30_000,
+            0,
+            "office;library",
+            tenure="leasehold",
+            rent_gbp=12_000,
+            break_year=2029,
+            lease_end_year=2035,
+        ),
+        _building(
+            "N", 381500, 400000, 500, 10_000, 0, "office;library", tenure="leasehold", lease_end_year=2040
+        ),
     ]
     occupiers = [
         {

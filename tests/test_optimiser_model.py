@@ -17,7 +17,7 @@ from optimiser.model import EstateModel, build_model
 from optimiser.pipeline import solve
 from optimiser.plan import Plan
 from optimiser.scenario import AccessStandard, Scenario
-from tests.conftest import make_estate
+from tests.conftest import _building, make_estate
 
 pytestmark = pytest.mark.solver
 
@@ -45,22 +45,6 @@ def names(model: EstateModel, *prefixes: str) -> list[str]:
 
 def decisions(plan: Plan) -> dict[str, str]:
     return dict(plan.buildings.set_index("building_id")["decision"])
-
-
-def _b(bid: str, x: float, cap: float, running: float, **kw: Any) -> dict[str, Any]:
-    return {
-        "building_id": bid,
-        "owner": "Council",
-        "x": x,
-        "y": 400000,
-        "capacity_m2": cap,
-        "gia_m2": cap,
-        "running_cost_gbp": running,
-        "market_value_gbp": 0,
-        "disposal_cost_gbp": 0,
-        "space_types": "office",
-        **kw,
-    }
 
 
 def _o(oid: str, bid: str, space: float, service: str = "council_office", **kw: Any) -> dict[str, Any]:
@@ -99,7 +83,10 @@ def _capacity_estate(p_capacity: float) -> Estate:
     280 m2 they do not fit there either, so Q cannot go: capacity forces both to be kept. With
     P holding 300 m2, Q (the dear one) goes.
     """
-    buildings = [_b("P", 380000, p_capacity, 10_000), _b("Q", 381000, 250, 100_000)]
+    buildings = [
+        _building("P", 380000, 400000, p_capacity, 10_000, 0, "office"),
+        _building("Q", 381000, 400000, 250, 100_000, 0, "office"),
+    ]
     occupiers = [_o("p1", "P", 200, splittable=True), _o("q1", "Q", 100)]
     return make_estate(buildings, occupiers)
 
@@ -129,9 +116,9 @@ def test_capacity_row_and_it_forces_a_keep():
 def _mix_estate(*, may_share: bool) -> Estate:
     """Hub H (cheap, 1,000 m2) with a council office; X (library) and Y (police) 2 km either side."""
     buildings = [
-        _b("H", 382000, 1000, 10_000),
-        _b("X", 380000, 200, 100_000),
-        _b("Y", 384000, 200, 100_000),
+        _building("H", 382000, 400000, 1000, 10_000, 0, "office"),
+        _building("X", 380000, 400000, 200, 100_000, 0, "office"),
+        _building("Y", 384000, 400000, 200, 100_000, 0, "office"),
     ]
     occupiers = [_o("h1", "H", 100), _o("x1", "X", 100, "library"), _o("y1", "Y", 100, "police")]
     compatibility = [
@@ -160,7 +147,10 @@ def test_conflict_row_a_mover_arrives_only_if_the_resident_leaves():
     """P (cheap, 300 m2) houses p1 (220 m2); Q (dear, 300 m2) houses q1 (100 m2). 220 + 100 >
     300, so neither building can take the other's occupier: both are kept."""
     estate = make_estate(
-        [_b("P", 380000, 300, 10_000), _b("Q", 381000, 300, 100_000)],
+        [
+            _building("P", 380000, 400000, 300, 10_000, 0, "office"),
+            _building("Q", 381000, 400000, 300, 100_000, 0, "office"),
+        ],
         [_o("p1", "P", 220), _o("q1", "Q", 100)],
     )
     model = build_model(estate, UNDISCOUNTED)
@@ -178,7 +168,11 @@ def test_conflict_row_a_mover_arrives_only_if_the_resident_leaves():
 def test_big_occupier_row_at_most_one_over_half_the_room():
     """Hub H (300 m2, empty, cheap) 3 km from X and from Y (dear, 7.8 km road apart); x1 and y1
     (160 m2 each) are both over half of H, so at most one moves in."""
-    buildings = [_b("X", 380000, 200, 100_000), _b("H", 383000, 300, 10_000), _b("Y", 386000, 200, 100_000)]
+    buildings = [
+        _building("X", 380000, 400000, 200, 100_000, 0, "office"),
+        _building("H", 383000, 400000, 300, 10_000, 0, "office"),
+        _building("Y", 386000, 400000, 200, 100_000, 0, "office"),
+    ]
     model = build_model(make_estate(buildings, [_o("x1", "X", 160), _o("y1", "Y", 160)]), UNDISCOUNTED)
     assert row(model, "big_H") == ({"move_x1_H": 1.0, "move_y1_H": 1.0, "keep_H": -1.0}, None, 0.0)
     assert model.stats["clique_rows"] == 1

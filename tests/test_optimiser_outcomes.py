@@ -33,7 +33,7 @@ from optimiser.outcomes import (
     totals,
 )
 from optimiser.scenario import Scenario
-from tests.conftest import make_estate
+from tests.conftest import _building, make_estate
 
 SCENARIO = Scenario(
     years=10,
@@ -46,43 +46,33 @@ SCENARIO = Scenario(
 )
 
 
-def _b(bid: str, x: float, cap: float, running: float, value: float, **kw: object) -> dict[str, object]:
-    return {
-        "building_id": bid,
-        "owner": "Council",
-        "x": x,
-        "y": 400000,
-        "capacity_m2": cap,
-        "gia_m2": cap,
-        "running_cost_gbp": running,
-        "market_value_gbp": value,
-        "disposal_cost_gbp": 0,
-        "space_types": "office;library",
-        **kw,
-    }
-
-
 @pytest.fixture
 def estate() -> Estate:
     buildings = [
-        _b("A", 380000, 1000, 100_000, 1_000_000, site_area_ha=0.5, carbon_tco2e=50),
-        _b(
+        _building(
+            "A", 380000, 400000, 1000, 100_000, 1_000_000, "office;library", site_area_ha=0.5, carbon_tco2e=50
+        ),
+        _building(
             "B",
             380500,
+            400000,
             300,
             60_000,
             500_000,
+            "office;library",
             backlog_gbp=10_000,
             disposal_cost_gbp=5_000,
             site_area_ha=0.2,
             carbon_tco2e=20,
         ),
-        _b(
+        _building(
             "C",
             384000,
+            400000,
             200,
             40_000,
             400_000,
+            "office;library",
             owner="DWP",
             disposal_cost_gbp=4_000,
             site_area_ha=0.3,
