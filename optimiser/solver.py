@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,9 @@ SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 OPTIMAL_GAP = 1e-4  # a plan is called optimal only within this relative gap of a true bound
 
 
-@dataclass
+@dataclass(frozen=True)
 class SolveInfo:
-    """What the solver said about the last solve.
+    """What the solver said about the last solve (made once per solve, by `settle`).
 
     ``status``: ``optimal`` (a plan within `OPTIMAL_GAP` of a true bound), ``gap_limit``
     (stopped at a looser ``mip_gap``), ``time_limit``, ``interrupted``, ``feasible`` (a plan,
@@ -80,28 +80,37 @@ def relative_gap(objective: float, bound: float) -> float:
 def settle(info: SolveInfo) -> SolveInfo:
     """The last step of every solve, on every solver: make the status and bound honest.
 
+    Returns a new `SolveInfo`; `info` is left as it was.
+
     A bound above the plan's objective (beyond rounding) cannot be true; it is dropped
     (reported unknown) rather than trusted. A solve the solver calls optimal is reported
     ``optimal`` only when its gap to the bound is within `OPTIMAL_GAP`; one that stopped at a
     looser ``mip_gap`` is ``gap_limit``. Anything else is never proven optimal.
     """
     objective, bound = info.objective, info.bound
+    extra = dict(info.extra)
     if math.isfinite(objective) and math.isfinite(bound) and bound > objective:
         if bound > objective + 1e-6 * max(1.0, abs(objective)):
-            info.extra["bound_discarded"] = (
+            extra["bound_discarded"] = (
                 f"{info.solver} reported a bound of {bound:.6f} above the plan's {objective:.6f}"
             )
             bound = math.nan
         else:
             bound = objective  # rounding: the objective is then the tighter true bound
-    info.bound = bound
     has_plan = math.isfinite(objective)
-    info.gap = relative_gap(objective, bound) if has_plan else math.inf
-    within = has_plan and info.gap <= OPTIMAL_GAP * (1 + 1e-9)
-    if info.status == "optimal" and not within:
-        info.status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
-    info.proven_optimal = info.status == "optimal" and within
-    return info
+    gap = relative_gap(objective, bound) if has_plan else math.inf
+    within = has_plan and gap <= OPTIMAL_GAP * (1 + 1e-9)
+    status = info.status
+    if status == "optimal" and not within:
+        status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
+    return replace(
+        info,
+        bound=bound,
+        gap=gap,
+        status=status,
+        proven_optimal=status == "optimal" and within,
+        extra=extra,
+    )
 
 
 def _highspy() -> Any:
@@ -256,7 +265,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             self.info = _highs_info(
                 h, h.getInfo(), h.getModelStatus(), sol_status, time.perf_counter() - started
             )
-        self.info.extra["warm_start"] = warm
+        self.info = replace(self.info, extra={**self.info.extra, "warm_start": warm})
         return int(status)
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
