@@ -7,11 +7,13 @@ a keep, forbids a pairing, keeps a site or is met with no room to spare.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from estate import Estate
+from optimiser import pipeline
 from optimiser.errors import InfeasibleScenarioError
 from optimiser.model import EstateModel, build_model
 from optimiser.pipeline import solve
@@ -261,8 +263,6 @@ def test_capital_budget_and_receipts_target_rows(three_building_estate):
 
 
 def test_carbon_cap_row_and_it_binds(three_building_estate):
-    from dataclasses import replace
-
     b = three_building_estate.buildings.copy()
     b["carbon_tco2e"] = [50.0, 10.0, 30.0]  # A, B, C
     estate = replace(three_building_estate, buildings=b)
@@ -274,3 +274,21 @@ def test_carbon_cap_row_and_it_binds(three_building_estate):
     assert decisions(plan) == {"A": "keep", "B": "keep", "C": "dispose"}
     assert plan.info.objective == pytest.approx(1240.0)
     assert slack(model, "carbon_cap") == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------------ the warm start
+def test_the_warm_start_leaves_the_model_as_it_was(three_building_estate):
+    b = three_building_estate.buildings.copy()
+    b["borough"] = ["North", "North", "South"]  # two windows by borough, then grid cells
+    estate = replace(three_building_estate, buildings=b)
+    model = build_model(estate, UNDISCOUNTED)
+    variables = model.problem.variables()
+    before = [(v.name, v.lowBound, v.upBound, v.varValue) for v in variables]
+    start, info = pipeline._improve_by_windows(model, dict(model.start), time_limit_s=60, cancel=None)
+    assert [(v.name, v.lowBound, v.upBound, v.varValue) for v in variables] == before
+    assert model.problem.sol_status == 0 and model.problem.status == 0  # not solved, as built
+    assert info["warm_start_windows"] >= 1
+    # today's estate (keep all: 2,000 £k) improved to the optimum, keep A only (220 £k)
+    assert info["warm_start_from"] == pytest.approx(2000.0)
+    assert info["warm_start_objective"] == pytest.approx(220.0)
+    assert start[model.keep["B"].name] == 0.0 and start[model.keep["C"].name] == 0.0

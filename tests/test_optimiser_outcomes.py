@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from estate import Estate
-from optimiser.access import standards_for
+from optimiser.access import reach_pairs, standards_for
 from optimiser.outcomes import (
     access_outcomes,
     money_by_building,
@@ -249,3 +249,19 @@ def test_access_outcomes(estate):
         (1000 * 3.7 * 1.3 + 500 * 0.3 * 1.3) / 1500
     )  # Z1 is 3.7 km from C
     assert job["after_mean_km"] == pytest.approx((1000 * 0.3 * 1.3 + 500 * 4.3 * 1.3) / 1500)
+
+
+def test_reach_pairs_are_the_callers_own_copy(estate):
+    standard = standards_for(estate, SCENARIO)[0]
+    first = reach_pairs(estate, standard)
+    expected = first.copy()
+    first["road_km"] = -1.0  # a caller writing to its frame...
+    first.loc[first.index[0], "zone_id"] = "Z9"
+    again = reach_pairs(estate, standard)  # ...changes nothing for the next caller
+    pd.testing.assert_frame_equal(again, expected)
+    # within 3 km road (2.31 km straight): Z1 of A (0.3 km) and B (0.2 km), Z2 of C (0.3 km)
+    assert set(zip(again["zone_id"], again["building_id"], strict=True)) == {
+        ("Z1", "A"),
+        ("Z1", "B"),
+        ("Z2", "C"),
+    }
