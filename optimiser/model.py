@@ -15,7 +15,8 @@ Variables
 - ``serve[h, s]`` in [0, 1]: service ``s`` is offered at ``h`` (for access standards).
 - ``reached[s, g]`` in [0, 1]: zone group ``g`` reaches service ``s`` (``min_share`` only).
 
-Objective (net present cost over the appraisal period, ``net_present_cost_gbp_k``)::
+Objective (net present cost over the appraisal period, ``net_present_cost_gbp_k``,
+`_add_objective`)::
 
     min  sum_b keep[b] * (AF*running_b + backlog_b)
        + sum_b (1 - keep[b]) * (disposal_cost_b + lease_exit_b - receipt_b)
@@ -28,7 +29,7 @@ Constraints, one builder per family (``_add_<family>_rows``), in the order they 
 3. ``capacity_h``:      sum_a space_a * move[a, h] <= capacity_h * keep[h], where
    ``capacity_h`` is the stated capacity (blank = 0) or today's use if larger
    (`effective_capacity`, also used by every pre-solve check)        (`_add_capacity_rows`)
-4. ``mix_h_a_b``:       move[a, h] + move[b, h] <= 1   for movers whose services may not share
+4. ``mix_h_a_o``:       move[a, h] + move[o, h] <= 1   for movers whose services may not share
    (a move that is an occupier's only option counts as 1)            (`_add_mix_rows`)
 5. ``conflict_h_a_o``:  move[a, h] + move[o, h] <= keep[h]  for a whole mover ``a`` and a
    whole resident ``o`` of ``h`` that do not fit in ``h`` together     (`_add_conflict_rows`)
@@ -49,10 +50,12 @@ Constraints, one builder per family (``_add_<family>_rows``), in the order they 
     disposal costs and lease exits), ``receipts_target``, ``max_disposals``, ``carbon_cap``.
 
 With ``elastic=True`` (`optimiser.pipeline.diagnose`) the capacity, access, share and limit
-rows get penalised slack. Before any row is built, cheap checks refuse a scenario that no
-plan can meet (`_check_before_solve`, and in the access builder: zones that must keep reach
-but have no allowed site, a ``min_share`` above what every allowed site together reaches, and
-a ``min_share`` above 0 for a service that no public-facing occupier provides).
+rows get penalised slack. Cheap checks refuse a scenario that no plan can meet:
+`_check_before_solve` before any row is built, and the access builder as it builds each
+standard's rows (zones that must keep reach but have no allowed site, `_coverage`; a
+``min_share`` above what every allowed site together reaches, `_check_share_reachable`; a
+``min_share`` above 0 for a service that no public-facing occupier provides,
+`_check_standard_has_a_provider`).
 
 The estate as it is today (everything kept, nobody moved) is feasible whenever no lock
 forbids it, and is passed to the solver as a starting solution.

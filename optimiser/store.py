@@ -66,7 +66,10 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True, eq=False)
 class PlanRecord:
-    """One run as the app shows, saves and compares it: scenario, summary and tables.
+    """One run as the app shows, saves and compares it: the serialised form of a `Plan`
+    (its scenario, ``summary_dict()`` and tables, as plain JSON-able data) with where, who and
+    when. The two conversions live here, side by side: `record_from_plan` (Plan -> record) and
+    `plan_from_record` (record -> the Plan, rebuilt on the estate and checked against it).
 
     Attributes
     ----------
