@@ -7,11 +7,18 @@ downstream):
 - `build_model` -> `EstateModel`: the MILP for an estate and a scenario (`optimiser.model`);
 - `solve` (a built model), `optimise` (build, warm start, solve) and `diagnose` (why a
   scenario cannot be met) (`optimiser.pipeline`);
-- `Plan`: the result, from a solve or read back from saved decisions (`optimiser.plan`);
+- `Plan`: the result, from a solve or from saved decisions (`optimiser.plan`);
 - the errors, all in `optimiser.errors`.
+
+The errors are imported at once; the rest on first use (`from optimiser import optimise`
+works as usual), because the model pulls in pandas, geopandas and PuLP, which importing a
+light module such as `optimiser.errors` or `optimiser.auth` should not.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from optimiser.errors import (
     BenchError,
@@ -22,10 +29,22 @@ from optimiser.errors import (
     StoreError,
     UsageError,
 )
-from optimiser.model import EstateModel, build_model
-from optimiser.pipeline import diagnose, optimise, solve
-from optimiser.plan import Plan
-from optimiser.scenario import Scenario
+
+if TYPE_CHECKING:
+    from optimiser.model import EstateModel, build_model
+    from optimiser.pipeline import diagnose, optimise, solve
+    from optimiser.plan import Plan
+    from optimiser.scenario import Scenario
+
+_HOME = {
+    "Scenario": "optimiser.scenario",
+    "EstateModel": "optimiser.model",
+    "build_model": "optimiser.model",
+    "solve": "optimiser.pipeline",
+    "optimise": "optimiser.pipeline",
+    "diagnose": "optimiser.pipeline",
+    "Plan": "optimiser.plan",
+}
 
 __all__ = [
     "BenchError",
@@ -43,3 +62,14 @@ __all__ = [
     "optimise",
     "solve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """A name of the modelling API, imported from its module on first use."""
+    home = _HOME.get(name)
+    if home is None:
+        msg = f"module 'optimiser' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
