@@ -8,7 +8,6 @@ a keep, forbids a pairing, keeps a site or is met with no room to spare.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import pytest
 
@@ -19,7 +18,7 @@ from optimiser.model import EstateModel, build_model
 from optimiser.pipeline import solve
 from optimiser.plan import Plan
 from optimiser.scenario import AccessStandard, Scenario
-from tests.conftest import _building, make_estate
+from tests.conftest import _building, _occupier, make_estate
 
 pytestmark = pytest.mark.solver
 
@@ -47,18 +46,6 @@ def names(model: EstateModel, *prefixes: str) -> list[str]:
 
 def decisions(plan: Plan) -> dict[str, str]:
     return dict(plan.buildings.set_index("building_id")["decision"])
-
-
-def _o(oid: str, bid: str, space: float, service: str = "council_office", **kw: Any) -> dict[str, Any]:
-    return {
-        "occupier_id": oid,
-        "partner": "Council",
-        "service": service,
-        "building_id": bid,
-        "space_m2": space,
-        "space_type": "office",
-        **kw,
-    }
 
 
 # ------------------------------------------------------------------ 1-2 housed and open
@@ -89,7 +76,7 @@ def _capacity_estate(p_capacity: float) -> Estate:
         _building("P", 380000, 400000, p_capacity, 10_000, 0, "office"),
         _building("Q", 381000, 400000, 250, 100_000, 0, "office"),
     ]
-    occupiers = [_o("p1", "P", 200, splittable=True), _o("q1", "Q", 100)]
+    occupiers = [_occupier("p1", "P", 200, splittable=True), _occupier("q1", "Q", 100)]
     return make_estate(buildings, occupiers)
 
 
@@ -122,7 +109,11 @@ def _mix_estate(*, may_share: bool) -> Estate:
         _building("X", 380000, 400000, 200, 100_000, 0, "office"),
         _building("Y", 384000, 400000, 200, 100_000, 0, "office"),
     ]
-    occupiers = [_o("h1", "H", 100), _o("x1", "X", 100, "library"), _o("y1", "Y", 100, "police")]
+    occupiers = [
+        _occupier("h1", "H", 100),
+        _occupier("x1", "X", 100, "library"),
+        _occupier("y1", "Y", 100, "police"),
+    ]
     compatibility = [
         {"service": "library", "host_service": "council_office"},
         {"service": "police", "host_service": "council_office"},
@@ -153,7 +144,7 @@ def test_conflict_row_a_mover_arrives_only_if_the_resident_leaves():
             _building("P", 380000, 400000, 300, 10_000, 0, "office"),
             _building("Q", 381000, 400000, 300, 100_000, 0, "office"),
         ],
-        [_o("p1", "P", 220), _o("q1", "Q", 100)],
+        [_occupier("p1", "P", 220), _occupier("q1", "Q", 100)],
     )
     model = build_model(estate, UNDISCOUNTED)
     expected = {"move_q1_P": 1.0, "move_p1_P": 1.0, "keep_P": -1.0}
@@ -175,7 +166,9 @@ def test_big_occupier_row_at_most_one_over_half_the_room():
         _building("H", 383000, 400000, 300, 10_000, 0, "office"),
         _building("Y", 386000, 400000, 200, 100_000, 0, "office"),
     ]
-    model = build_model(make_estate(buildings, [_o("x1", "X", 160), _o("y1", "Y", 160)]), UNDISCOUNTED)
+    model = build_model(
+        make_estate(buildings, [_occupier("x1", "X", 160), _occupier("y1", "Y", 160)]), UNDISCOUNTED
+    )
     assert row(model, "big_H") == ({"move_x1_H": 1.0, "move_y1_H": 1.0, "keep_H": -1.0}, None, 0.0)
     assert model.stats["clique_rows"] == 1
     plan = solve(model)
