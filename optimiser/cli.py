@@ -124,7 +124,7 @@ def _text(value: Any) -> str | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
     from optimiser.report import RUN_FILES, write_plan
     from optimiser.rundir import check_run_target
     from optimiser.scenario import Scenario, check_option

@@ -534,8 +534,8 @@ def run_job(payload: dict[str, Any]) -> dict[str, Any]:
     """
     from estate import EstateError
     from optimiser.errors import InfeasibleScenarioError
+    from optimiser.pipeline import optimise
     from optimiser.places import scope_plan
-    from optimiser.plan import optimise
 
     started, started_cpu = time.perf_counter(), time.process_time()
     estate, scenario = payload["estate"], payload["scenario"]

@@ -342,7 +342,7 @@ def change_users(
 
 def audit_trail() -> list[Any]:
     """The store's audit trail (admins), newest first; empty with a message when unreadable."""
-    from optimiser.store import StoreError
+    from optimiser.errors import StoreError
 
     s = store()
     if s is None or not permit("view_audit"):
@@ -576,7 +576,8 @@ def _store(path: str) -> ScenarioStore:
 
 def store() -> ScenarioStore | None:
     """The scenario store, or None (with a message) when it cannot be opened."""
-    from optimiser.store import StoreError, default_data_dir
+    from optimiser.errors import StoreError
+    from optimiser.store import default_data_dir
 
     try:
         return _store(str(default_data_dir()))
@@ -588,7 +589,7 @@ def store() -> ScenarioStore | None:
 def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]:
     """Saved runs (for one place, or all) that can be read; each one that cannot is named in a
     warning (and returned too, with its `problem`, if `with_broken`, so it can be deleted)."""
-    from optimiser.store import StoreError
+    from optimiser.errors import StoreError
 
     s = store()
     if s is None:
@@ -610,7 +611,7 @@ def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]
 
 def load_saved(run_id: int) -> PlanRecord | None:
     """A saved run, or None with a message."""
-    from optimiser.store import StoreError
+    from optimiser.errors import StoreError
 
     s = store()
     if s is None:
@@ -652,7 +653,7 @@ class SolveJob:
 
     def run(self, estate: Estate) -> None:
         """Build, solve and summarise (in the worker thread), exactly as the CLI's ``run`` does."""
-        from optimiser.plan import optimise
+        from optimiser.pipeline import optimise
         from optimiser.store import record_from_plan
 
         try:

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from estate import Estate
+from optimiser.pipeline import optimise
 from optimiser.places import (
     NEIGHBOUR_REASON,
     PlaceError,
@@ -31,7 +32,7 @@ from optimiser.places import (
     resolve_places,
     scope_plan,
 )
-from optimiser.plan import make_plan, optimise
+from optimiser.plan import make_plan
 from optimiser.scenario import Scenario
 from tests.conftest import make_estate
 
