@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 from optimiser.bench import instance_to_estate, orlib_cap_optima, read_orlib_cap  # noqa: E402
 from optimiser.errors import OptimiserError  # noqa: E402
 from optimiser.model import build_model  # noqa: E402
-from optimiser.plan import solve  # noqa: E402
+from optimiser.pipeline import solve  # noqa: E402
 from optimiser.solver import make_solver  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "benchmarks" / "orlib_cap"

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from estate import load_place  # noqa: E402
-from optimiser.plan import optimise  # noqa: E402
+from optimiser.pipeline import optimise  # noqa: E402
 from optimiser.scenario import Scenario  # noqa: E402
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from estate import Estate
-from optimiser.plan import optimise
+from optimiser.pipeline import optimise
 from optimiser.scenario import Scenario
 from optimiser.store import PlanRecord, record_from_plan
 

@@ -29,9 +29,8 @@ from __future__ import annotations
 import math
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,11 +41,11 @@ from estate import Estate
 from estate.schema import CRS
 from estate.validate import validate_table
 from optimiser.errors import BenchError
+from optimiser.model import EstateModel, build_model
+from optimiser.pipeline import solve
+from optimiser.plan import Plan
 from optimiser.scenario import Scenario
-
-if TYPE_CHECKING:
-    from optimiser.model import EstateModel
-    from optimiser.plan import Plan
+from optimiser.solver import make_solver
 
 # Where the benchmark facilities are put (British National Grid); any point would do.
 _ORIGIN_E, _ORIGIN_N, _SPACING_M = 400_000.0, 300_000.0, 100.0
@@ -398,8 +397,6 @@ def instance_to_estate(
 
 def build_instance_model(instance: CFLPInstance, *, time_limit_s: float = 120.0) -> EstateModel:
     """The estate model of `instance` (an `optimiser.model.EstateModel`)."""
-    from optimiser.model import build_model
-
     estate, table, scenario = instance_to_estate(instance, time_limit_s=time_limit_s)
     return build_model(estate, scenario, cost_table=table)
 
@@ -426,15 +423,11 @@ def solve_instance(
         The instance has no feasible solution.
 
     """
-    from optimiser.model import build_model
-    from optimiser.plan import solve
-    from optimiser.solver import make_solver
-
     started = time.perf_counter()
     estate, table, scenario = instance_to_estate(instance, time_limit_s=time_limit_s)
     scenario = scenario.with_changes(solver=solver, mip_gap=mip_gap, threads=threads)
-    model = build_model(estate, scenario, cost_table=table)
-    object.__setattr__(model, "build_s", time.perf_counter() - started)
+    built = build_model(estate, scenario, cost_table=table)
+    model = replace(built, build_s=time.perf_counter() - started)  # a new model; `built` is unchanged
     return solve(model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
                                     msg=msg))
 

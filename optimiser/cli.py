@@ -26,7 +26,8 @@ from estate.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_out_folder
 from optimiser import auth, bench
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
-from optimiser.plan import Plan, optimise
+from optimiser.pipeline import optimise
+from optimiser.plan import Plan
 from optimiser.report import RUN_FILES, write_plan
 from optimiser.rundir import check_run_target
 from optimiser.scenario import Scenario, check_option

@@ -14,8 +14,8 @@ from shapely.geometry import LineString
 
 from estate import Estate
 from estate.schema import CRS
+from optimiser.access import reach_pairs, standards_for
 from optimiser.inert import csv_text, excel_bytes, inert_frame
-from optimiser.model import reach_pairs, standards_for
 from optimiser.outcomes import sites_by_service
 from optimiser.plan import Plan
 from optimiser.provenance import estate_digest

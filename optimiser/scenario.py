@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from estate.limits import MAX_MONEY_GBP, cap_to_cores
 from estate.schema import ACCESS_RULES, ID_PATTERN
 from estate.settings import Key, check_keys, table
@@ -272,8 +274,10 @@ class Scenario:
     @property
     def annuity_factor(self) -> float:
         """Present value of £1 a year for `years` years at `discount_rate` (paid in arrears)."""
-        r, n = self.discount_rate, self.years
-        return float(n) if r == 0 else (1 - (1 + r) ** -n) / r
+        # imported here: optimiser.costs imports this module (the formula has one home, there)
+        from optimiser.costs import annuity_factor
+
+        return annuity_factor(self.years, self.discount_rate)
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (validated again)."""
@@ -304,8 +308,6 @@ class Scenario:
 
     def to_toml(self) -> str:
         """The scenario as TOML text that `from_toml` reads back."""
-        import tomli_w
-
         return tomli_w.dumps(self.to_dict())
 
     def capped_to_machine(self, *, what: str = "") -> tuple[Scenario, str | None]:

@@ -21,7 +21,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,9 @@ SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 OPTIMAL_GAP = 1e-4  # a plan is called optimal only within this relative gap of a true bound
 
 
-@dataclass
+@dataclass(frozen=True)
 class SolveInfo:
-    """What the solver said about the last solve.
+    """What the solver said about the last solve (made once per solve, by `settle`).
 
     ``status``: ``optimal`` (a plan within `OPTIMAL_GAP` of a true bound), ``gap_limit``
     (stopped at a looser ``mip_gap``), ``time_limit``, ``interrupted``, ``feasible`` (a plan,
@@ -80,28 +80,45 @@ def relative_gap(objective: float, bound: float) -> float:
 def settle(info: SolveInfo) -> SolveInfo:
     """The last step of every solve, on every solver: make the status and bound honest.
 
+    Returns a new `SolveInfo`; `info` is left as it was.
+
     A bound above the plan's objective (beyond rounding) cannot be true; it is dropped
     (reported unknown) rather than trusted. A solve the solver calls optimal is reported
     ``optimal`` only when its gap to the bound is within `OPTIMAL_GAP`; one that stopped at a
     looser ``mip_gap`` is ``gap_limit``. Anything else is never proven optimal.
     """
     objective, bound = info.objective, info.bound
+    extra = dict(info.extra)
     if math.isfinite(objective) and math.isfinite(bound) and bound > objective:
         if bound > objective + 1e-6 * max(1.0, abs(objective)):
-            info.extra["bound_discarded"] = (
+            extra["bound_discarded"] = (
                 f"{info.solver} reported a bound of {bound:.6f} above the plan's {objective:.6f}"
             )
             bound = math.nan
         else:
             bound = objective  # rounding: the objective is then the tighter true bound
-    info.bound = bound
     has_plan = math.isfinite(objective)
-    info.gap = relative_gap(objective, bound) if has_plan else math.inf
-    within = has_plan and info.gap <= OPTIMAL_GAP * (1 + 1e-9)
-    if info.status == "optimal" and not within:
-        info.status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
-    info.proven_optimal = info.status == "optimal" and within
-    return info
+    gap = relative_gap(objective, bound) if has_plan else math.inf
+    within = has_plan and gap <= OPTIMAL_GAP * (1 + 1e-9)
+    status = info.status
+    if status == "optimal" and not within:
+        status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
+    return replace(
+        info,
+        bound=bound,
+        gap=gap,
+        status=status,
+        proven_optimal=status == "optimal" and within,
+        extra=extra,
+    )
+
+
+def _highspy() -> Any:
+    """The highspy module. Imported on first use, here only: it is optional (CBC runs without
+    it; `available_solvers` says which solvers this machine has)."""
+    import highspy
+
+    return highspy
 
 
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
@@ -115,10 +132,12 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         start: dict[str, float] | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        bounds: dict[str, tuple[float, float]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.start = start or {}
+        self.bounds = bounds or {}
         self.progress = progress
         self.cancel = cancel
         self.info = SolveInfo(solver="HiGHS")
@@ -129,8 +148,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             super().createAndConfigureSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
-        import highspy
-
+        highspy = _highspy()
         variables = lp.variables()
         index = {id(v): i for i, v in enumerate(variables)}
         for i, var in enumerate(variables):
@@ -144,6 +162,10 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             cost = -cost
         lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
         upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
+        if self.bounds:  # this solve's own bounds for some variables; the model's are untouched
+            for i, var in enumerate(variables):
+                if var.name in self.bounds:
+                    lower[i], upper[i] = self.bounds[var.name]
         integrality = np.array(
             [1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32
         )
@@ -187,8 +209,6 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
                 h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
 
     def actualSolve(self, lp: pulp.LpProblem) -> int:
-        import highspy
-
         started = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
@@ -245,8 +265,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             self.info = _highs_info(
                 h, h.getInfo(), h.getModelStatus(), sol_status, time.perf_counter() - started
             )
-        self.info.extra["warm_start"] = warm
-        del highspy
+        self.info = replace(self.info, extra={**self.info.extra, "warm_start": warm})
         return int(status)
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
@@ -255,8 +274,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         PuLP calls an interrupted solve a feasible solution even when HiGHS has none, and
         fails on statuses it does not list (a node limit is ``kSolutionLimit``).
         """
-        import highspy
-
+        highspy = _highspy()
         h = lp.solverModel
         try:
             status, sol_status = super().findSolutionValues(lp)
@@ -313,8 +331,7 @@ def _use_threads(threads: int | None) -> None:
     HiGHS starts one scheduler per process; a later solve with a different `threads` option
     stops at once with model status 'Not Set' (seen with 1 after the default of 2).
     """
-    import highspy
-
+    highspy = _highspy()
     wanted = int(threads or 0)
     if _scheduler_threads and _scheduler_threads[-1] != wanted:
         highspy.Highs.resetGlobalScheduler(True)
@@ -340,9 +357,7 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: float) -> SolveInfo:
-    import highspy
-
-    ms = highspy.HighsModelStatus
+    ms = _highspy().HighsModelStatus
     has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     objective = float(info.objective_function_value) if has_solution else math.nan
     mip = (
@@ -510,6 +525,7 @@ def make_solver(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     options: dict[str, Any] | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
 ) -> pulp.LpSolver:
     """A configured solver: ``highs`` (default) or ``cbc``.
 
@@ -533,6 +549,9 @@ def make_solver(
         HiGHS only: set this event to stop the solve with the best plan so far.
     options
         HiGHS only: extra HiGHS options by name (e.g. ``{"mip_heuristic_effort": 0.3}``).
+    bounds
+        HiGHS only: ``(lower, upper)`` by variable name, used for this solve instead of the
+        variables' own bounds, which are never changed (the warm start fixes variables so).
 
     Raises
     ------
@@ -550,6 +569,9 @@ def make_solver(
     threads, note = cap_to_cores(threads, what=f"threads = {threads}")
     if note:  # the CLI and the app cap first and say so; this is the last line of defence
         warnings.warn(note, LimitWarning, stacklevel=2)
+    if bounds and name != "highs":
+        msg_ = "Bounds for one solve are supported with HiGHS only."
+        raise SolveError(msg_)
     if name == "highs":
         options = {"mip_abs_gap": 1e-9, **(options or {})}
         return _HiGHS(
@@ -560,6 +582,7 @@ def make_solver(
             start=start,
             progress=progress,
             cancel=cancel,
+            bounds=bounds,
             **options,
         )
     solver = _CBC(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, warmStart=bool(start))

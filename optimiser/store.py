@@ -42,7 +42,7 @@ from typing import Any
 import pandas as pd
 
 from estate import Estate
-from optimiser.errors import OptimiserError
+from optimiser.errors import OptimiserError, StoreError
 from optimiser.inert import csv_text
 from optimiser.plan import Plan, make_plan
 from optimiser.report import zones_table
@@ -53,12 +53,6 @@ APP_NAME = "public-estate-optimiser"
 STORE_FILE = "scenarios.sqlite"
 SCHEMA_VERSION = 2
 TABLES = ("buildings", "occupiers", "partners", "access", "zones")
-
-
-class StoreError(OptimiserError):
-    """The scenario store cannot be read or written."""
-
-    exit_code = 2
 
 
 def default_data_dir() -> Path:
@@ -72,7 +66,10 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True, eq=False)
 class PlanRecord:
-    """One run as the app shows, saves and compares it: scenario, summary and tables.
+    """One run as the app shows, saves and compares it: the serialised form of a `Plan`
+    (its scenario, ``summary_dict()`` and tables, as plain JSON-able data) with where, who and
+    when. The two conversions live here, side by side: `record_from_plan` (Plan -> record) and
+    `plan_from_record` (record -> the Plan, rebuilt on the estate and checked against it).
 
     Attributes
     ----------
@@ -217,6 +214,7 @@ def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
             info=info,
             build_s=float(s.get("build_s") or 0.0),
             stats=dict(s.get("model", {})),
+            reasons=dict(zip(ids, b["reason"], strict=True)),  # as saved, not worked out again
         )
     except (KeyError, ValueError) as err:
         msg = f"Saved run {record.name!r} does not fit the estate now loaded ({err})."
@@ -231,8 +229,6 @@ def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
                 f"not {float(saved):,.2f}: the data has changed since it was saved."
             )
             raise StoreError(msg)
-    reasons = pd.Series(b["reason"].to_numpy(), index=ids.to_numpy())
-    plan.buildings["reason"] = reasons.reindex(plan.buildings["building_id"].astype(str)).to_numpy()
     return plan
 
 

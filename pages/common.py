@@ -36,7 +36,7 @@ from estate.io import DATA_DIR
 from estate.upload import UploadResult
 from optimiser import auth
 from optimiser.boardpack import MODELLED_NOTE, kpi_cards
-from optimiser.errors import OptimiserError
+from optimiser.errors import OptimiserError, StoreError
 
 # The store, the background solve and the solver pull in PuLP: they are imported in the functions
 # that first need them, so that a page that never solves (Estate) loads without PuLP.
@@ -348,8 +348,6 @@ def change_users(
 
 def audit_trail() -> list[Any]:
     """The store's audit trail (admins), newest first; empty with a message when unreadable."""
-    from optimiser.store import StoreError
-
     s = store()
     if s is None or not permit("view_audit"):
         return []
@@ -500,7 +498,7 @@ def _store(path: str) -> ScenarioStore:
 
 def store() -> ScenarioStore | None:
     """The scenario store, or None (with a message) when it cannot be opened."""
-    from optimiser.store import StoreError, default_data_dir
+    from optimiser.store import default_data_dir
 
     try:
         return _store(str(default_data_dir()))
@@ -512,8 +510,6 @@ def store() -> ScenarioStore | None:
 def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]:
     """Saved runs (for one place, or all) that can be read; each one that cannot is named in a
     warning (and returned too, with its `problem`, if `with_broken`, so it can be deleted)."""
-    from optimiser.store import StoreError
-
     s = store()
     if s is None:
         return []
@@ -534,8 +530,6 @@ def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]
 
 def load_saved(run_id: int) -> PlanRecord | None:
     """A saved run, or None with a message."""
-    from optimiser.store import StoreError
-
     s = store()
     if s is None:
         return None

@@ -16,7 +16,7 @@ import streamlit as st
 
 from estate import Estate
 from estate.schema import ACCESS_RULES
-from optimiser.model import standards_for
+from optimiser.access import standards_for
 from optimiser.scenario import AccessStandard, Scenario
 
 RULES = [r for r in ACCESS_RULES if r != "max_mean_increase"]  # the optimiser does not support it yet

@@ -368,7 +368,7 @@ def test_a_bundled_scenario_file_loads_into_the_form():
 
 @pytest.mark.solver
 def test_running_the_trafford_default_scenario_shows_its_kpis():
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
 
     at = _app("trafford")
     at.switch_page("pages/scenario.py").run()

@@ -37,7 +37,7 @@ def data_dir(monkeypatch, tmp_path):
 def trafford_record():
     """The Trafford default scenario, solved once, as the app would keep it."""
     from estate import load_place
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
     from optimiser.scenario import Scenario
     from optimiser.store import record_from_plan
     from pages import common

@@ -20,7 +20,7 @@ import pytest
 from optimiser.boardpack import board_pack_html, disposals_table
 from optimiser.inert import csv_text, excel_bytes, inert_frame, inert_text, original_text
 from optimiser.maps import plan_map
-from optimiser.plan import optimise
+from optimiser.pipeline import optimise
 from optimiser.report import plan_to_excel, plan_to_geopackage_bytes, write_plan
 from optimiser.rundir import verify_run_dir
 from optimiser.scenario import Scenario

@@ -23,7 +23,8 @@ import pytest
 
 from estate import Estate
 from optimiser.errors import PlaceError
-from optimiser.plan import make_plan, optimise
+from optimiser.pipeline import optimise
+from optimiser.plan import make_plan
 from optimiser.scenario import Scenario
 from optimiser.sweep.places import (
     NEIGHBOUR_REASON,

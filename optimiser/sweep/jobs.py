@@ -20,7 +20,7 @@ import pandas as pd
 
 from estate import Estate, EstateError
 from optimiser.errors import InfeasibleScenarioError, OptimiserError
-from optimiser.plan import optimise
+from optimiser.pipeline import optimise
 from optimiser.provenance import code_version
 from optimiser.scenario import Scenario
 from optimiser.sweep.grid import ScenarioRow

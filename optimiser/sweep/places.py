@@ -29,8 +29,8 @@ import pandas as pd
 import shapely
 
 from estate import Estate
+from optimiser.access import standards_for, straight_reach_km
 from optimiser.errors import PlaceError
-from optimiser.model import standards_for
 from optimiser.outcomes import money_by_building, partner_totals, totals
 from optimiser.plan import Plan
 from optimiser.provenance import estate_digest
@@ -191,19 +191,12 @@ def boundary_buffer_km(estate: Estate, scenario: Scenario) -> float:
     if not scenario.access_enabled:
         return 0.0
     reach = 0.0
-    travel = estate.travel
     occ = estate.occupiers
     offered = set(occ.loc[occ["public_facing"].astype(bool), "service"])
     for standard in standards_for(estate, scenario):
         if standard.service not in offered:  # no one to keep reach to
             continue
-        if standard.reach_km is not None:
-            reach = max(reach, standard.reach_km / travel.detour_factor)
-        else:
-            straight = travel.straight_km_for_minutes(standard.reach_min or 0.0)
-            if estate.travel_matrix is not None:  # a given matrix may be faster than the model
-                straight = 2 * straight + 5.0
-            reach = max(reach, straight)
+        reach = max(reach, straight_reach_km(estate, standard))
     return float(reach)
 
 
