@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from estate import builtin_mappings
-from optimiser.maps import COLOUR_BY, estate_map
+from optimiser.report.maps import COLOUR_BY, estate_map
 from pages import common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
