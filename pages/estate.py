@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from estate import builtin_mappings
+from estate.schema import TABLE_NAMES
 from optimiser.report.maps import COLOUR_BY, estate_map
 from pages import common
 
@@ -206,7 +207,7 @@ with tab_upload:
                         "rejected": up_counts[t]["rejected"],
                         "source": up.sources.get(t, ""),
                     }
-                    for t in ("buildings", "occupiers", "zones", "access", "compatibility")
+                    for t in TABLE_NAMES
                     if t in up.sources
                 ]
             )
