@@ -3,9 +3,10 @@
 `KPI_KEYS` names the headline figures of a plan (``Plan.kpis``, ``summary.json``'s ``kpis``, the
 sweep's KPI columns). `kpi_cards` turns a plan's summary into labelled, formatted figures, each
 marked when it rests on modelled building data. The app, the map and the board pack show exactly
-these strings (`format_value`, `format_money`, `format_number`), so what is on screen can be checked against
-the CLI's ``summary.json``. The tables (`savings_breakdown`, `partner_savings`, `access_table`,
-`disposals_table`, `kpi_table`) are the readable views every page and the board pack share.
+these strings (`format_value`, `format_money`, `format_number`), so what is on screen can be
+checked against the CLI's ``summary.json``. The tables (`savings_breakdown`, `partner_savings`,
+`access_table`, `disposals_table`, `kpi_table`) are the readable views every page and the board
+pack share.
 """
 
 from __future__ import annotations
