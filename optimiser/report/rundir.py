@@ -29,7 +29,6 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -374,13 +373,15 @@ def _fsync_dir(folder: Path) -> None:
 
 def run_versions() -> dict[str, str]:
     """Versions of Python, the solver stack and the optimiser's own code, for a manifest."""
+    from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version()}
     for package in ("pandas", "geopandas", "pulp", "highspy", "shapely"):
         try:
             out[package] = version(package)
         except PackageNotFoundError:
             out[package] = ""
-    from optimiser.sweep import code_version  # sweep imports this module: a cycle at the top
+    from optimiser.sweep import code_version
 
     out["optimiser_code"] = code_version()
     return out
