@@ -125,8 +125,8 @@ def _text(value: Any) -> str | None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from optimiser.pipeline import optimise
-    from optimiser.report import RUN_FILES, write_plan
-    from optimiser.rundir import check_run_target
+    from optimiser.report.files import RUN_FILES, write_plan
+    from optimiser.report.rundir import check_run_target
     from optimiser.scenario import Scenario, check_option
 
     started = time.perf_counter()

@@ -50,8 +50,8 @@ import pandas as pd
 from estate.limits import MAX_GRID_SCENARIOS, MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_keys, check_out_folder, nearest_hint, read_toml, shown, table
 from optimiser.errors import OptimiserError, ScenarioError
-from optimiser.inert import csv_text, inert_frame
-from optimiser.rundir import check_run_target, run_versions, write_run_dir
+from optimiser.report.inert import csv_text, inert_frame
+from optimiser.report.rundir import check_run_target, run_versions, write_run_dir
 from optimiser.scenario import SCENARIO_KEYS, SECTIONS, TOP_KEYS, Scenario, check_option
 
 if TYPE_CHECKING:

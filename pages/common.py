@@ -30,8 +30,8 @@ from estate import PLACES, Estate, EstateError, EstateValidationError, load_esta
 from estate import upload as limits
 from estate.io import DATA_DIR
 from optimiser import auth
-from optimiser.boardpack import MODELLED_NOTE, kpi_cards
 from optimiser.errors import OptimiserError
+from optimiser.report.kpis import MODELLED_NOTE, kpi_cards
 
 if TYPE_CHECKING:  # the store and solver pull in PuLP: imported when first needed, not on the Estate page
     from optimiser.scenario import Scenario
