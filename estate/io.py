@@ -23,7 +23,7 @@ from estate import limits
 from estate.errors import EstateDataWarning, EstateError, EstateValidationError, Issue
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
-from estate.schema import CRS, CRS_LONLAT, ID_COLUMN, SPATIAL_TABLES
+from estate.schema import CRS, CRS_LONLAT, ID_COLUMN, SPATIAL_TABLES, TABLE_NAMES
 from estate.sheets import FormulaCell, check_shape, check_width, read_csv, read_excel, row_budget
 from estate.travel import read_travel_matrix
 from estate.validate import DECIMAL_MARKS, Bad, number_from_text, plain_value, split_rows, validate_table
@@ -38,7 +38,6 @@ BNG_NAMES = (("easting", "northing"), ("x_bng", "y_bng"), ("bng_e", "bng_n"))
 GB_BOUNDS = (0.0, 0.0, 7.0e5, 1.3e6)  # the British National Grid box around Great Britain
 GB_BNG = ((GB_BOUNDS[0], GB_BOUNDS[2]), (GB_BOUNDS[1], GB_BOUNDS[3]))  # easting, northing ranges
 GB_LONLAT = ((-9.0, 2.5), (49.0, 61.5))  # longitude, latitude ranges that hold Great Britain
-TABLE_NAMES = ("buildings", "occupiers", "zones", "access", "compatibility")
 
 
 def read_table(

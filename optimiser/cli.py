@@ -28,8 +28,8 @@ from optimiser import auth, bench
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
-from optimiser.report import RUN_FILES, write_plan
-from optimiser.rundir import check_run_target
+from optimiser.report.files import RUN_FILES, write_plan
+from optimiser.report.rundir import check_run_target
 from optimiser.scenario import Scenario, check_option
 from optimiser.sweep import (
     DEFAULT_TIME_LIMIT_S,

@@ -35,8 +35,8 @@ from estate import (
 from estate.io import DATA_DIR
 from estate.upload import UploadResult
 from optimiser import auth
-from optimiser.boardpack import MODELLED_NOTE, kpi_cards
 from optimiser.errors import OptimiserError, StoreError
+from optimiser.report.kpis import MODELLED_NOTE, kpi_cards
 
 # The store, the background solve and the solver pull in PuLP: they are imported in the functions
 # that first need them, so that a page that never solves (Estate) loads without PuLP.

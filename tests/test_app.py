@@ -16,8 +16,8 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from estate import load_place
-from optimiser.boardpack import kpi_cards
 from optimiser.errors import ScenarioError
+from optimiser.report.kpis import kpi_cards
 from optimiser.scenario import Scenario
 from tests.conftest import DATA, REPO
 

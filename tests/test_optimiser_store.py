@@ -14,14 +14,13 @@ import pytest
 
 from optimiser import store as store_module
 from optimiser.errors import StoreError
+from optimiser.jsonable import frame_from_json, frame_to_json
+from optimiser.report.files import csv_zip
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.store import (
     PlanRecord,
     ScenarioStore,
-    csv_zip,
     default_data_dir,
-    frame_from_json,
-    frame_to_json,
     plan_from_record,
     record_from_plan,
 )

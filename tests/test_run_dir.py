@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimiser.rundir import (
+from optimiser.report.rundir import (
     MANIFEST,
     PAUSE_ENV,
     RunDirError,

@@ -34,7 +34,7 @@ from estate import Estate
 from optimiser.errors import InfeasibleScenarioError, SolveError
 from optimiser.model import build_model
 from optimiser.pipeline import optimise, solve
-from optimiser.report import write_plan
+from optimiser.report.files import write_plan
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import make_solver
 from tests.conftest import make_estate

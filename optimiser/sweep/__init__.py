@@ -24,9 +24,9 @@ Robustness:
 Outputs in ``--out`` (`optimiser.sweep.results`): ``results.csv`` (one row per job),
 ``results.gpkg`` (layer ``jobs``: one point per job at the place's population-weighted
 centre, with the KPIs; layer ``buildings``: every own building of every job with its
-decision), ``run.json`` (the manifest, see `optimiser.rundir`) and ``jobs/``. The folder is
+decision), ``run.json`` (the manifest, see `optimiser.report.rundir`) and ``jobs/``. The folder is
 replaced whole at the end, as ``run`` does, with ``jobs/`` carried over; text cells are inert
-(`optimiser.inert`). See ``docs/sweep.md`` for the scenario grid format. The command line is
+(`optimiser.report.inert`). See ``docs/sweep.md`` for the scenario grid format. The command line is
 in `optimiser.cli`.
 """
 

@@ -16,8 +16,8 @@ import pyogrio
 
 from estate import Estate
 from estate.schema import CRS
-from optimiser.inert import csv_text, inert_frame
-from optimiser.rundir import run_versions, write_run_dir
+from optimiser.report.inert import csv_text, inert_frame
+from optimiser.report.rundir import run_versions, write_run_dir
 from optimiser.sweep.jobs import KPI_COLUMNS, LEAD_COLUMNS, TAIL_COLUMNS
 from optimiser.sweep.places import list_places
 
@@ -88,7 +88,7 @@ def write_results(
     out: Path, frame: pd.DataFrame, results: Sequence[dict[str, Any]], estate: Estate
 ) -> dict[str, Path]:
     """results.csv, results.gpkg (layers ``jobs`` and ``buildings``) and run.json, as one whole
-    folder (`optimiser.rundir.write_run_dir`; ``jobs/`` is carried over)."""
+    folder (`optimiser.report.rundir.write_run_dir`; ``jobs/`` is carried over)."""
     identity = {
         "command": "sweep",
         "jobs": {str(r["row"].get("job_key")): str(r["row"].get("status")) for r in results},

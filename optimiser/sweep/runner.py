@@ -22,7 +22,7 @@ import pandas as pd
 
 from estate import Estate
 from optimiser.errors import SweepError
-from optimiser.rundir import check_run_target
+from optimiser.report.rundir import check_run_target
 from optimiser.sweep.grid import ScenarioRow
 from optimiser.sweep.jobs import Job, plan_jobs, result_row, run_job
 from optimiser.sweep.results import (
