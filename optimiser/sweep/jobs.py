@@ -22,28 +22,13 @@ from estate import Estate, EstateError
 from optimiser.errors import InfeasibleScenarioError, OptimiserError
 from optimiser.pipeline import optimise
 from optimiser.provenance import code_version
+from optimiser.report.kpis import KPI_KEYS
 from optimiser.scenario import Scenario
 from optimiser.sweep.grid import ScenarioRow
 from optimiser.sweep.places import PlaceEstate, boundary_buffer_km, list_places, place_estate, scope_plan
 
-KPI_COLUMNS = (
-    "capital_receipts_gbp",
-    "annual_revenue_saving_gbp",
-    "annual_revenue_saving_pct",
-    "one_off_cost_gbp",
-    "move_cost_gbp",
-    "backlog_avoided_gbp",
-    "npv_gbp",
-    "payback_years",
-    "land_ha",
-    "homes",
-    "jobs",
-    "carbon_tco2e_saved",
-    "buildings_before",
-    "buildings_after",
-    "floor_area_released_m2",
-    "running_cost_before_gbp",
-)
+# the plan's headline figures, then two more a sweep compares places by
+KPI_COLUMNS = (*KPI_KEYS, "floor_area_released_m2", "running_cost_before_gbp")
 LEAD_COLUMNS = (
     "place",
     "place_name",
