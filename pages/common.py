@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from optimiser.store import PlanRecord, RunInfo, ScenarioStore
 
 UPLOAD_TYPES = limits.UPLOAD_TYPES
-DEFAULT_PLACE = "greater_manchester"
+DEFAULT_ESTATE = "greater_manchester"
 PLAN_CACHE_SIZE = 24
 
 
@@ -380,28 +380,33 @@ def account_box(user: auth.User) -> None:
 # ---------------------------------------------------------------------- estates
 @dataclass(frozen=True, eq=False)
 class Current:
-    """The estate the user is working on."""
+    """The estate the user is working on.
 
-    place: str  # a bundled place, or "upload:<hash>"
+    In the app a "place" is the estate chosen in the sidebar: a bundled example estate
+    (``greater_manchester``, ``trafford``) or ``upload:<hash>``; saved runs keep it as their
+    ``place``. It is not a sweep's place (a local authority, `optimiser.sweep.places`).
+    """
+
+    place: str  # the chosen estate: a bundled example's name, or "upload:<hash>"
     name: str
     estate_key: str  # changes whenever the data changes
     estate: Estate
 
 
 @st.cache_resource(show_spinner="Loading the estate…", max_entries=4)
-def _bundled(place: str, version: str) -> Estate:
-    """One shared, immutable Estate per bundled place and file version."""
-    return load_place(place)
+def _bundled(bundled: str, version: str) -> Estate:
+    """One shared, immutable Estate per bundled example estate and file version."""
+    return load_place(bundled)
 
 
-def _bundled_version(place: str) -> str:
-    path = DATA_DIR / f"{place}.gpkg"
+def _bundled_version(bundled: str) -> str:
+    path = DATA_DIR / f"{bundled}.gpkg"
     stat = path.stat()
-    return f"{place}:{stat.st_size}:{stat.st_mtime_ns}"
+    return f"{bundled}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def place_options() -> dict[str, str]:
-    """Places to choose from: the bundled ones and any registers uploaded in this session."""
+    """Estates to choose from: the bundled examples and any registers uploaded in this session."""
     options = dict(PLACES)
     for key, (name, _estate, _version) in st.session_state.get("uploads", {}).items():
         options[key] = f"{name} (uploaded)"
@@ -410,13 +415,13 @@ def place_options() -> dict[str, str]:
 
 def current() -> Current:
     """The estate chosen in the sidebar (Greater Manchester by default)."""
-    place = st.session_state.get("place", DEFAULT_PLACE)
+    place = st.session_state.get("place", DEFAULT_ESTATE)
     uploads = st.session_state.get("uploads", {})
     if place in uploads:
         name, estate, version = uploads[place]
         return Current(place, name, version, estate)
     if place not in PLACES:
-        place = DEFAULT_PLACE
+        place = DEFAULT_ESTATE
     version = _bundled_version(place)
     return Current(place, PLACES[place], version, _bundled(place, version))
 
@@ -425,9 +430,9 @@ def place_switcher() -> None:
     """The sidebar's place selector. The choice is kept in ``place`` (not a widget key), so it
     survives runs in which the selector is not drawn."""
     options = place_options()
-    place = st.session_state.get("place", DEFAULT_PLACE)
+    place = st.session_state.get("place", DEFAULT_ESTATE)
     if place not in options:
-        place = DEFAULT_PLACE
+        place = DEFAULT_ESTATE
     st.session_state["place"] = place
     if st.session_state.get("place_select") != place:
         st.session_state["place_select"] = place
