@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from estate import upload as limits
+from estate import limits
 from estate.errors import EstateDataWarning, EstateError, EstateValidationError, Issue
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
@@ -51,7 +51,7 @@ def read_table(
 
     Spatial tables come back as a GeoDataFrame in EPSG:27700. A CSV or Excel sheet gets its
     points from `lon`/`lat` (EPSG:4326) or `easting`/`northing` (EPSG:27700) columns. Every
-    file is held to the limits of `estate.upload` (size, rows, columns; archives on the bytes
+    file is held to the limits of `estate.limits` (size, rows, columns; archives on the bytes
     they really unpack to) before it is parsed. Problems that do not stop the reading (an Excel
     formula with no saved result) are `Issue` objects in ``.attrs["read"].notes``.
 

@@ -26,7 +26,6 @@ capacity is the literal word ``capacity``, to be replaced by a stated value.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 import zipfile
@@ -472,72 +471,3 @@ def check_plan(instance: CFLPInstance, plan: Plan, *, tol: float = 1e-6) -> floa
         msg = f"{instance.name}: facility F{i + 1} serves {load[i]:g} > capacity {instance.capacities[i]:g}."
         raise AssertionError(msg)
     return instance.cost_of(open_, shares)
-
-
-# ------------------------------------------------------------------------------------------
-# command line
-# ------------------------------------------------------------------------------------------
-def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register the bench command (instances: holmberg, orlib-cap)."""
-    bench = sub.add_parser("bench", help="solve a published benchmark instance through the estate model")
-    kinds = bench.add_subparsers(dest="family", required=True)
-    holmberg = kinds.add_parser("holmberg", help="Holmberg single-source CFLP (p1 ... p71)")
-    orlib = kinds.add_parser("orlib-cap",
-                             help="OR-Library capacitated warehouse location (capXX.txt or .zip)")
-    for parser in (holmberg, orlib):
-        parser.add_argument("file", type=Path, help="instance file")
-        parser.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-        parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
-                            help="MILP solver (default highs)")
-        parser.add_argument("--gap", type=float, default=0.0, help="relative gap to stop at (default 0)")
-        parser.add_argument("--threads", type=int, help="solver threads")
-        parser.add_argument("--optima", type=Path,
-                            help="published optima to compare with "
-                                 "(default: 'os' or 'bounds.txt' next to FILE)")
-        parser.add_argument("--verbose", action="store_true", help="show the solver log")
-    orlib.add_argument("--capacity", type=float,
-                       help="capacity for files that say 'capacity' (capb: 5000-8000)")
-    holmberg.set_defaults(func=_cmd_bench, reader="holmberg")
-    orlib.set_defaults(func=_cmd_bench, reader="orlib-cap")
-
-
-def _published(args: argparse.Namespace, name: str) -> float | None:
-    if args.reader == "holmberg":
-        path = args.optima or args.file.parent / "os"
-        reader = holmberg_optima
-    else:
-        path = args.optima or args.file.parent / "bounds.txt"
-        reader = orlib_cap_optima
-    if args.optima is None and not path.is_file():
-        return None
-    return reader(path).get(name)
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.time_limit <= 0:
-        msg = f"--time-limit must be positive; got {args.time_limit:g}."
-        raise BenchError(msg)
-    if not 0 <= args.gap < 1:
-        msg = f"--gap must be in [0, 1); got {args.gap:g}."
-        raise BenchError(msg)
-    if args.reader == "holmberg":
-        instance = read_holmberg(args.file)
-    else:
-        instance = read_orlib_cap(args.file, capacity=args.capacity)
-    published = _published(args, instance.name)
-    plan = solve_instance(instance, solver=args.solver, time_limit_s=args.time_limit, mip_gap=args.gap,
-                          threads=args.threads, msg=args.verbose)
-    print(format_result(instance.name, plan, published))
-    return 0
-
-
-def format_result(name: str, plan: Plan, published: float | None = None) -> str:
-    """One line: objective, status, proof, gap, bound, times, solver (and the published optimum)."""
-    info = plan.info
-    line = (f"{name}: objective={info.objective:.6f} status={info.status} "
-            f"proven_optimal={info.proven_optimal} gap={info.gap:.3g} bound={info.bound:.6f} "
-            f"time_s={info.time_s:.2f} build_s={plan.build_s:.2f} solver={info.solver}")
-    if published is not None:
-        rel = abs(info.objective - published) / max(abs(published), 1e-9)
-        line += f" published={published:.6f} rel_error={rel:.2e}"
-    return line

@@ -1,4 +1,4 @@
-"""Exceptions raised by the optimiser's core: scenario, model, solve, store and benchmarks.
+"""Exceptions raised by the optimiser: scenario, model, solve, store, benchmarks and sweeps.
 
 Every class derives from `OptimiserError`, whose ``exit_code`` the CLI exits with (2: bad
 input, 3: anything else).
@@ -46,5 +46,18 @@ class StoreError(OptimiserError):
 
 class BenchError(OptimiserError):
     """A benchmark file that cannot be read (missing, malformed); the message names file and line."""
+
+    exit_code = 2
+
+
+class SweepError(OptimiserError):
+    """A sweep that cannot start (no places, unreadable grid, no cluster)."""
+
+    exit_code = 2
+
+
+class PlaceError(OptimiserError, ValueError):
+    """An unknown sweep place (local authority or borough), or an estate that cannot be split
+    into places."""
 
     exit_code = 2

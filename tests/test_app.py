@@ -432,8 +432,8 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
 
 
 def test_progress_gives_elapsed_time_incumbent_and_gap():
+    from optimiser.background import SolveJob, progress_text
     from optimiser.solver import Progress
-    from pages.common import SolveJob, progress_text
 
     job = SolveJob(place="p", place_name="P", estate_key="k", scenario=Scenario())
     assert progress_text(job).startswith("Building the model and a starting plan… ")

@@ -26,8 +26,8 @@ from estate.schema import CRS
 from optimiser.access import reach_pairs, standards_for
 from optimiser.jsonable import jsonable
 from optimiser.outcomes import sites_by_service
-from optimiser.places import estate_digest
 from optimiser.plan import Plan
+from optimiser.provenance import estate_digest
 from optimiser.report.inert import csv_text, excel_bytes, inert_frame
 from optimiser.report.kpis import MODELLED_FILE_NOTE
 from optimiser.report.rundir import checkpoint, run_versions, write_run_dir
