@@ -280,7 +280,7 @@ def fix_and_optimise(
     if x is None:
         return stats
     stats.first_objective = stats.best_objective = objective
-    h = highspy.Highs()
+    h: Any = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no annotations for it
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", 1)
     h.setOptionValue("mip_rel_gap", 1e-4)
