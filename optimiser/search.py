@@ -27,131 +27,10 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimiser.highs import HighsArrays, highspy_module, use_threads
+
 FEASIBILITY_TOL = 1e-6  # rows, bounds and integrality of an offered plan
 WINDOW_CAP_S = 8.0  # no single window may take more than this (others wait their turn)
-
-
-@dataclass(frozen=True, eq=False)
-class HighsArrays:
-    """A PuLP problem as the arrays HiGHS takes, columns in ``problem.variables()`` order."""
-
-    names: tuple[str, ...]
-    cost: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    integer: np.ndarray  # bool per column
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    starts: np.ndarray  # row-wise: row r's entries are index/value[starts[r]:starts[r + 1]]
-    index: np.ndarray
-    value: np.ndarray
-    offset: float
-    sense: int = 1  # 1 minimise, -1 maximise (HiGHS minimises ``sense * cost``)
-
-    @classmethod
-    def from_problem(cls, problem: pulp.LpProblem, *, mip: bool = True) -> HighsArrays:
-        """Read the objective, bounds and rows of `problem` once."""
-        variables = problem.variables()
-        position = {id(v): i for i, v in enumerate(variables)}
-        n = len(variables)
-        sense = 1 if problem.sense == pulp.LpMinimize else -1
-        cost = np.zeros(n)
-        for var, coef in problem.objective.items():
-            cost[position[id(var)]] = coef
-        inf = math.inf
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        integer = np.array([mip and v.cat == pulp.LpInteger for v in variables], dtype=bool)
-        starts, index, value, row_lower, row_upper = [0], [], [], [], []
-        for constraint in problem._constraints.values():  # as PuLP's own adapter does
-            for var, coef in constraint.items():
-                if coef:
-                    index.append(position[id(var)])
-                    value.append(coef)
-            starts.append(len(index))
-            lb, ub = constraint.getLb(), constraint.getUb()
-            row_lower.append(-inf if lb is None else lb)
-            row_upper.append(inf if ub is None else ub)
-        return cls(
-            names=tuple(v.name for v in variables),
-            cost=sense * cost,
-            lower=lower,
-            upper=upper,
-            integer=integer,
-            row_lower=np.array(row_lower, dtype=float),
-            row_upper=np.array(row_upper, dtype=float),
-            starts=np.array(starts, dtype=np.int64),
-            index=np.array(index, dtype=np.int32),
-            value=np.array(value, dtype=float),
-            offset=sense * float(problem.objective.constant),
-            sense=sense,
-        )
-
-    @property
-    def num_col(self) -> int:
-        return len(self.names)
-
-    @property
-    def num_row(self) -> int:
-        return len(self.row_lower)
-
-    def pass_to(self, h: Any) -> None:
-        """Pass the model to a `highspy.Highs` (rows as a row-wise matrix)."""
-        import highspy  # optional at import time: CBC-only installs never reach this
-
-        inf = highspy.kHighsInf
-        status = h.passModel(
-            self.num_col,
-            self.num_row,
-            len(self.index),
-            2,  # row-wise
-            1,  # minimise
-            self.offset,
-            self.cost,
-            np.where(np.isfinite(self.lower), self.lower, -inf),
-            np.where(np.isfinite(self.upper), self.upper, inf),
-            np.where(np.isfinite(self.row_lower), self.row_lower, -inf),
-            np.where(np.isfinite(self.row_upper), self.row_upper, inf),
-            self.starts[:-1].astype(np.int32) if self.num_row else np.array([], dtype=np.int32),
-            self.index,
-            self.value,
-            self.integer.astype(np.int32),
-        )
-        if status != highspy.HighsStatus.kOk:
-            msg = f"HiGHS refused the model ({status})."
-            raise RuntimeError(msg)
-
-    def objective(self, x: np.ndarray) -> float:
-        """The objective of `x` in the problem's own sense (constant included)."""
-        return self.sense * (float(self.cost @ x) + self.offset)
-
-    def violation(self, x: np.ndarray) -> float:
-        """The largest violation of a row, a bound or integrality by `x` (0.0 when feasible)."""
-        if len(x) != self.num_col or not np.all(np.isfinite(x)):
-            return math.inf
-        rows = np.repeat(np.arange(self.num_row), np.diff(self.starts))
-        activity = np.bincount(rows, weights=self.value * x[self.index], minlength=self.num_row)
-        worst = 0.0
-        for amount in (
-            self.row_lower - activity,
-            activity - self.row_upper,
-            self.lower - x,
-            x - self.upper,
-        ):
-            finite = amount[np.isfinite(amount)]
-            if finite.size:
-                worst = max(worst, float(finite.max()))
-        if self.integer.any():
-            worst = max(worst, float(np.abs(x[self.integer] - np.round(x[self.integer])).max()))
-        return worst
-
-    def values(self, x: np.ndarray) -> dict[str, float]:
-        """`x` by variable name."""
-        return dict(zip(self.names, (float(v) for v in x), strict=True))
-
-    def vector(self, values: dict[str, float]) -> np.ndarray:
-        """A column vector from values by variable name (missing names are 0)."""
-        return np.array([float(values.get(name, 0.0)) for name in self.names])
 
 
 @dataclass
@@ -262,29 +141,39 @@ def fix_and_optimise(
     window_list: Sequence[frozenset[str]],
     *,
     deadline: float,
-    stop: threading.Event | None = None,
+    should_stop: Callable[[], bool] | None = None,
     window_cap_s: float = WINDOW_CAP_S,
     max_passes: int | None = None,
+    threads: int | None = None,
     on_window: Callable[[SearchStats], None] | None = None,
 ) -> SearchStats:
     """Re-optimise window after window from the mailbox's best plan until `deadline` (perf_counter).
 
-    Runs on one HiGHS thread. Stops early when `stop` is set, when `max_passes` passes are done,
-    or when a whole pass improves nothing (every window is then optimal given the others).
+    `threads` is HiGHS's thread option, which must equal that of any solve running at the same
+    time (HiGHS has one task scheduler per process). Stops early when `should_stop()` says so (a window solve is
+    interrupted then, not waited for), when `max_passes` passes are done, or when a whole pass
+    improves nothing (every window is then optimal given the others).
     """
-    import highspy
-
+    highspy = highspy_module()
+    use_threads(threads)  # the same count as any solve running beside (one scheduler per process)
     started = time.perf_counter()
     stats = SearchStats()
     x, objective = mailbox.best()
     if x is None:
         return stats
     stats.first_objective = stats.best_objective = objective
-    h: Any = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no annotations for it
+    h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    h.setOptionValue("threads", int(threads or 0))
     h.setOptionValue("mip_rel_gap", 1e-4)
     arrays.pass_to(h)
+    if should_stop is not None:
+
+        def interrupt(event: Any) -> None:
+            if should_stop():
+                event.interrupt()
+
+        h.cbMipInterrupt.subscribe(interrupt)
     n = arrays.num_col
     every = np.arange(n, dtype=np.int32)
     decision = np.zeros(n, dtype=bool)
@@ -293,7 +182,7 @@ def fix_and_optimise(
         improved_in_pass = False
         for window in window_list:
             left = deadline - time.perf_counter()
-            if left < 0.5 or (stop is not None and stop.is_set()):
+            if left < 0.5 or (should_stop is not None and should_stop()):
                 stats.time_s = time.perf_counter() - started
                 return stats
             x, objective = mailbox.best()  # the exact solve may not improve it, but another source could

@@ -7,9 +7,10 @@ import time
 import pytest
 
 from estate import Estate, load_place
+from optimiser.highs import HighsArrays
 from optimiser.model import build_model
 from optimiser.scenario import Scenario
-from optimiser.search import HighsArrays, Mailbox, fix_and_optimise, window_columns, windows
+from optimiser.search import Mailbox, fix_and_optimise, window_columns, windows
 
 pytest.importorskip("highspy")
 
