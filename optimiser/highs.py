@@ -8,7 +8,11 @@ the next solve asks for.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +26,16 @@ def highspy_module() -> Any:
     import highspy
 
     return highspy
+
+
+def new_highs(threads: int | None) -> Any:
+    """A silent `highspy.Highs` on `threads` (its creation banner is kept off stdout)."""
+    use_threads(threads)
+    with quiet_stdout():
+        h = highspy_module().Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(threads or 0))
+    return h
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,3 +174,21 @@ def use_threads(threads: int | None) -> None:
     if _scheduler_threads and _scheduler_threads[-1] != wanted:
         highspy.Highs.resetGlobalScheduler(True)
     _scheduler_threads[:] = [wanted]
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence C-level stdout (file descriptor 1) for a moment; Python's stdout is flushed first."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no real stdout (some test runners): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)

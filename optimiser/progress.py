@@ -13,8 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TextIO
 
 TICK_S = 1.0  # the latest state is repeated at least this often while a solve runs
+PRINT_EVERY_S = 2.0  # the CLI prints a progress line this often
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,11 @@ class Progress:
 
     def text(self) -> str:
         """One line, e.g. ``12 s · solving · plan NPV £227.6m · bound £2,964.6m · gap £26.3m (11.5% of NPV)``."""
-        parts = [f"{self.elapsed_s:.0f} s", self.stage]
+        return " · ".join([f"{self.elapsed_s:.0f} s", self.stage, *self.figures()])
+
+    def figures(self) -> list[str]:
+        """The money parts of `text`: the best plan, the bound and the gap, as far as known."""
+        parts: list[str] = []
         if math.isfinite(self.npv_k):
             parts.append(f"plan NPV {_money(self.npv_k)}")
         elif math.isfinite(self.incumbent):
@@ -69,7 +75,7 @@ class Progress:
             elif math.isfinite(self.gap):
                 gap += f" ({self.gap:.2%} of the net present cost)"
             parts.append(gap)
-        return " · ".join(parts)
+        return parts
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -80,6 +86,42 @@ def _money(k: float) -> str:
     if abs(k) >= 1000:
         return f"£{k / 1000:,.1f}m"
     return f"£{k:,.0f}k"
+
+
+class Printer:
+    """Prints progress lines to a stream, at most one per `every_s` (the last one always).
+
+    On a terminal the line is rewritten in place; elsewhere (a log) each report is a new line.
+    Call `close` at the end to finish the line.
+    """
+
+    def __init__(self, stream: TextIO, *, every_s: float = PRINT_EVERY_S) -> None:
+        self.stream = stream
+        self.every_s = every_s
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last = -math.inf
+        self._width = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, progress: Progress) -> None:
+        with self._lock:
+            if progress.elapsed_s - self._last < self.every_s:
+                return
+            self._last = progress.elapsed_s
+            line = progress.text()
+            if self.tty:
+                self.stream.write("\r" + line.ljust(self._width))
+                self._width = len(line)
+            else:
+                self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self.tty and self._width:
+                self.stream.write("\n")
+                self.stream.flush()
+            self._width = 0
 
 
 class Ticker:

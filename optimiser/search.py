@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from optimiser.highs import HighsArrays, highspy_module, use_threads
+from optimiser.highs import HighsArrays, new_highs
 
 FEASIBILITY_TOL = 1e-6  # rows, bounds and integrality of an offered plan
-WINDOW_CAP_S = 8.0  # no single window may take more than this (others wait their turn)
+WINDOW_CAP_S = 3.0  # no single window may take more than this: short windows, many passes
 
 
 @dataclass
@@ -154,17 +154,13 @@ def fix_and_optimise(
     interrupted then, not waited for), when `max_passes` passes are done, or when a whole pass
     improves nothing (every window is then optimal given the others).
     """
-    highspy = highspy_module()
-    use_threads(threads)  # the same count as any solve running beside (one scheduler per process)
     started = time.perf_counter()
     stats = SearchStats()
     x, objective = mailbox.best()
     if x is None:
         return stats
     stats.first_objective = stats.best_objective = objective
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads or 0))
+    h = new_highs(threads)  # the same count as any solve running beside: one scheduler per process
     h.setOptionValue("mip_rel_gap", 1e-4)
     arrays.pass_to(h)
     if should_stop is not None:

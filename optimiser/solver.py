@@ -10,17 +10,14 @@ one batch (PuLP adds it a row at a time), it gives HiGHS a starting solution (Pu
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,7 @@ import pulp
 
 from estate.limits import LimitWarning, cap_to_cores
 from optimiser.errors import SolveError
-from optimiser.highs import HighsArrays, highspy_module, use_threads
+from optimiser.highs import HighsArrays, highspy_module, quiet_stdout, use_threads
 from optimiser.progress import Progress, ProgressCallback
 from optimiser.search import Mailbox
 
@@ -126,7 +123,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
         use_threads(self.threads)
-        with _quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
+        with quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
             super().createAndConfigureSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
@@ -311,24 +308,6 @@ def _consistent(h: Any) -> bool:
     recomputed = float(np.dot(lp.col_cost_, solution.col_value)) + float(lp.offset_)
     reported = float(h.getInfo().objective_function_value)
     return abs(recomputed - reported) <= 1e-6 * max(1.0, abs(reported))
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence C-level stdout (file descriptor 1) for a moment; Python's stdout is flushed first."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no real stdout (some test runners): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: float) -> SolveInfo:

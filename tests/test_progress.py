@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from optimiser.progress import Progress, Ticker
+import io
+
+from optimiser.progress import Printer, Progress, Ticker
 
 WAIT_S = 120.0  # a safety net only: the tests wait on conditions
 
@@ -77,3 +79,36 @@ def test_no_callback_no_thread() -> None:
         ticker.news(incumbent=1.0)
         assert ticker._thread is None
     assert ticker.latest.incumbent == 1.0
+
+
+def _at(t: float, incumbent: float = 10.0) -> Progress:
+    return Progress(t, incumbent, 8.0, 0.2, today=20.0)
+
+
+def test_the_printer_writes_a_line_per_two_seconds_of_solve_time_in_a_log() -> None:
+    out = io.StringIO()
+    printer = Printer(out)
+    for t in (0.0, 0.5, 1.9, 2.0, 3.0, 4.5):
+        printer(_at(t))
+    printer.close()
+    assert out.getvalue().splitlines() == [
+        "0 s · solving · plan NPV £10k · bound £8k · gap £2k (20.0% of NPV)",
+        "2 s · solving · plan NPV £10k · bound £8k · gap £2k (20.0% of NPV)",
+        "4 s · solving · plan NPV £10k · bound £8k · gap £2k (20.0% of NPV)",
+    ]
+
+
+def test_on_a_terminal_the_printer_rewrites_one_line() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Terminal()
+    printer = Printer(out)
+    printer(_at(0.0, incumbent=12.0))
+    printer(_at(2.0))
+    printer.close()
+    assert out.getvalue() == (
+        "\r0 s · solving · plan NPV £8k · bound £8k · gap £4k (50.0% of NPV)"
+        "\r2 s · solving · plan NPV £10k · bound £8k · gap £2k (20.0% of NPV)\n"
+    )
