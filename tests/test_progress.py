@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import math
 import threading
 
 import pytest
-
-import io
 
 from optimiser.progress import Printer, Progress, Ticker
 
