@@ -6,14 +6,13 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from estate import Estate
 from optimiser.pipeline import optimise
+from optimiser.progress import Progress
 from optimiser.scenario import Scenario
 from optimiser.store import PlanRecord, record_from_plan
 
@@ -29,7 +28,7 @@ class SolveJob:
     cancel: threading.Event = field(default_factory=threading.Event)
     started: float = field(default_factory=time.perf_counter)
     stage: str = "building the model and a starting plan"
-    progress: Any = None  # optimiser.solver.Progress
+    progress: Progress | None = None
     ran_by: str = ""
     record: PlanRecord | None = None
     error: BaseException | None = None
@@ -64,20 +63,18 @@ class SolveJob:
         finally:
             self.finished = time.perf_counter()
 
-    def _report(self, progress: Any) -> None:
+    def _report(self, progress: Progress) -> None:
         self.stage = "solving"
         self.progress = progress
 
 
 def progress_text(job: SolveJob) -> str:
-    """One line on a running solve: stage, elapsed time, incumbent and gap when known."""
+    """One line on a running solve: stage, elapsed time, the best plan's NPV, the bound and the
+    gap as a share of NPV when known (`optimiser.progress.Progress.figures`)."""
     text = f"{job.stage.capitalize()}… {job.elapsed_s:.1f} s"
     p = job.progress
     if p is not None and job.stage == "solving":
-        if math.isfinite(p.incumbent):
-            text += f" · best plan so far: net present cost £{p.incumbent * 1000:,.0f}"
-        if math.isfinite(p.gap):
-            text += f" · within {p.gap:.2%} of optimal"
+        text = " · ".join([text, *p.figures()])
     return text
 
 

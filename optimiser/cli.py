@@ -28,6 +28,7 @@ from optimiser import auth, bench
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
+from optimiser.progress import Printer
 from optimiser.report.files import RUN_FILES, write_plan
 from optimiser.report.rundir import check_run_target
 from optimiser.scenario import Scenario, check_option
@@ -217,13 +218,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{counts['zones']['accepted']} zones",
             file=sys.stderr,
         )
+    printer = None if args.quiet or args.verbose else Printer(sys.stderr)
     try:
-        plan = optimise(estate, scenario, msg=args.verbose)
+        plan = optimise(estate, scenario, msg=args.verbose, progress=printer)
     except ScenarioError as err:  # a check against the estate (e.g. a lock): name the scenario file
         if args.scenario is None:
             raise
         msg = f"{args.scenario.name}: {err}"
         raise ScenarioError(msg) from err
+    finally:
+        if printer is not None:
+            printer.close()
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
     print(

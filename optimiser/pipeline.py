@@ -1,17 +1,18 @@
-"""Solve: build a model, find a warm start, run the solver, and read the answer into a Plan.
+"""Solve: build a model, run the solver (with a primal search beside it), read the answer into a Plan.
 
-`solve` solves a built `EstateModel`; `optimise` builds, warm-starts large models by
-fix-and-optimise windows and solves, within the scenario's time limit; `diagnose` says which
-requirement of an infeasible scenario cannot be met, and by how much.
+`solve` solves a built `EstateModel`; `optimise` builds and solves within the scenario's time
+limit, running fix-and-optimise (`optimiser.search`) beside HiGHS on large models and
+reporting progress (`optimiser.progress`); `diagnose` says which requirement of an infeasible
+scenario cannot be met, and by how much.
 """
 
 from __future__ import annotations
 
-import contextlib
+import math
+import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,14 +22,18 @@ import pulp
 
 from estate import Estate
 from optimiser.errors import InfeasibleScenarioError, SolveError
+from optimiser.highs import HighsArrays, use_threads
 from optimiser.model import ELASTIC_PENALTY, EstateModel, build_model
 from optimiser.plan import Plan, plan_from_solution
+from optimiser.progress import Progress, ProgressCallback, Ticker
 from optimiser.scenario import Scenario, pct
-from optimiser.solver import ProgressCallback, SolveInfo, make_solver
+from optimiser.search import Mailbox, SearchStats, fix_and_optimise, window_columns, windows
+from optimiser.solver import SolveInfo, make_solver
 
 USABLE = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
 LARGE_MODEL_MOVES = 3000  # models with fewer move variables solve fast enough as they are
 TRANSFER_ALLOWANCE_S = 2.0  # passing a large model to HiGHS happens outside its own clock
+SEARCH_FIRST_SHARE = 0.45  # on one core, the search runs first on this share of the time limit
 
 
 def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
@@ -154,145 +159,114 @@ def optimise(
     cancel: threading.Event | None = None,
     msg: bool = False,
 ) -> Plan:
-    """Build, find a good starting plan for large models, and solve, within the time limit.
+    """Build and solve within the time limit, with a primal search beside large solves.
 
-    For a large model spread over several boroughs, the starting plan comes from
-    fix-and-optimise by borough: starting from today's estate, each borough's decisions are
-    re-optimised in the full model with every other decision fixed (boroughs barely interact).
-    Every such plan is feasible for the full model, whose own bound still decides the
-    reported gap. The time spent counts against `scenario.time_limit_s` and is reported as
-    solve time; the returned Plan is made once with these final figures.
+    For a large model spread over several boroughs (HiGHS, a warm start, at least
+    `LARGE_MODEL_MOVES` moves), fix-and-optimise by borough and grid cell (`optimiser.search`)
+    looks for plans while HiGHS works on the whole model: on its own thread from the first
+    second when the machine has two cores or more (HiGHS takes each plan the search finds as
+    an incumbent, and the search restarts from HiGHS's), otherwise first, on 45% of the time.
+    Every plan the search offers passes the row check before it is kept; the bound is always
+    HiGHS's on the whole model, so status and gap stay honest.
+
+    `progress` is called with a `optimiser.progress.Progress` at every piece of news and at
+    least once a second, from whichever part is running. The returned Plan is made once with
+    the final figures.
     """
     model = build_model(estate, scenario)
-    started = time.perf_counter()
-    start = dict(model.start)
-    heuristic: dict[str, Any] = {}
-    boroughs = estate.buildings["borough"].nunique()
-    if scenario.solver == "highs" and start and len(model.move) >= LARGE_MODEL_MOVES and boroughs > 1:
-        start, heuristic = _improve_by_windows(
-            model, start, time_limit_s=0.45 * scenario.time_limit_s, cancel=cancel
+    today = _objective_value(model, model.start) if model.start else math.nan
+    with Ticker(progress, today=today) as ticker:
+        ticker.news(stage="solving")
+
+        def solver_news(p: Progress) -> None:
+            ticker.news(incumbent=p.incumbent, bound=p.bound)
+
+        options: dict[str, Any] = {
+            "mip_gap": scenario.mip_gap,
+            "threads": scenario.threads,
+            "progress": solver_news if progress is not None else None,
+            "cancel": cancel,
+            "msg": msg,
+        }
+        boroughs = estate.buildings["borough"].nunique()
+        if (
+            scenario.solver == "highs"
+            and model.start
+            and len(model.move) >= LARGE_MODEL_MOVES
+            and boroughs > 1
+        ):
+            return _solve_with_search(model, ticker, cancel, options)
+        solver = make_solver(
+            scenario.solver, time_limit_s=scenario.time_limit_s, start=model.start, **options
         )
+        return solve(model, solver)
+
+
+def _solve_with_search(
+    model: EstateModel, ticker: Ticker, cancel: threading.Event | None, options: dict[str, Any]
+) -> Plan:
+    """HiGHS on the whole model with fix-and-optimise beside it (or before it on one core)."""
+    started = time.perf_counter()
+    limit = model.scenario.time_limit_s
+    deadline = started + limit - TRANSFER_ALLOWANCE_S
+    arrays = HighsArrays.from_problem(model.problem)
+    mailbox = Mailbox(arrays)
+    mailbox.offer(arrays.vector(model.start), "today's estate")
+    home = model.estate.occupiers["building_id"].to_dict()
+    columns, by_building = window_columns(arrays, model.keep, model.move, home)
+    plan_of_windows = windows(model.estate.buildings.loc[list(model.keep)])
+    finished = threading.Event()
+
+    def should_stop() -> bool:
+        return finished.is_set() or (cancel is not None and cancel.is_set())
+
+    solver = make_solver("highs", time_limit_s=limit, start=model.start, mailbox=mailbox, **options)
+    threads = solver.threads  # as capped to the machine: the search must use the very same count
+
+    def search(until: float) -> SearchStats:
+        return fix_and_optimise(
+            arrays,
+            mailbox,
+            columns,
+            by_building,
+            plan_of_windows,
+            deadline=until,
+            should_stop=should_stop,
+            threads=threads,
+            on_window=lambda stats: ticker.news(incumbent=stats.best_objective),
+        )
+
+    use_threads(threads)  # before the thread starts, so that neither solve restarts the scheduler
+    beside = (os.cpu_count() or 1) >= 2
+    found: list[SearchStats] = []
+    thread = threading.Thread(target=lambda: found.append(search(deadline)), name="plan-search", daemon=True)
+    if beside:
+        thread.start()
+    else:
+        found.append(search(started + SEARCH_FIRST_SHARE * limit))
+        best, _ = mailbox.best()
+        if best is not None:
+            solver.start = arrays.values(best)
     spent = time.perf_counter() - started
-    remaining = max(1.0, scenario.time_limit_s - spent - TRANSFER_ALLOWANCE_S)
-    solver = make_solver(
-        scenario.solver,
-        time_limit_s=remaining,
-        mip_gap=scenario.mip_gap,
-        threads=scenario.threads,
-        start=start,
-        progress=progress,
-        cancel=cancel,
-        msg=msg,
-    )
-    plan = solve(model, solver)
-    info = replace(  # the warm start's time counts as solve time
-        plan.info, time_s=plan.info.time_s + spent, extra={**plan.info.extra, **heuristic}
-    )
-    stats = {**plan.model_stats, **{k: v for k, v in heuristic.items() if isinstance(v, (int, float))}}
-    return replace(plan, info=info, model_stats=stats)
-
-
-def _improve_by_windows(
-    model: EstateModel, start: dict[str, float], *, time_limit_s: float, cancel: threading.Event | None
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """Fix-and-optimise: re-solve one window of buildings at a time, everything else fixed.
-
-    A window's decisions are its buildings' keep and the moves of the occupiers housed there
-    today (they may move into kept buildings elsewhere). Pass 1 takes each borough, largest
-    first; pass 2 takes the cells of a 3 x 3 grid whose edges cross borough lines, so moves
-    across a borough boundary get a window too.
-
-    The model is left as it was, observably: the variables outside a window are fixed through
-    the solver's own bounds for that solve (`make_solver(bounds=...)`), so the model's bounds
-    are never written, and the values, statuses and solver that the window solves leave in the
-    PuLP problem are put back as they were (`_solution_kept`) before this returns.
-    """
-    t0 = time.perf_counter()
-    b, occ = model.estate.buildings, model.estate.occupiers
-    home = occ["building_id"].to_dict()
-    variables = list(model.keep.items()) + list(model.move.items())
-    incumbent = dict(start)
-    objective = first = _objective_value(model, incumbent)
-    windows = _windows(b.loc[list(model.keep)], time_limit_s)
-    solved = 0
-    with _solution_kept(model.problem):
-        for window, seconds in windows:
-            left = time_limit_s - (time.perf_counter() - t0)
-            if left < 1.0 or (cancel is not None and cancel.is_set()):
-                break
-            fixed: dict[str, tuple[float, float]] = {}
-            for key, var in variables:
-                if (key if isinstance(key, str) else home[key[0]]) not in window:
-                    value = incumbent.get(var.name, 0.0)
-                    value = round(value) if var.cat == pulp.LpInteger else value
-                    fixed[var.name] = (value, value)
-            solver = make_solver(
-                "highs",
-                time_limit_s=min(left, max(1.0, seconds)),
-                mip_gap=1e-4,
-                start=incumbent,
-                cancel=cancel,
-                bounds=fixed,
-            )
-            model.problem.solve(solver)
-            solved += 1
-            if model.problem.sol_status in USABLE and solver.info.objective < objective - 1e-6:
-                objective = solver.info.objective
-                incumbent = {v.name: float(v.varValue or 0.0) for v in model.problem.variables()}
-    info = {
-        "warm_start_objective": objective,
-        "warm_start_from": first,
-        "warm_start_s": round(time.perf_counter() - t0, 2),
-        "warm_start_windows": solved,
-    }
-    return incumbent, info
-
-
-@contextlib.contextmanager
-def _solution_kept(problem: pulp.LpProblem) -> Iterator[None]:
-    """Put back what solves inside the block write to `problem`: values, reduced costs, duals,
-    slacks, statuses and the solver attached."""
-    variables = problem.variables()
-    values = [(v.varValue, v.dj) for v in variables]
-    constraints = problem.constraints()
-    rows = [(c.pi, c.slack) for c in constraints]
-    state = (problem.status, problem.sol_status, getattr(problem, "solver", None))
-    model = getattr(problem, "solverModel", None)
+    solver.timeLimit = max(1.0, deadline - time.perf_counter())
     try:
-        yield
+        plan = solve(model, solver)
     finally:
-        for var, (value, dj) in zip(variables, values, strict=True):
-            var.varValue, var.dj = value, dj
-        for row, (pi, slack) in zip(constraints, rows, strict=True):
-            row.pi, row.slack = pi, slack
-        problem.status, problem.sol_status, problem.solver = state
-        if model is None:
-            with contextlib.suppress(AttributeError):
-                del problem.solverModel
-        else:
-            problem.solverModel = model
-
-
-def _windows(free: pd.DataFrame, time_limit_s: float) -> list[tuple[frozenset[str], float]]:
-    """(buildings, seconds): boroughs on 55% of the time, then grid cells on 45%, by size."""
-    out: list[tuple[frozenset[str], float]] = []
-    for share, groups in (
-        (0.55, free.groupby("borough").groups),
-        (0.45, free.groupby(_grid_cells(free, 3)).groups),
-    ):
-        sizes = {k: len(v) for k, v in groups.items()}
-        total = float(sum(sizes.values()))
-        for key in sorted(sizes, key=lambda k: -sizes[k]):
-            out.append((frozenset(groups[key]), share * time_limit_s * sizes[key] / total))
-    return out
-
-
-def _grid_cells(buildings: pd.DataFrame, n: int) -> pd.Series:
-    """Cell of an n x n grid on easting and northing quantiles (equal counts per band)."""
-    n = max(1, min(n, len(buildings)))  # fewer buildings than bands: one band each
-    east = pd.qcut(buildings["easting"].rank(method="first"), n, labels=False)
-    north = pd.qcut(buildings["northing"].rank(method="first"), n, labels=False)
-    return (east * n + north).astype(int)
+        finished.set()
+        if beside:
+            thread.join()
+    stats = found[0] if found else SearchStats()
+    figures = {
+        "search_windows": stats.windows_solved,
+        "search_improvements": stats.improvements,
+        "search_from": stats.first_objective,
+        "search_best": stats.best_objective,
+        "search_beside_solve": int(beside),
+    }
+    info = replace(  # time spent before HiGHS started counts as solve time
+        plan.info, time_s=plan.info.time_s + spent, extra={**plan.info.extra, **figures}
+    )
+    return replace(plan, info=info, model_stats={**plan.model_stats, **figures})
 
 
 def _objective_value(model: EstateModel, values: dict[str, float]) -> float:

@@ -433,14 +433,12 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
 
 def test_progress_gives_elapsed_time_incumbent_and_gap():
     from optimiser.background import SolveJob, progress_text
-    from optimiser.solver import Progress
+    from optimiser.progress import Progress
 
     job = SolveJob(place="p", place_name="P", estate_key="k", scenario=Scenario())
     assert progress_text(job).startswith("Building the model and a starting plan… ")
-    job._report(Progress(elapsed_s=3.0, incumbent=153_711.47, bound=153_697.0, gap=0.000094))
-    pattern = (
-        r"Solving… [\d.]+ s · best plan so far: net present cost £153,711,470 · within 0\.01% of optimal"
-    )
+    job._report(Progress(3.0, incumbent=153_711.47, bound=153_697.0, gap=0.000094, today=164_894.0))
+    pattern = r"Solving… [\d.]+ s · plan NPV £11\.2m · bound £153\.7m · gap £14k \(0\.1% of NPV\)"
     assert re.fullmatch(pattern, progress_text(job))
 
 

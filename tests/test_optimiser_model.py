@@ -269,19 +269,25 @@ def test_carbon_cap_row_and_it_binds(three_building_estate):
     assert slack(model, "carbon_cap") == pytest.approx(0.0)
 
 
-# ------------------------------------------------------------------ the warm start
-def test_the_warm_start_leaves_the_model_as_it_was(three_building_estate):
+# ------------------------------------------------------------------ the search beside the solve
+@pytest.mark.parametrize("cores", [1, 2])
+def test_the_search_beside_the_solve_leaves_the_model_as_it_was(three_building_estate, monkeypatch, cores):
     b = three_building_estate.buildings.copy()
     b["borough"] = ["North", "North", "South"]  # two windows by borough, then grid cells
     estate = replace(three_building_estate, buildings=b)
-    model = build_model(estate, UNDISCOUNTED)
-    variables = model.problem.variables()
-    before = [(v.name, v.lowBound, v.upBound, v.varValue) for v in variables]
-    start, info = pipeline._improve_by_windows(model, dict(model.start), time_limit_s=60, cancel=None)
-    assert [(v.name, v.lowBound, v.upBound, v.varValue) for v in variables] == before
-    assert model.problem.sol_status == 0 and model.problem.status == 0  # not solved, as built
-    assert info["warm_start_windows"] >= 1
-    # today's estate (keep all: 2,000 £k) improved to the optimum, keep A only (220 £k)
-    assert info["warm_start_from"] == pytest.approx(2000.0)
-    assert info["warm_start_objective"] == pytest.approx(220.0)
-    assert start[model.keep["B"].name] == 0.0 and start[model.keep["C"].name] == 0.0
+    monkeypatch.setattr(pipeline, "LARGE_MODEL_MOVES", 0)  # search even on a tiny model
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: cores)  # beside it, or first on one core
+    built: list[EstateModel] = []
+    monkeypatch.setattr(
+        pipeline, "build_model", lambda *a, **k: built.append(build_model(*a, **k)) or built[-1]
+    )
+    plan = pipeline.optimise(estate, UNDISCOUNTED.with_changes(time_limit_s=600))
+    model = built[0]
+    assert [(v.lowBound, v.upBound) for v in model.problem.variables()] == [
+        (v.lowBound, v.upBound) for v in build_model(estate, UNDISCOUNTED).problem.variables()
+    ]
+    # today's estate (keep all: 2,000 £k) searched and solved to the optimum, keep A only (220 £k)
+    assert plan.info.objective == pytest.approx(220.0) and plan.proven_optimal
+    assert plan.info.extra["search_from"] == pytest.approx(2000.0)
+    assert plan.info.extra["search_beside_solve"] == int(cores >= 2)
+    assert plan.info.extra["search_best"] >= 220.0 - 1e-6
