@@ -107,6 +107,16 @@ FIELD_KEYS: dict[str, tuple[str, Key]] = {
 }
 
 
+def annuity_factor(years: float, rate: float) -> float:
+    """Present value of 1 a year for `years` years at `rate`, paid at each year end.
+
+    The one annuity formula: `Scenario.annuity_factor` and `optimiser.costs` both use it.
+    """
+    if years <= 0:
+        return 0.0
+    return float(years) if rate == 0 else (1 - (1 + rate) ** -years) / rate
+
+
 def check_option(flag: str, name: str, value: Any) -> Any:
     """A command-line option that sets the Scenario field `name`, checked like the file's key.
 
@@ -274,9 +284,6 @@ class Scenario:
     @property
     def annuity_factor(self) -> float:
         """Present value of £1 a year for `years` years at `discount_rate` (paid in arrears)."""
-        # imported here: optimiser.costs imports this module (the formula has one home, there)
-        from optimiser.costs import annuity_factor
-
         return annuity_factor(self.years, self.discount_rate)
 
     def with_changes(self, **changes: Any) -> Scenario:

@@ -40,7 +40,7 @@ common.download_button(
 )
 common.download_button(
     "All tables (CSV, zipped)",
-    lambda: csv_zip(record),
+    lambda: csv_zip(record.tables, record.summary, record.scenario),
     where=c2,
     file_name=f"{stem}_csv.zip",
     mime="application/zip",

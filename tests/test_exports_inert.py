@@ -136,7 +136,7 @@ def exports(payload_plan, tmp_path_factory):
             files[f"run/{path.name}"] = scan_csv(path.read_bytes().decode("utf-8"), path.name)
         elif path.suffix == ".gpkg":
             files[f"run/{path.name}"] = scan_gpkg(path, path.name)
-    with zipfile.ZipFile(io.BytesIO(csv_zip(record))) as archive:
+    with zipfile.ZipFile(io.BytesIO(csv_zip(record.tables, record.summary, record.scenario))) as archive:
         for name in archive.namelist():
             if name.endswith(".csv"):
                 files[f"zip/{name}"] = scan_csv(archive.read(name).decode("utf-8"), name)

@@ -275,7 +275,8 @@ def test_tables_round_trip_through_json_with_lists_and_missing_values():
 
 
 def test_all_tables_zip_as_csv_with_the_disposal_list():
-    data = csv_zip(_record())
+    record = _record()
+    data = csv_zip(record.tables, record.summary, record.scenario)
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())

@@ -109,7 +109,7 @@ def test_the_plan_tables_are_the_same_everywhere(three_plan, tmp_path):
 
     record = record_from_plan(estate, plan, place="three", estate_key="k")
     assert tuple(record.tables) == PLAN_TABLES
-    with zipfile.ZipFile(io.BytesIO(csv_zip(record))) as archive:
+    with zipfile.ZipFile(io.BytesIO(csv_zip(record.tables, record.summary, record.scenario))) as archive:
         names = archive.namelist()
     assert names == [f"{t}.csv" for t in PLAN_TABLES] + ["disposals.csv", "summary.json", "scenario.toml"]
 

@@ -14,8 +14,9 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -31,9 +32,7 @@ from optimiser.provenance import estate_digest
 from optimiser.report.inert import csv_text, excel_bytes, inert_frame
 from optimiser.report.kpis import MODELLED_FILE_NOTE
 from optimiser.report.rundir import checkpoint, run_versions, write_run_dir
-
-if TYPE_CHECKING:  # for the annotation only: optimiser.store imports this module
-    from optimiser.store import PlanRecord
+from optimiser.scenario import Scenario
 
 PLAN_TABLES = ("buildings", "occupiers", "partners", "access", "zones")
 """The tables of a plan as saved, compared and exported: the plan's own four, and `zones_table`."""
@@ -195,19 +194,19 @@ def plan_to_geopackage_bytes(estate: Estate, plan: Plan) -> bytes:
         return path.read_bytes()
 
 
-def csv_zip(record: PlanRecord) -> bytes:
-    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml.
+def csv_zip(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any], scenario: Scenario) -> bytes:
+    """A zip of a run's tables as CSV, the disposal list, its summary.json and scenario.toml.
 
     Every text cell is inert (`optimiser.report.inert.csv_text`).
     """
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in PLAN_TABLES:
-            if table in record.tables:
-                archive.writestr(f"{table}.csv", csv_text(record.tables[table]))
-        buildings = record.tables.get("buildings")
+            if table in tables:
+                archive.writestr(f"{table}.csv", csv_text(tables[table]))
+        buildings = tables.get("buildings")
         if buildings is not None:
             archive.writestr("disposals.csv", csv_text(buildings[buildings["decision"] == "dispose"]))
-        archive.writestr("summary.json", json.dumps(jsonable(record.summary), indent=2))
-        archive.writestr("scenario.toml", record.scenario.to_toml())
+        archive.writestr("summary.json", json.dumps(jsonable(dict(summary)), indent=2))
+        archive.writestr("scenario.toml", scenario.to_toml())
     return buffer.getvalue()
