@@ -34,6 +34,7 @@ USABLE = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
 LARGE_MODEL_MOVES = 3000  # models with fewer move variables solve fast enough as they are
 TRANSFER_ALLOWANCE_S = 2.0  # passing a large model to HiGHS happens outside its own clock
 SEARCH_FIRST_SHARE = 0.45  # on one core, the search runs first on this share of the time limit
+SEARCH_MODES = ("auto", "beside", "first", "off")
 
 
 def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
@@ -158,6 +159,7 @@ def optimise(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     msg: bool = False,
+    search: str = "auto",
 ) -> Plan:
     """Build and solve within the time limit, with a primal search beside large solves.
 
@@ -169,8 +171,10 @@ def optimise(
     Every plan the search offers passes the row check before it is kept; the bound is always
     HiGHS's on the whole model, so status and gap stay honest.
 
-    `progress` is called with a `optimiser.progress.Progress` at every piece of news and at
-    least once a second, from whichever part is running. The returned Plan is made once with
+    `search` chooses for large models: ``auto`` (beside on two cores or more, else first),
+    ``beside``, ``first`` or ``off`` (HiGHS alone; for benchmarks). `progress` is called with
+    a `optimiser.progress.Progress` at every piece of news and at least once a second, from
+    whichever part is running. The returned Plan is made once with
     the final figures.
     """
     model = build_model(estate, scenario)
@@ -189,13 +193,13 @@ def optimise(
             "msg": msg,
         }
         boroughs = estate.buildings["borough"].nunique()
-        if (
-            scenario.solver == "highs"
-            and model.start
-            and len(model.move) >= LARGE_MODEL_MOVES
-            and boroughs > 1
-        ):
-            return _solve_with_search(model, ticker, cancel, options)
+        if search not in SEARCH_MODES:
+            msg_ = f"search={search!r}: use one of {', '.join(SEARCH_MODES)}."
+            raise ValueError(msg_)
+        large = len(model.move) >= LARGE_MODEL_MOVES and boroughs > 1
+        if scenario.solver == "highs" and model.start and large and search != "off":
+            beside = (os.cpu_count() or 1) >= 2 if search == "auto" else search == "beside"
+            return _solve_with_search(model, ticker, cancel, options, beside=beside)
         solver = make_solver(
             scenario.solver, time_limit_s=scenario.time_limit_s, start=model.start, **options
         )
@@ -203,7 +207,12 @@ def optimise(
 
 
 def _solve_with_search(
-    model: EstateModel, ticker: Ticker, cancel: threading.Event | None, options: dict[str, Any]
+    model: EstateModel,
+    ticker: Ticker,
+    cancel: threading.Event | None,
+    options: dict[str, Any],
+    *,
+    beside: bool,
 ) -> Plan:
     """HiGHS on the whole model with fix-and-optimise beside it (or before it on one core)."""
     started = time.perf_counter()
@@ -237,7 +246,6 @@ def _solve_with_search(
         )
 
     use_threads(threads)  # before the thread starts, so that neither solve restarts the scheduler
-    beside = (os.cpu_count() or 1) >= 2
     found: list[SearchStats] = []
     thread = threading.Thread(target=lambda: found.append(search(deadline)), name="plan-search", daemon=True)
     if beside:
