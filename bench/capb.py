@@ -29,14 +29,22 @@ from optimiser.bench import METHODS, instance_to_estate, orlib_cap_optima, read_
 from optimiser.benders import BendersOptions, solve_benders  # noqa: E402
 from optimiser.errors import OptimiserError  # noqa: E402
 from optimiser.model import build_model  # noqa: E402
-from optimiser.plan import solve  # noqa: E402
+from optimiser.pipeline import solve  # noqa: E402
 from optimiser.solver import make_solver  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "benchmarks" / "orlib_cap"
 
 
-def run_once(path: Path, capacity: float, *, solver: str, time_limit_s: float, threads: int | None,
-             method: str = "default", mip_gap: float = 0.0) -> dict:
+def run_once(
+    path: Path,
+    capacity: float,
+    *,
+    solver: str,
+    time_limit_s: float,
+    threads: int | None,
+    method: str = "default",
+    mip_gap: float = 0.0,
+) -> dict:
     """Read, build and solve capb at one capacity by `method`; times in seconds."""
     t0 = time.perf_counter()
     instance = read_orlib_cap(path, capacity=capacity)
@@ -46,17 +54,29 @@ def run_once(path: Path, capacity: float, *, solver: str, time_limit_s: float, t
     model = build_model(estate, scenario, cost_table=table)
     t3 = time.perf_counter()
     if method == "benders":
-        plan = solve_benders(model, BendersOptions(time_limit_s=time_limit_s, mip_gap=max(mip_gap, 1e-7),
-                                                   threads=threads))
+        plan = solve_benders(
+            model, BendersOptions(time_limit_s=time_limit_s, mip_gap=max(mip_gap, 1e-7), threads=threads)
+        )
     else:
         plan = solve(model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads))
     t4 = time.perf_counter()
     info = plan.info
     return {
-        "name": instance.name, "method": method, "objective": info.objective, "bound": info.bound, "gap": info.gap,
-        "status": info.status, "proven": info.proven_optimal, "solver": info.solver,
-        "read_s": t1 - t0, "estate_s": t2 - t1, "build_s": t3 - t2, "solver_s": info.time_s,
-        "solve_s": t4 - t3, "pairs": model.stats["pairs"], "rows": model.stats["constraints"],
+        "name": instance.name,
+        "method": method,
+        "objective": info.objective,
+        "bound": info.bound,
+        "gap": info.gap,
+        "status": info.status,
+        "proven": info.proven_optimal,
+        "solver": info.solver,
+        "read_s": t1 - t0,
+        "estate_s": t2 - t1,
+        "build_s": t3 - t2,
+        "solver_s": info.time_s,
+        "solve_s": t4 - t3,
+        "pairs": model.stats["pairs"],
+        "rows": model.stats["constraints"],
     }
 
 
@@ -75,26 +95,43 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         optima = orlib_cap_optima(args.bounds)
-        print(f"capb through the estate model: {args.solver}, time limit {args.time_limit:g} s, "
-              f"gap {args.gap:g}, threads {args.threads or 'default'}, repeat {args.repeat} (times are medians)")
-        print(f"{'instance':<11} {'method':<8} {'objective':>16} {'bound':>16} {'gap':>9} {'published':>16} "
-              f"{'rel_error':>9} {'status':<10} {'read_s':>6} {'estate_s':>8} {'build_s':>7} "
-              f"{'solver_s':>8} {'solve_s':>7}")
+        print(
+            f"capb through the estate model: {args.solver}, time limit {args.time_limit:g} s, "
+            f"gap {args.gap:g}, threads {args.threads or 'default'}, repeat {args.repeat} (times are medians)"
+        )
+        print(
+            f"{'instance':<11} {'method':<8} {'objective':>16} {'bound':>16} {'gap':>9} {'published':>16} "
+            f"{'rel_error':>9} {'status':<10} {'read_s':>6} {'estate_s':>8} {'build_s':>7} "
+            f"{'solver_s':>8} {'solve_s':>7}"
+        )
         for capacity, method in [(c, m) for c in args.capacities for m in args.method]:
-            runs = [run_once(args.file, capacity, solver=args.solver, time_limit_s=args.time_limit,
-                             threads=args.threads, method=method, mip_gap=args.gap)
-                    for _ in range(args.repeat)]
+            runs = [
+                run_once(
+                    args.file,
+                    capacity,
+                    solver=args.solver,
+                    time_limit_s=args.time_limit,
+                    threads=args.threads,
+                    method=method,
+                    mip_gap=args.gap,
+                )
+                for _ in range(args.repeat)
+            ]
             last = runs[-1]
-            med = {k: statistics.median(r[k] for r in runs)
-                   for k in ("read_s", "estate_s", "build_s", "solver_s", "solve_s")}
+            med = {
+                k: statistics.median(r[k] for r in runs)
+                for k in ("read_s", "estate_s", "build_s", "solver_s", "solve_s")
+            }
             published = optima.get(last["name"])
             rel = (abs(last["objective"] - published) / published) if published else float("nan")
             status = "optimal" if last["proven"] else last["status"]
-            print(f"{last['name']:<11} {method:<8} {last['objective']:>16.3f} {last['bound']:>16.3f} {last['gap']:>9.2e} "
-                  f"{published or float('nan'):>16.3f} {rel:>9.2e} {status:<10} {med['read_s']:>6.2f} "
-                  f"{med['estate_s']:>8.2f} {med['build_s']:>7.2f} {med['solver_s']:>8.2f} "
-                  f"{med['solve_s']:>7.2f}",
-                  flush=True)
+            print(
+                f"{last['name']:<11} {method:<8} {last['objective']:>16.3f} {last['bound']:>16.3f} {last['gap']:>9.2e} "
+                f"{published or float('nan'):>16.3f} {rel:>9.2e} {status:<10} {med['read_s']:>6.2f} "
+                f"{med['estate_s']:>8.2f} {med['build_s']:>7.2f} {med['solver_s']:>8.2f} "
+                f"{med['solve_s']:>7.2f}",
+                flush=True,
+            )
     except OptimiserError as err:
         print(f"error: {err}", file=sys.stderr)
         return getattr(err, "exit_code", 3)

@@ -43,11 +43,11 @@ if str(REPO) not in sys.path:
 
 from estate import load_estate  # noqa: E402
 from optimiser.model import build_model  # noqa: E402
-from optimiser.places import boundary_buffer_km, place_estate, resolve_places  # noqa: E402
-from optimiser.plan import solve  # noqa: E402
+from optimiser.pipeline import solve  # noqa: E402
 from optimiser.scenario import Scenario  # noqa: E402
 from optimiser.solver import make_solver  # noqa: E402
 from optimiser.sweep import NATIONAL_TIME_LIMIT_S, default_base, run_sweep, scenario_row  # noqa: E402
+from optimiser.sweep.places import boundary_buffer_km, place_estate, resolve_places  # noqa: E402
 
 DOC = REPO / "docs" / "performance.md"
 PARTS = ("size", "national", "workers", "capb")

@@ -19,11 +19,11 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from estate import upload as limits
+from estate import limits
 from estate.errors import EstateDataWarning, EstateError, EstateValidationError, Issue
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
-from estate.schema import CRS, CRS_LONLAT, ID_COLUMN, SPATIAL_TABLES
+from estate.schema import CRS, CRS_LONLAT, ID_COLUMN, SPATIAL_TABLES, TABLE_NAMES
 from estate.sheets import FormulaCell, check_shape, check_width, read_csv, read_excel, row_budget
 from estate.travel import read_travel_matrix
 from estate.validate import DECIMAL_MARKS, Bad, number_from_text, plain_value, split_rows, validate_table
@@ -38,7 +38,6 @@ BNG_NAMES = (("easting", "northing"), ("x_bng", "y_bng"), ("bng_e", "bng_n"))
 GB_BOUNDS = (0.0, 0.0, 7.0e5, 1.3e6)  # the British National Grid box around Great Britain
 GB_BNG = ((GB_BOUNDS[0], GB_BOUNDS[2]), (GB_BOUNDS[1], GB_BOUNDS[3]))  # easting, northing ranges
 GB_LONLAT = ((-9.0, 2.5), (49.0, 61.5))  # longitude, latitude ranges that hold Great Britain
-TABLE_NAMES = ("buildings", "occupiers", "zones", "access", "compatibility")
 
 
 def read_table(
@@ -52,7 +51,7 @@ def read_table(
 
     Spatial tables come back as a GeoDataFrame in EPSG:27700. A CSV or Excel sheet gets its
     points from `lon`/`lat` (EPSG:4326) or `easting`/`northing` (EPSG:27700) columns. Every
-    file is held to the limits of `estate.upload` (size, rows, columns; archives on the bytes
+    file is held to the limits of `estate.limits` (size, rows, columns; archives on the bytes
     they really unpack to) before it is parsed. Problems that do not stop the reading (an Excel
     formula with no saved result) are `Issue` objects in ``.attrs["read"].notes``.
 

@@ -43,10 +43,10 @@ import pandas as pd
 
 from estate import settings
 from estate.errors import EstateError
+from estate.schema import TABLE_NAMES
 from estate.settings import Key, check_keys, kind_of, read_text, shown
 
 BUILTIN_DIR = Path(__file__).parent / "mappings"
-TABLE_NAMES = ("buildings", "occupiers", "zones", "access", "compatibility")
 # The schema of a mapping file: its top-level keys, each table's sections, and their keys.
 TOP_KEYS = {"name": Key("name", "text", example="my-register"), "description": Key("description", "text")}
 TABLE_KEYS = ("columns", "values", "ids", "constants", "read")

@@ -16,6 +16,7 @@ from estate.schema import (
     COMPATIBILITY_COLUMNS,
     CRS,
     OCCUPIER_COLUMNS,
+    TABLE_NAMES,
     ZONE_COLUMNS,
     Column,
 )
@@ -153,7 +154,7 @@ class Estate:
     def counts(self) -> dict[str, Any]:
         """Accepted and rejected rows per table, and the population."""
         out: dict[str, Any] = {}
-        for table in ("buildings", "occupiers", "zones", "access", "compatibility"):
+        for table in TABLE_NAMES:
             frame = getattr(self, table)
             out[table] = {"accepted": len(frame), "rejected": len(self.rejected.get(table, ()))}
         out["buildings"]["fixed"] = int(self.buildings["fixed"].sum())

@@ -369,6 +369,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "access": ACCESS_COLUMNS,
     "compatibility": COMPATIBILITY_COLUMNS,
 }
+TABLE_NAMES = tuple(TABLES)  # the input tables, in the order they are read, checked and listed
 ID_COLUMN = {
     "buildings": "building_id",
     "occupiers": "occupier_id",

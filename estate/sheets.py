@@ -1,10 +1,10 @@
-"""Plain tables, CSV and Excel, read cell by cell as written and within the limits of `estate.upload`.
+"""Plain tables, CSV and Excel, read cell by cell as written and within the limits of `estate.limits`.
 
 Nothing is coerced: every cell comes back as read (text for CSV; text, number, boolean or date
 for Excel), and only a truly empty cell is blank. The words pandas would otherwise turn into
 missing values (``NA``, ``None``, ``NULL``, ``N/A``, ...) stay text.
 
-An Excel workbook is first checked as an archive (`estate.upload.check_archive`), then its
+An Excel workbook is first checked as an archive (`estate.limits.check_archive`), then its
 sheet is streamed cell by cell: the dimension the sheet claims (``A1:XFD1048576``, say) is not
 trusted, only the cells really present count, and a cell beyond the row or column limit
 refuses the file at once. Formula cells give their saved result; one with no saved result is
@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from estate import upload as limits
+from estate import limits
 from estate.errors import EstateDataWarning, EstateError, shown_value
 
 

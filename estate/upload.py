@@ -1,189 +1,115 @@
-"""Limits on the files we read, and the checks made before any of them is parsed.
+"""Uploaded registers: the files a user sends, checked against `estate.limits` and loaded.
 
-The CLI (through `estate.io.read_table`) and the app (uploads, through ``pages/common.py``)
-use these same constants and functions, so a file refused by one is refused by the other.
-docs/limits.md lists every limit with its message. No Streamlit here.
-
-Archives (a zipped shapefile, and every ``.xlsx``, which is a zip) are checked on the bytes
-they really unpack to: each member is decompressed as a stream, with a byte budget, and
-compared with the size it declares. The declared sizes are never trusted, so a zip that
-understates them, or a "zip bomb" of a few MB that unpacks to GBs, is refused after reading
-at most the budget.
+The app (``pages/``) hands over the uploaded bytes; nothing here knows Streamlit. Files are
+only ever parsed as data (GeoPackage/GeoJSON/shapefile by GDAL, CSV by pandas, Excel by
+openpyxl); nothing uploaded is executed or unpickled. The mapping text is TOML, read with
+`tomllib`.
 """
 
 from __future__ import annotations
 
-import struct
-import zipfile
-import zlib
-from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+import hashlib
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 
-MAX_FILE_MB = 50
-"""Largest file read, in MB (1 MB = 2^20 bytes); the app's ``server.maxUploadSize`` is the same."""
-MAX_ROWS = 100_000
-"""Most data rows in one table (England and Wales have 35,672 LSOAs; a register has fewer rows)."""
-MAX_COLUMNS = 500
-"""Most columns in one table."""
-MAX_CELLS = 5_000_000
-"""Most cells (rows x columns) in one table: `MAX_ROWS` rows of 50 columns."""
-UNPACK_FACTOR = 4
-"""An archive may unpack to at most this many times the file size limit."""
-MAX_ARCHIVE_MEMBERS = 10_000
-"""Most files inside one archive (a shapefile has up to 9 parts; a workbook a few dozen)."""
-MAX_HEADER_BYTES = 1 << 20
-"""Longest first (header) line of a CSV file, in bytes."""
-
-UPLOAD_TYPES = ("gpkg", "geojson", "json", "csv", "xlsx", "zip")
-SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".xml")
-_CHUNK = 1 << 16  # compressed bytes read at a time
-_OUT_CHUNK = 1 << 20  # most decompressed bytes produced at a time
-_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's own layout of a local file header
-_LOCAL_SIGNATURE = b"PK\x03\x04"
+from estate import limits
+from estate.errors import EstateError, EstateValidationError
+from estate.io import load_estate
+from estate.mapping import load_mapping
+from estate.model import Estate
 
 
-def mb(limit_mb: float | None = None) -> int:
-    """`limit_mb` (default `MAX_FILE_MB`) in bytes."""
-    return int((MAX_FILE_MB if limit_mb is None else limit_mb) * 1024 * 1024)
+@dataclass(frozen=True)
+class UploadResult:
+    """What loading uploaded registers gave: an Estate, or the reason it could not."""
+
+    key: str
+    name: str
+    estate: Estate | None = None
+    error: BaseException | None = None
+    refused: tuple[str, ...] = ()
 
 
-def check_upload(name: str, size: int, *, limit_mb: float | None = None) -> str | None:
-    """Why an uploaded file is refused by its name and size, or None when it may be read."""
-    suffix = Path(name).suffix.lower().lstrip(".")
-    if suffix not in UPLOAD_TYPES:
-        return (
-            f"{name}: files of type .{suffix or '(none)'} are not accepted. "
-            f"Upload a register as {', '.join('.' + t for t in UPLOAD_TYPES)}."
-        )
-    return check_size(name, size, limit_mb=limit_mb)
+def load_uploads(
+    files: dict[str, tuple[str, bytes]], mapping_text: str, *, limit_mb: float | None = None
+) -> UploadResult:
+    """Write uploaded files to a private temporary folder and load them with `estate.load_estate`.
 
+    Parameters
+    ----------
+    files
+        Per table (``buildings``, ``occupiers``, ``zones``, ...), (file name, content).
+    mapping_text
+        A column mapping in TOML (blank: the files use our column names).
+    limit_mb
+        The upload size limit in MB (default `estate.limits.MAX_FILE_MB`).
 
-def check_size(name: str, size: int, *, limit_mb: float | None = None) -> str | None:
-    """Why a file of `size` bytes is too big, or None."""
-    limit = MAX_FILE_MB if limit_mb is None else limit_mb
-    if size > mb(limit):
-        return (
-            f"{name}: {size / 1024 / 1024:,.1f} MB is over the {limit:g} MB limit for registers. "
-            "Split it by area or partner, or remove columns you do not need (see docs/limits.md)."
-        )
-    return None
-
-
-def check_archive(path: Path, name: str, *, limit_mb: float | None = None) -> str | None:
-    """Why a zip archive is refused, or None: every member is decompressed within a budget.
-
-    The budget is `UNPACK_FACTOR` x `limit_mb` for all members together. A member whose real
-    size differs from the size it declares is refused, as is any compression but stored and
-    deflate (what Excel, GDAL and every common zip tool write).
     """
-    budget = UNPACK_FACTOR * mb(limit_mb)
-    used = 0
+    digest = hashlib.sha256(mapping_text.encode())
+    for table in sorted(files):
+        digest.update(table.encode())
+        digest.update(files[table][1])
+    key = f"upload:{digest.hexdigest()[:12]}"
+    name = Path(files["buildings"][0]).stem if "buildings" in files else "upload"
+    refused = tuple(
+        reason
+        for fname, data in files.values()
+        if (reason := limits.check_upload(fname, len(data), limit_mb=limit_mb))
+    )
+    if refused:
+        return UploadResult(key, name, refused=refused)
+    folder = Path(tempfile.mkdtemp(prefix="estate-upload-"))
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            if len(members) > MAX_ARCHIVE_MEMBERS:
-                return (
-                    f"{name}: holds {len(members):,} files, more than the {MAX_ARCHIVE_MEMBERS:,} "
-                    "allowed in an archive; refused."
-                )
-            with path.open("rb") as raw:
-                for info in members:
-                    if info.is_dir():
-                        continue
-                    reason = _check_member(raw, info, name, budget - used, budget)
-                    if reason:
-                        return reason
-                    used += info.file_size
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as err:
-        return f"{name}: not a valid zip archive ({err}); save or zip it again."
-    return None
-
-
-def _check_member(raw: BinaryIO, info: zipfile.ZipInfo, name: str, left: int, budget: int) -> str | None:
-    """Decompress one member as a stream, reading at most `left` bytes; why it is refused, or None."""
-    where = f"{name}: {info.filename}"
-    if info.flag_bits & 0x1:
-        return f"{where} is encrypted; zip it again without a password."
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return (
-            f"{where} uses compression method {info.compress_type}; only stored and deflate "
-            "are accepted. Zip it again with a standard tool."
+        paths: dict[str, Path] = {}
+        for table, (fname, data) in files.items():
+            path = folder / table / _safe_name(fname)
+            path.parent.mkdir()
+            path.write_bytes(data)
+            if path.suffix == ".zip" and (
+                reason := limits.shapefile_in_zip(path, fname, limit_mb=limit_mb)[0]
+            ):
+                return UploadResult(key, name, refused=(reason,))
+            paths[table] = path
+        mapping = None
+        if mapping_text.strip():
+            mapping_path = folder / "mapping.toml"
+            mapping_path.write_text(mapping_text, encoding="utf-8")
+            mapping = load_mapping(mapping_path)
+        estate = load_estate(
+            paths["buildings"],
+            occupiers=paths.get("occupiers"),
+            zones=paths.get("zones"),
+            access=paths.get("access"),
+            compatibility=paths.get("compatibility"),
+            mapping=mapping,
+            name=name,
         )
-    raw.seek(info.header_offset)
-    header = raw.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
-        return f"{where}: the archive is damaged (bad local header); zip it again."
-    fields = _LOCAL_HEADER.unpack(header)
-    raw.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])
-    actual = _unpacked_bytes(raw, info, left)
-    if actual > left:
-        return (
-            f"{where} unpacks to more than {budget / 1024 / 1024:,.4g} MB, the limit for an "
-            f"archive ({UNPACK_FACTOR} x the file size limit); refused as a possible zip bomb."
-        )
-    if actual != info.file_size:
-        return (
-            f"{where} declares {info.file_size:,} bytes but unpacks to {actual:,}; the archive "
-            "is damaged or built to mislead, so it is refused. Zip the files again."
-        )
-    return None
+        return UploadResult(key, name, estate=estate)
+    except EstateValidationError as err:
+        return UploadResult(key, name, error=err)
+    except Exception as err:  # any other error, shown on the page without the private folder
+        return UploadResult(key, name, error=_without_folder(err, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _unpacked_bytes(raw: BinaryIO, info: zipfile.ZipInfo, budget: int) -> int:
-    """Bytes the member really unpacks to, counting at most `budget` + 1 of them."""
-    remaining = info.compress_size
-    if info.compress_type == zipfile.ZIP_STORED:
-        total = 0
-        while remaining > 0 and total <= budget:
-            data = raw.read(min(_CHUNK, remaining))
-            if not data:
-                break
-            remaining -= len(data)
-            total += len(data)
-        return total
-    inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-    total = 0
-    pending = b""
-    while total <= budget:
-        if not pending:
-            if remaining <= 0 or inflate.eof:
-                break
-            pending = raw.read(min(_CHUNK, remaining))
-            if not pending:
-                break
-            remaining -= len(pending)
-        out = inflate.decompress(pending, min(_OUT_CHUNK, budget + 1 - total))
-        total += len(out)
-        pending = inflate.unconsumed_tail
-        if inflate.eof:
-            break
-    return total
+def _safe_name(name: str) -> str:
+    base = Path(name).name
+    stem, suffix = Path(base).stem, Path(base).suffix.lower()
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "register"
+    return f"{stem[:80]}{suffix}"
 
 
-def shapefile_in_zip(path: Path, name: str, *, limit_mb: float | None = None) -> tuple[str | None, str]:
-    """Check a zipped shapefile; returns (why it is refused or None, the .shp member's path).
+def _without_folder(err: Exception, folder: Path) -> Exception:
+    """The same message without the private temporary folder's path."""
+    text = str(err)
+    if str(folder) not in text:
+        return err
+    text = re.sub(re.escape(str(folder)) + r"/(?:[a-z]+/)?", "", text)
+    return EstateError(text)
 
-    The zip may hold only shapefile parts (in any one folder), exactly one ``.shp``, and must
-    pass `check_archive`.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [
-                m.filename
-                for m in archive.infolist()
-                if not m.is_dir() and not m.filename.startswith("__MACOSX/")  # macOS Finder's extras
-            ]
-    except (zipfile.BadZipFile, OSError) as err:
-        return f"{name}: not a valid zip file ({err}).", ""
-    bad = [m for m in members if PurePosixPath(m).suffix.lower() not in SHAPEFILE_PARTS]
-    if bad:
-        return (
-            f"{name}: a zip may only hold a shapefile ({', '.join(SHAPEFILE_PARTS)}); "
-            f"found {', '.join(bad[:5])}."
-        ), ""
-    shps = [m for m in members if m.lower().endswith(".shp")]
-    if len(shps) != 1:
-        found = f"found {', '.join(shps[:5])}" if shps else "found none"
-        return f"{name}: a zip must hold exactly one .shp file; {found}.", ""
-    reason = check_archive(path, name, limit_mb=limit_mb)
-    return reason, shps[0]
+
+__all__ = ["UploadResult", "load_uploads"]

@@ -40,18 +40,14 @@ Roles, each with everything of the role before it:
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import contextlib
-import getpass
 import hashlib
 import hmac
-import json
 import os
 import re
 import secrets
-import sys
 import tempfile
 import threading
 import time
@@ -656,114 +652,14 @@ def set_password(path: str | Path, name: str, password: str) -> User:
     return user
 
 
-# ---------------------------------------------------------------------- CLI: python -m optimiser users
-def add_users_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register ``users`` (add, list, remove, set-role, set-password) with the CLI's sub-parsers."""
-    users = sub.add_parser(
-        "users",
-        help="manage the app's users and roles (for ESTATE_APP_AUTH=users or oidc)",
-        description="Manage the users file of a shared deployment (docs/deployment.md).",
-    )
-    users.add_argument("--file", type=Path, help=f"users file (default: {USERS_FILE} in $ESTATE_APP_DATA)")
-    action = users.add_subparsers(dest="users_command", required=True)
+def find_user(path: str | Path, name: str) -> User:
+    """The user `name` (case ignored) in the users file at `path`.
 
-    add = action.add_parser("add", help="add a user; the password is asked for, never an argument")
-    add.add_argument("name")
-    add.add_argument("--role", choices=ROLES, required=True)
-    add.add_argument("--email", default="", help="for OIDC logins")
-    how = add.add_mutually_exclusive_group()
-    how.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    how.add_argument("--no-password", action="store_true", help="OIDC only: no password login")
-    add.set_defaults(func=_cmd_add)
+    Raises
+    ------
+    AuthError
+        No such user; the message names the file and the users it holds.
 
-    listing = action.add_parser("list", help="list users and roles (never the hashes)")
-    listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(func=_cmd_list)
-
-    remove = action.add_parser("remove", help="remove a user")
-    remove.add_argument("name")
-    remove.set_defaults(func=_cmd_remove)
-
-    role = action.add_parser("set-role", help="change a user's role")
-    role.add_argument("name")
-    role.add_argument("role", choices=ROLES)
-    role.set_defaults(func=_cmd_set_role)
-
-    password = action.add_parser("set-password", help="give a user a new password")
-    password.add_argument("name")
-    password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    password.set_defaults(func=_cmd_set_password)
-
-
-def _path(args: argparse.Namespace) -> Path:
-    return Path(args.file) if args.file else users_path()
-
-
-def _read_password(args: argparse.Namespace) -> str:
-    """From stdin (one line) with --password-stdin, else typed twice at a prompt that never echoes."""
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-        if not password:
-            msg = "--password-stdin: stdin gave no password."
-            raise AuthError(msg)
-        return password
-    if not sys.stdin.isatty():
-        msg = "No terminal to ask for the password without echoing it; pipe it in with --password-stdin."
-        raise AuthError(msg)
-    first = getpass.getpass(f"Password for {args.name}: ")
-    if getpass.getpass("Again: ") != first:
-        msg = "The two passwords differ; nothing was changed."
-        raise AuthError(msg)
-    return first
-
-
-def _cmd_add(args: argparse.Namespace) -> int:
-    password = None if args.no_password else _read_password(args)
-    user = add_user(_path(args), args.name, role=args.role, password=password, email=args.email)
-    print(f"added {user.name} ({user.role}) to {_path(args)}")
-    return 0
-
-
-def _cmd_list(args: argparse.Namespace) -> int:
-    path = _path(args)
-    users = load_users(path)
-    rows = [
-        {
-            "name": u.name,
-            "role": u.role,
-            "email": u.email,
-            "password": bool(u.password_hash),
-            "created": u.created,
-        }
-        for u in users.values()
-    ]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
-    if not rows:
-        print(f"No users in {path} yet: python -m optimiser users add NAME --role admin", file=sys.stderr)
-        return 0
-    print(f"{len(rows)} user(s) in {path}:")
-    for r in rows:
-        login = "password" if r["password"] else "OIDC only"
-        print(f"  {r['name']:<24} {r['role']:<8} {r['email'] or '-':<32} {login}")
-    return 0
-
-
-def _cmd_remove(args: argparse.Namespace) -> int:
-    user = remove_user(_path(args), args.name)
-    print(f"removed {user.name} ({user.role})")
-    return 0
-
-
-def _cmd_set_role(args: argparse.Namespace) -> int:
-    user = set_role(_path(args), args.name, args.role)
-    print(f"{user.name} is now {user.role}")
-    return 0
-
-
-def _cmd_set_password(args: argparse.Namespace) -> int:
-    _existing(load_users(_path(args)), _key(args.name), _path(args))  # before asking for a password
-    user = set_password(_path(args), args.name, _read_password(args))
-    print(f"new password set for {user.name}")
-    return 0
+    """
+    path = Path(path)
+    return _existing(load_users(path), _key(name), path)

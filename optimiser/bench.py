@@ -26,13 +26,11 @@ capacity is the literal word ``capacity``, to be replaced by a stated value.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -42,23 +40,17 @@ import shapely
 from estate import Estate
 from estate.schema import CRS
 from estate.validate import validate_table
-from optimiser.errors import OptimiserError
+from optimiser.errors import BenchError
+from optimiser.model import EstateModel, build_model
+from optimiser.pipeline import solve
+from optimiser.plan import Plan
 from optimiser.scenario import Scenario
-
-if TYPE_CHECKING:
-    from optimiser.model import EstateModel
-    from optimiser.plan import Plan
+from optimiser.solver import make_solver
 
 # Where the benchmark facilities are put (British National Grid); any point would do.
 _ORIGIN_E, _ORIGIN_N, _SPACING_M = 400_000.0, 300_000.0, 100.0
 SPACE_TYPE = "office"
 PARTNER = "bench"
-
-
-class BenchError(OptimiserError):
-    """A benchmark file that cannot be read (missing, malformed); the message names file and line."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -405,8 +397,6 @@ def instance_to_estate(
 
 def build_instance_model(instance: CFLPInstance, *, time_limit_s: float = 120.0) -> EstateModel:
     """The estate model of `instance` (an `optimiser.model.EstateModel`)."""
-    from optimiser.model import build_model
-
     estate, table, scenario = instance_to_estate(instance, time_limit_s=time_limit_s)
     return build_model(estate, scenario, cost_table=table)
 
@@ -425,7 +415,7 @@ def solve_instance(
 
     ``plan.info.objective`` is the CFLP objective (fixed + assignment costs); ``plan.build_s``
     includes turning the instance into an estate. `method`: ``default`` (today's pipeline,
-    `optimiser.plan.solve`) or ``benders`` (`optimiser.benders.solve_benders`, HiGHS only).
+    `optimiser.pipeline.solve`) or ``benders`` (`optimiser.benders.solve_benders`, HiGHS only).
 
     Raises
     ------
@@ -435,15 +425,11 @@ def solve_instance(
         The instance has no feasible solution.
 
     """
-    from optimiser.model import build_model
-    from optimiser.plan import solve
-    from optimiser.solver import make_solver
-
     started = time.perf_counter()
     estate, table, scenario = instance_to_estate(instance, time_limit_s=time_limit_s)
     scenario = scenario.with_changes(solver=solver, mip_gap=mip_gap, threads=threads)
-    model = build_model(estate, scenario, cost_table=table)
-    object.__setattr__(model, "build_s", time.perf_counter() - started)
+    built = build_model(estate, scenario, cost_table=table)
+    model = replace(built, build_s=time.perf_counter() - started)  # a new model; `built` is unchanged
     if method == "benders":
         return _solve_benders(model, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
                               threads=threads, msg=msg)
@@ -509,74 +495,3 @@ def check_plan(instance: CFLPInstance, plan: Plan, *, tol: float = 1e-6) -> floa
         msg = f"{instance.name}: facility F{i + 1} serves {load[i]:g} > capacity {instance.capacities[i]:g}."
         raise AssertionError(msg)
     return instance.cost_of(open_, shares)
-
-
-# ------------------------------------------------------------------------------------------
-# command line
-# ------------------------------------------------------------------------------------------
-def add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register the bench command (instances: holmberg, orlib-cap)."""
-    bench = sub.add_parser("bench", help="solve a published benchmark instance through the estate model")
-    kinds = bench.add_subparsers(dest="family", required=True)
-    holmberg = kinds.add_parser("holmberg", help="Holmberg single-source CFLP (p1 ... p71)")
-    orlib = kinds.add_parser("orlib-cap",
-                             help="OR-Library capacitated warehouse location (capXX.txt or .zip)")
-    for parser in (holmberg, orlib):
-        parser.add_argument("file", type=Path, help="instance file")
-        parser.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-        parser.add_argument("--solver", choices=("highs", "cbc"), default="highs",
-                            help="MILP solver (default highs)")
-        parser.add_argument("--gap", type=float, default=0.0, help="relative gap to stop at (default 0)")
-        parser.add_argument("--threads", type=int, help="solver threads")
-        parser.add_argument("--optima", type=Path,
-                            help="published optima to compare with "
-                                 "(default: 'os' or 'bounds.txt' next to FILE)")
-        parser.add_argument("--verbose", action="store_true", help="show the solver log")
-        parser.add_argument("--method", choices=METHODS, default="default",
-                            help="default: the MILP as built; benders: Benders decomposition (HiGHS)")
-    orlib.add_argument("--capacity", type=float,
-                       help="capacity for files that say 'capacity' (capb: 5000-8000)")
-    holmberg.set_defaults(func=_cmd_bench, reader="holmberg")
-    orlib.set_defaults(func=_cmd_bench, reader="orlib-cap")
-
-
-def _published(args: argparse.Namespace, name: str) -> float | None:
-    if args.reader == "holmberg":
-        path = args.optima or args.file.parent / "os"
-        reader = holmberg_optima
-    else:
-        path = args.optima or args.file.parent / "bounds.txt"
-        reader = orlib_cap_optima
-    if args.optima is None and not path.is_file():
-        return None
-    return reader(path).get(name)
-
-
-def _cmd_bench(args: argparse.Namespace) -> int:
-    if args.time_limit <= 0:
-        msg = f"--time-limit must be positive; got {args.time_limit:g}."
-        raise BenchError(msg)
-    if not 0 <= args.gap < 1:
-        msg = f"--gap must be in [0, 1); got {args.gap:g}."
-        raise BenchError(msg)
-    if args.reader == "holmberg":
-        instance = read_holmberg(args.file)
-    else:
-        instance = read_orlib_cap(args.file, capacity=args.capacity)
-    published = _published(args, instance.name)
-    plan = solve_instance(instance, solver=args.solver, time_limit_s=args.time_limit, mip_gap=args.gap,
-                          threads=args.threads, msg=args.verbose, method=args.method)
-    print(format_result(instance.name, plan, published))
-    return 0
-
-
-def format_result(name: str, plan: Plan, published: float | None = None) -> str:
-    """One line: objective, status, proof, gap, bound, times, solver (and the published optimum)."""
-    info = plan.info
-    line = (f"{name}: objective={info.objective:.6f} status={info.status} "
-            f"proven_optimal={info.proven_optimal} gap={info.gap:.3g} bound={info.bound:.6f} "
-            f"time_s={info.time_s:.2f} build_s={plan.build_s:.2f} solver={info.solver}")
-    if published is not None:
-        rel = abs(info.objective - published) / max(abs(published), 1e-9)
-        line += f" published={published:.6f} rel_error={rel:.2e}"
-    return line

@@ -1,6 +1,6 @@
 """Benders decomposition of a built `EstateModel`: an exact method for models with split occupiers.
 
-`solve_benders` reads the model's own rows (the same PuLP problem `optimiser.plan.solve`
+`solve_benders` reads the model's own rows (the same PuLP problem `optimiser.pipeline.solve`
 passes to HiGHS) and splits its variables in two:
 
 - the **master** holds every integer variable (``keep``, whole occupiers' ``move``) and every
@@ -70,17 +70,10 @@ import numpy as np
 import pulp
 
 from optimiser.errors import SolveError
+from optimiser.highs import HighsArrays, highspy_module, new_highs, use_threads
 from optimiser.model import EstateModel, effective_capacity
-from optimiser.solver import (
-    OPTIMAL_GAP,
-    Progress,
-    ProgressCallback,
-    SolveInfo,
-    _quiet_stdout,
-    _use_threads,
-    relative_gap,
-    settle,
-)
+from optimiser.progress import Progress, ProgressCallback
+from optimiser.solver import OPTIMAL_GAP, SolveInfo, relative_gap, settle
 
 ROOT_LAMBDA = 0.3  # in-out: separate at 0.3 x the master's LP optimum + 0.7 x the core point
 EXTRA_CUTS_PER_ROUND = 5  # at most this many of a master round's other improving solutions get a cut
@@ -89,7 +82,6 @@ if TYPE_CHECKING:
     from optimiser.plan import Plan
 
 FEAS_TOL = 1e-6  # relative tolerance of the plan check against the model's rows
-_INF = math.inf
 
 
 @dataclass(frozen=True)
@@ -174,15 +166,11 @@ def _split(model: EstateModel) -> _Split:
     if lp.sense != pulp.LpMinimize:
         msg = "The Benders method expects a minimisation (the estate model's net present cost)."
         raise SolveError(msg)
-    variables = lp.variables()
+    arrays = HighsArrays.from_problem(lp)  # the same arrays the default path passes to HiGHS
+    variables = lp.variables()  # in the arrays' column order
     col = {id(v): i for i, v in enumerate(variables)}
-    n = len(variables)
-    cost = np.zeros(n)
-    for var, coef in lp.objective.items():
-        cost[col[id(var)]] += coef
-    lower = np.array([-_INF if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-    upper = np.array([_INF if v.upBound is None else v.upBound for v in variables], dtype=float)
-    integer = np.array([v.cat == pulp.LpInteger for v in variables], dtype=bool)
+    n = arrays.num_col
+    cost, lower, upper, integer = arrays.cost, arrays.lower, arrays.upper, arrays.integer
     sub = np.zeros(n, dtype=bool)
     group = np.full(n, -1, dtype=np.int64)
     occupier_number: dict[str, int] = {}
@@ -191,18 +179,8 @@ def _split(model: EstateModel) -> _Split:
         if not integer[i] and lower[i] == 0.0 and math.isfinite(upper[i]):
             sub[i] = True
             group[i] = occupier_number.setdefault(a, len(occupier_number))
-    starts, index, value, lo, hi = [0], [], [], [], []
-    for constraint in lp._constraints.values():
-        for var, coef in constraint.items():
-            if coef:
-                index.append(col[id(var)])
-                value.append(float(coef))
-        starts.append(len(index))
-        lb, ub = constraint.getLb(), constraint.getUb()
-        lo.append(-_INF if lb is None else float(lb))
-        hi.append(_INF if ub is None else float(ub))
     rows = _Rows(
-        np.array(starts), np.array(index, dtype=np.int64), np.array(value), np.array(lo), np.array(hi)
+        arrays.starts, arrays.index.astype(np.int64), arrays.value, arrays.row_lower, arrays.row_upper
     )
     keep_cols = np.zeros(n, dtype=bool)
     for var in model.keep.values():
@@ -226,7 +204,7 @@ def _split(model: EstateModel) -> _Split:
     split = _Split(
         variables=variables,
         cost=cost,
-        constant=float(lp.objective.constant),
+        constant=arrays.offset,
         lower=lower,
         upper=upper,
         integer=integer,
@@ -278,19 +256,6 @@ def _aggregated_capacity_row(model: EstateModel, col: dict[int, int]) -> tuple[n
     return np.array(cols, dtype=np.int64), np.array(coefs), need - sure
 
 
-def _new_highs(threads: int | None) -> Any:
-    """A silent HiGHS instance (its banner is printed on creation, before any option)."""
-    import highspy
-
-    module: Any = highspy
-    with _quiet_stdout():
-        h = module.Highs()
-    h.setOptionValue("output_flag", False)
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    return h
-
-
 class _Subproblem:
     """The shares' LP for given master values, by column generation in one HiGHS instance.
 
@@ -304,7 +269,7 @@ class _Subproblem:
     MAX_NEW_COLUMNS = 5000
 
     def __init__(self, split: _Split, threads: int | None) -> None:
-        import highspy
+        highspy = highspy_module()
 
         self.split = split
         self.cols = np.flatnonzero(split.sub)
@@ -338,7 +303,7 @@ class _Subproblem:
                 el_rows.append(r)
                 el_vals.append(1.0)
         self.n_elastic = len(el_rows)
-        h = _new_highs(threads)
+        h = new_highs(threads)
         inf = highspy.kHighsInf
         status = h.passModel(
             self.n_elastic,
@@ -412,7 +377,7 @@ class _Subproblem:
 
     def solve(self, point: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, float]:
         """(objective with penalties, shares, row multipliers, elastic total) at master `point`."""
-        import highspy
+        highspy = highspy_module()
 
         t0 = time.perf_counter()
         rows = self.split.sub_rows
@@ -483,7 +448,7 @@ class _Master:
     """The master problem in HiGHS: non-share columns, ``theta``, master rows and cuts."""
 
     def __init__(self, split: _Split, threads: int | None, with_theta: bool) -> None:
-        import highspy
+        highspy = highspy_module()
 
         self.split = split
         self.cols = np.flatnonzero(~split.sub)
@@ -500,7 +465,7 @@ class _Master:
         if with_theta:
             cost, lower, upper = np.append(cost, 1.0), np.append(lower, -inf), np.append(upper, inf)
         rows = split.master_rows
-        h = _new_highs(threads)
+        h = new_highs(threads)
         self.integrality = np.zeros(n, dtype=np.int32)
         self.integrality[: len(self.cols)] = split.integer[self.cols].astype(np.int32)
         status = h.passModel(
@@ -531,7 +496,7 @@ class _Master:
 
     def add_cut(self, constant: float, coef: np.ndarray) -> None:
         """``theta - coef . m >= constant``."""
-        import highspy
+        highspy = highspy_module()
 
         nz = np.flatnonzero(np.abs(coef) > 1e-12)
         idx = np.append(self.pos[nz], self.theta).astype(np.int32)
@@ -642,7 +607,7 @@ def _root(
     cancel: threading.Event | None,
 ) -> None:
     """Kelley's cutting planes on the master LP, with in-out stabilisation."""
-    import highspy
+    highspy = highspy_module()
 
     master.relax(True)
     h = master.h
@@ -719,7 +684,7 @@ def _rounds(
     cancel: threading.Event | None,
 ) -> str:
     """Master MIP rounds; returns why they stopped."""
-    import highspy
+    highspy = highspy_module()
 
     h = master.h
     target = state.options.mip_gap
@@ -852,7 +817,7 @@ def solve_benders(
 
     options = options or BendersOptions()
     state = _State(started=time.perf_counter(), options=options)
-    _use_threads(options.threads)
+    use_threads(options.threads)
     split = _split(model)
     read_s = state.elapsed()
     has_sub = bool(split.sub.any())
@@ -877,6 +842,19 @@ def solve_benders(
     status = {"optimal": "optimal", "time_limit": "time_limit", "interrupted": "interrupted"}.get(
         why, "feasible"
     )
+    extra: dict[str, Any] = {
+        "method": "benders",
+        "rounds": state.rounds,
+        "exact_rounds": state.exact_rounds,
+        "root_cut_rounds": state.lp_rounds,
+        "root_lp_bound": state.lp_bound,
+        "cuts": master.cuts,
+        "read_s": round(read_s, 3),
+        "sub_solves": sub.solves if sub else 0,
+        "sub_s": round(sub.seconds, 3) if sub else 0.0,
+        "log": state.log,
+        **split.stats,
+    }
     info = settle(
         SolveInfo(
             solver="HiGHS+Benders" if has_sub else "HiGHS (direct)",
@@ -885,19 +863,7 @@ def solve_benders(
             bound=state.bound,
             time_s=state.elapsed(),
             raw_status=why,
+            extra=extra,
         )
-    )
-    info.extra.update(
-        method="benders",
-        rounds=state.rounds,
-        exact_rounds=state.exact_rounds,
-        root_cut_rounds=state.lp_rounds,
-        root_lp_bound=state.lp_bound,
-        cuts=master.cuts,
-        read_s=round(read_s, 3),
-        sub_solves=sub.solves if sub else 0,
-        sub_s=round(sub.seconds, 3) if sub else 0.0,
-        log=state.log,
-        **split.stats,
     )
     return plan_from_solution(model, info)

@@ -1,13 +1,18 @@
 """Command line: ``python -m optimiser validate|run|bench|sweep|users``.
 
-Exit codes: 0 success (rows may have been rejected), 2 bad input, 3 infeasible or no
-solution, 1 unexpected internal error. No traceback reaches the user unless ``--debug``.
+The one front door: every subcommand's parser is here, with the few lines that turn its
+arguments into a call of `estate` or `optimiser` and print the outcome.
+
+Exit codes: 0 success (rows may have been rejected), 2 bad input, 3 infeasible or no solution,
+1 unexpected internal error. No traceback reaches the user unless ``--debug``.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 import time
 import traceback
@@ -17,15 +22,74 @@ from pathlib import Path
 from typing import Any
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_place
+from estate.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_out_folder
-from optimiser.errors import OptimiserError, ScenarioError, UsageError
+from optimiser import auth, bench
+from optimiser.bench import METHODS as BENCH_METHODS
+from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
+from optimiser.pipeline import optimise
+from optimiser.plan import Plan
+from optimiser.progress import Printer
+from optimiser.report.files import RUN_FILES, write_plan
+from optimiser.report.rundir import check_run_target
+from optimiser.scenario import Scenario, check_option
+from optimiser.sweep import (
+    DEFAULT_TIME_LIMIT_S,
+    NATIONAL_TIME_LIMIT_S,
+    ScenarioRow,
+    default_base,
+    grid_parts,
+    list_places,
+    read_grid,
+    resolve_places,
+    run_sweep,
+    scenario_row,
+    summarise,
+)
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
+DEFAULT_SWEEP_ESTATE = Path(__file__).resolve().parents[1] / "data" / "england.gpkg"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every command."""
+    parser = argparse.ArgumentParser(prog="python -m optimiser", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_validate_parser(sub)
+    _add_run_parser(sub)
+    _add_bench_parser(sub)
+    _add_sweep_parser(sub)
+    _add_users_parser(sub)
+    return parser
+
+
+def _add_validate_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    validate = sub.add_parser("validate", help="load and check an estate; report rejected rows")
+    _add_estate_args(validate)
+    validate.add_argument("--json", action="store_true", help="print one JSON object")
+    validate.set_defaults(func=_cmd_validate)
+
+
+def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    run = sub.add_parser("run", help="optimise an estate and write the plan to --out")
+    _add_estate_args(run)
+    run.add_argument("--scenario", type=Path, help="scenario TOML (see docs/scenario.md)")
+    run.add_argument("--solver", choices=("highs", "cbc"), help="MILP solver (default highs)")
+    run.add_argument("--time-limit", type=float, help="seconds; the best plan so far is kept")
+    run.add_argument("--gap", type=float, help="relative optimality gap to stop at (default 1e-4)")
+    run.add_argument("--threads", type=int, help="solver threads")
+    run.add_argument(
+        "--out", type=Path, required=True, help="folder for the plan files (replaced whole by each run)"
+    )
+    run.add_argument("--quiet", action="store_true", help="less output")
+    run.add_argument("--verbose", action="store_true", help="show the solver log")
+    run.set_defaults(func=_cmd_run)
 
 
 def _add_estate_args(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--place", choices=sorted(PLACES), help="a bundled place")
+    source.add_argument("--place", dest="bundled", choices=sorted(PLACES), help="a bundled example estate")
     source.add_argument("--buildings", type=Path, help="buildings register (gpkg/geojson/shp/csv/xlsx)")
     parser.add_argument("--occupiers", type=Path, help="occupiers table")
     parser.add_argument("--zones", type=Path, help="zones (LSOA population-weighted centroids)")
@@ -45,8 +109,8 @@ def _add_estate_args(parser: argparse.ArgumentParser) -> None:
 
 def load_from_args(args: argparse.Namespace) -> Estate:
     """Load the estate the arguments name."""
-    if args.place:
-        return load_place(args.place, strict=args.strict)
+    if args.bundled:
+        return load_place(args.bundled, strict=args.strict)
     layers = {}
     for item in args.layer:
         table, sep, name = item.partition("=")
@@ -124,11 +188,6 @@ def _text(value: Any) -> str | None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from optimiser.plan import optimise
-    from optimiser.report import RUN_FILES, write_plan
-    from optimiser.rundir import check_run_target
-    from optimiser.scenario import Scenario, check_option
-
     started = time.perf_counter()
     options = {
         "--solver": ("solver", args.solver),
@@ -160,13 +219,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{counts['zones']['accepted']} zones",
             file=sys.stderr,
         )
+    printer = None if args.quiet or args.verbose else Printer(sys.stderr)
     try:
-        plan = optimise(estate, scenario, msg=args.verbose)
+        plan = optimise(estate, scenario, msg=args.verbose, progress=printer)
     except ScenarioError as err:  # a check against the estate (e.g. a lock): name the scenario file
         if args.scenario is None:
             raise
         msg = f"{args.scenario.name}: {err}"
         raise ScenarioError(msg) from err
+    finally:
+        if printer is not None:
+            printer.close()
     written = write_plan(estate, plan, args.out)
     print(plan.summary())
     print(
@@ -175,38 +238,333 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every command."""
-    parser = argparse.ArgumentParser(prog="python -m optimiser", description=__doc__.splitlines()[0])
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
-    validate = sub.add_parser("validate", help="load and check an estate; report rejected rows")
-    _add_estate_args(validate)
-    validate.add_argument("--json", action="store_true", help="print one JSON object")
-    validate.set_defaults(func=_cmd_validate)
-
-    run = sub.add_parser("run", help="optimise an estate and write the plan to --out")
-    _add_estate_args(run)
-    run.add_argument("--scenario", type=Path, help="scenario TOML (see docs/scenario.md)")
-    run.add_argument("--solver", choices=("highs", "cbc"), help="MILP solver (default highs)")
-    run.add_argument("--time-limit", type=float, help="seconds; the best plan so far is kept")
-    run.add_argument("--gap", type=float, help="relative optimality gap to stop at (default 1e-4)")
-    run.add_argument("--threads", type=int, help="solver threads")
-    run.add_argument(
-        "--out", type=Path, required=True, help="folder for the plan files (replaced whole by each run)"
+# ---------------------------------------------------------------------- bench
+def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register the bench command (instances: holmberg, orlib-cap)."""
+    bench = sub.add_parser("bench", help="solve a published benchmark instance through the estate model")
+    kinds = bench.add_subparsers(dest="family", required=True)
+    holmberg = kinds.add_parser("holmberg", help="Holmberg single-source CFLP (p1 ... p71)")
+    orlib = kinds.add_parser(
+        "orlib-cap", help="OR-Library capacitated warehouse location (capXX.txt or .zip)"
     )
-    run.add_argument("--quiet", action="store_true", help="less output")
-    run.add_argument("--verbose", action="store_true", help="show the solver log")
-    run.set_defaults(func=_cmd_run)
+    for parser in (holmberg, orlib):
+        parser.add_argument("file", type=Path, help="instance file")
+        parser.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+        parser.add_argument(
+            "--solver", choices=("highs", "cbc"), default="highs", help="MILP solver (default highs)"
+        )
+        parser.add_argument("--gap", type=float, default=0.0, help="relative gap to stop at (default 0)")
+        parser.add_argument("--threads", type=int, help="solver threads")
+        parser.add_argument(
+            "--optima",
+            type=Path,
+            help="published optima to compare with (default: 'os' or 'bounds.txt' next to FILE)",
+        )
+        parser.add_argument("--verbose", action="store_true", help="show the solver log")
+        parser.add_argument(
+            "--method",
+            choices=BENCH_METHODS,
+            default="default",
+            help="default: the MILP as built; benders: Benders decomposition (HiGHS)",
+        )
+    orlib.add_argument(
+        "--capacity", type=float, help="capacity for files that say 'capacity' (capb: 5000-8000)"
+    )
+    holmberg.set_defaults(func=_cmd_bench, reader="holmberg")
+    orlib.set_defaults(func=_cmd_bench, reader="orlib-cap")
 
-    from optimiser.auth import add_users_parser
-    from optimiser.bench import add_bench_parser
-    from optimiser.sweep import add_sweep_parser
 
-    add_bench_parser(sub)
-    add_sweep_parser(sub)
-    add_users_parser(sub)
-    return parser
+def _published(args: argparse.Namespace, name: str) -> float | None:
+    if args.reader == "holmberg":
+        path = args.optima or args.file.parent / "os"
+        reader = bench.holmberg_optima
+    else:
+        path = args.optima or args.file.parent / "bounds.txt"
+        reader = bench.orlib_cap_optima
+    if args.optima is None and not path.is_file():
+        return None
+    return reader(path).get(name)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.time_limit <= 0:
+        msg = f"--time-limit must be positive; got {args.time_limit:g}."
+        raise BenchError(msg)
+    if not 0 <= args.gap < 1:
+        msg = f"--gap must be in [0, 1); got {args.gap:g}."
+        raise BenchError(msg)
+    if args.reader == "holmberg":
+        instance = bench.read_holmberg(args.file)
+    else:
+        instance = bench.read_orlib_cap(args.file, capacity=args.capacity)
+    published = _published(args, instance.name)
+    plan = bench.solve_instance(
+        instance,
+        solver=args.solver,
+        time_limit_s=args.time_limit,
+        mip_gap=args.gap,
+        threads=args.threads,
+        msg=args.verbose,
+        method=args.method,
+    )
+    print(_bench_line(instance.name, plan, published))
+    return 0
+
+
+def _bench_line(name: str, plan: Plan, published: float | None = None) -> str:
+    """One line: objective, status, proof, gap, bound, times, solver (and the published optimum)."""
+    info = plan.info
+    line = (
+        f"{name}: objective={info.objective:.6f} status={info.status} "
+        f"proven_optimal={info.proven_optimal} gap={info.gap:.3g} bound={info.bound:.6f} "
+        f"time_s={info.time_s:.2f} build_s={plan.build_s:.2f} solver={info.solver}"
+    )
+    if published is not None:
+        rel = abs(info.objective - published) / max(abs(published), 1e-9)
+        line += f" published={published:.6f} rel_error={rel:.2e}"
+    return line
+
+
+# ---------------------------------------------------------------------- sweep
+def _add_sweep_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``sweep`` with the CLI's sub-parsers."""
+    sweep = sub.add_parser(
+        "sweep",
+        help="optimise many (place x scenario) jobs in parallel on Dask",
+        description="``python -m optimiser sweep``: many (place x scenario) jobs in parallel on Dask.",
+    )
+    which = sweep.add_mutually_exclusive_group()
+    which.add_argument("--national", action="store_true", help="every place of --estate (England by default)")
+    which.add_argument("--places", help="comma-separated place codes or names, e.g. Trafford,Kent,E06000001")
+    which.add_argument("--list-places", action="store_true", help="print the places and exit")
+    sweep.add_argument(
+        "--estate",
+        type=Path,
+        default=DEFAULT_SWEEP_ESTATE,
+        help="estate with a place (or borough) column (default data/england.gpkg)",
+    )
+    sweep.add_argument(
+        "--scenarios", type=Path, help="scenario grid TOML (see docs/sweep.md); default: one scenario"
+    )
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="local worker processes, one thread each (default: one per core)",
+    )
+    sweep.add_argument("--scheduler", help="address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sweep.add_argument(
+        "--time-limit",
+        type=float,
+        help=f"solver seconds per job (default {DEFAULT_TIME_LIMIT_S:g}; {NATIONAL_TIME_LIMIT_S:g} with "
+        "--national and no --scenarios)",
+    )
+    sweep.add_argument("--retries", type=int, default=2, help="retries of a job that raises (default 2)")
+    sweep.add_argument("--force", action="store_true", help="recompute jobs already done in --out")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sweep.add_argument("--out", type=Path, help="folder for results.csv, results.gpkg and jobs/")
+    sweep.set_defaults(func=_cmd_sweep)
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    _check_sweep_args(args)
+    if args.scenarios:
+        grid_parts(args.scenarios)  # a malformed or oversized grid stops before the estate loads
+    loaded = time.perf_counter()
+    estate = load_estate(args.estate, name=args.estate.stem)
+    table = list_places(estate)
+    if args.list_places:
+        print(table.drop(columns=["easting", "northing"]).to_string(index=False))
+        return 0
+    places = list(table["place"]) if args.national else resolve_places(estate, args.places.split(","))
+    rows = _sweep_rows(args, estate)
+    if len(places) * len(rows) > MAX_SWEEP_JOBS:
+        msg = (
+            f"{len(places):,} place(s) x {len(rows):,} scenario(s) = {len(places) * len(rows):,} jobs; "
+            f"the limit is {MAX_SWEEP_JOBS:,} jobs in one sweep. Fix: fewer places or scenario rows, "
+            "or several sweeps (see docs/limits.md)."
+        )
+        raise SweepError(msg)
+    bad = [r for r in rows if r.scenario is None]
+    print(
+        f"{estate.name}: {len(places)} place(s) x {len(rows)} scenario(s) "
+        f"({len(bad)} malformed); loaded in {time.perf_counter() - loaded:.1f} s",
+        file=sys.stderr,
+    )
+    for row in bad:
+        print(f"malformed scenario row ({row.where}): {row.error}", file=sys.stderr)
+    result = run_sweep(
+        estate,
+        places=places,
+        rows=rows,
+        out=args.out,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        force=args.force,
+        retries=args.retries,
+        progress=not args.no_progress,
+    )
+    print(summarise(result))
+    if bad:
+        return 2
+    return 0 if not (result.results["status"].isin(["failed", "infeasible"])).any() else 3
+
+
+def _check_sweep_args(args: argparse.Namespace) -> None:
+    """Refuse arguments that cannot make a sweep (before anything is read); cap ``--workers``
+    to the cores when they are local processes."""
+    if not args.estate.exists():
+        msg = (
+            f"{args.estate} not found. Build the national estate with "
+            "`.venv/bin/python scripts/build_national.py`, or give --estate."
+        )
+        raise SweepError(msg)
+    if not args.list_places and args.out is None:
+        msg = "Give --out DIR for the results."
+        raise SweepError(msg)
+    if not (args.national or args.places or args.list_places):
+        msg = "Say which places: --national (all), or --places A,B,... (see --list-places)."
+        raise SweepError(msg)
+    if args.out is not None:
+        check_out_folder(args.out, what="--out", error=SweepError)
+    if args.time_limit is not None:
+        check_option("--time-limit", "time_limit_s", args.time_limit)
+    if not 0 <= args.retries <= MAX_SWEEP_RETRIES:
+        msg = f"command line: --retries {args.retries} is out of range. Allowed: a whole number from 0 to {MAX_SWEEP_RETRIES}. Fix: e.g. --retries 2."
+        raise SweepError(msg)
+    if args.workers < 1:
+        msg = f"command line: --workers {args.workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --workers 2."
+        raise SweepError(msg)
+    if not args.scheduler:  # local worker processes: no more than the cores
+        args.workers, note = cap_to_cores(args.workers, what=f"--workers {args.workers}")
+        if note:
+            print(f"warning: {note}", file=sys.stderr)
+
+
+def _sweep_rows(args: argparse.Namespace, estate: Estate) -> list[ScenarioRow]:
+    """The scenario rows: the ``--scenarios`` grid, or the one default scenario."""
+    if args.scenarios:
+        return read_grid(args.scenarios, access=estate.access, time_limit_s=args.time_limit)
+    limit = args.time_limit
+    if limit is None and args.national:
+        limit = NATIONAL_TIME_LIMIT_S  # every place of England within 15 minutes on 2 workers
+    base = default_base(time_limit_s=limit)
+    return [scenario_row(base, {}, name="default", where="defaults", access=estate.access)]
+
+
+# ---------------------------------------------------------------------- users
+def _add_users_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``users`` (add, list, remove, set-role, set-password) with the CLI's sub-parsers."""
+    users = sub.add_parser(
+        "users",
+        help="manage the app's users and roles (for ESTATE_APP_AUTH=users or oidc)",
+        description="Manage the users file of a shared deployment (docs/deployment.md).",
+    )
+    users.add_argument(
+        "--file", type=Path, help=f"users file (default: {auth.USERS_FILE} in $ESTATE_APP_DATA)"
+    )
+    action = users.add_subparsers(dest="users_command", required=True)
+
+    add = action.add_parser("add", help="add a user; the password is asked for, never an argument")
+    add.add_argument("name")
+    add.add_argument("--role", choices=auth.ROLES, required=True)
+    add.add_argument("--email", default="", help="for OIDC logins")
+    how = add.add_mutually_exclusive_group()
+    how.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    how.add_argument("--no-password", action="store_true", help="OIDC only: no password login")
+    add.set_defaults(func=_cmd_add)
+
+    listing = action.add_parser("list", help="list users and roles (never the hashes)")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(func=_cmd_list)
+
+    remove = action.add_parser("remove", help="remove a user")
+    remove.add_argument("name")
+    remove.set_defaults(func=_cmd_remove)
+
+    role = action.add_parser("set-role", help="change a user's role")
+    role.add_argument("name")
+    role.add_argument("role", choices=auth.ROLES)
+    role.set_defaults(func=_cmd_set_role)
+
+    password = action.add_parser("set-password", help="give a user a new password")
+    password.add_argument("name")
+    password.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    password.set_defaults(func=_cmd_set_password)
+
+
+def _users_path(args: argparse.Namespace) -> Path:
+    return Path(args.file) if args.file else auth.users_path()
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """From stdin (one line) with --password-stdin, else typed twice at a prompt that never echoes."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            msg = "--password-stdin: stdin gave no password."
+            raise auth.AuthError(msg)
+        return password
+    if not sys.stdin.isatty():
+        msg = "No terminal to ask for the password without echoing it; pipe it in with --password-stdin."
+        raise auth.AuthError(msg)
+    first = getpass.getpass(f"Password for {args.name}: ")
+    if getpass.getpass("Again: ") != first:
+        msg = "The two passwords differ; nothing was changed."
+        raise auth.AuthError(msg)
+    return first
+
+
+def _cmd_add(args: argparse.Namespace) -> int:
+    password = None if args.no_password else _read_password(args)
+    user = auth.add_user(_users_path(args), args.name, role=args.role, password=password, email=args.email)
+    print(f"added {user.name} ({user.role}) to {_users_path(args)}")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    path = _users_path(args)
+    users = auth.load_users(path)
+    rows = [
+        {
+            "name": u.name,
+            "role": u.role,
+            "email": u.email,
+            "password": bool(u.password_hash),
+            "created": u.created,
+        }
+        for u in users.values()
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print(f"No users in {path} yet: python -m optimiser users add NAME --role admin", file=sys.stderr)
+        return 0
+    print(f"{len(rows)} user(s) in {path}:")
+    for r in rows:
+        login = "password" if r["password"] else "OIDC only"
+        print(f"  {r['name']:<24} {r['role']:<8} {r['email'] or '-':<32} {login}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    user = auth.remove_user(_users_path(args), args.name)
+    print(f"removed {user.name} ({user.role})")
+    return 0
+
+
+def _cmd_set_role(args: argparse.Namespace) -> int:
+    user = auth.set_role(_users_path(args), args.name, args.role)
+    print(f"{user.name} is now {user.role}")
+    return 0
+
+
+def _cmd_set_password(args: argparse.Namespace) -> int:
+    auth.find_user(_users_path(args), args.name)  # before asking for a password
+    user = auth.set_password(_users_path(args), args.name, _read_password(args))
+    print(f"new password set for {user.name}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from estate import Estate
-from optimiser.scenario import Scenario
+from optimiser.scenario import Scenario, annuity_factor
 
 RENT_SHARE_IF_UNKNOWN = 0.35  # rent as a share of running cost for leaseholds without rent_gbp
 
@@ -25,13 +25,6 @@ ROUTE_MARKET = "market_sale"
 ROUTE_CAT = "community_asset_transfer"
 ROUTE_LEASE = "lease_exit"
 ROUTE_KEEP = "keep"
-
-
-def annuity_factor(years: float, rate: float) -> float:
-    """Present value of 1 a year for `years` years at `rate`, paid at each year end."""
-    if years <= 0:
-        return 0.0
-    return float(years) if rate == 0 else (1 - (1 + rate) ** -years) / rate
 
 
 def disposal_routes(estate: Estate, scenario: Scenario) -> pd.Series:

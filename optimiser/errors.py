@@ -1,4 +1,8 @@
-"""Exceptions raised by the optimiser."""
+"""Exceptions raised by the optimiser: scenario, model, solve, store, benchmarks and sweeps.
+
+Every class derives from `OptimiserError`, whose ``exit_code`` the CLI exits with (2: bad
+input, 3: anything else).
+"""
 
 from __future__ import annotations
 
@@ -32,3 +36,28 @@ class InfeasibleScenarioError(OptimiserError):
 
 class SolveError(OptimiserError):
     """The solver returned no usable solution."""
+
+
+class StoreError(OptimiserError):
+    """The scenario store cannot be read or written (`optimiser.store`)."""
+
+    exit_code = 2
+
+
+class BenchError(OptimiserError):
+    """A benchmark file that cannot be read (missing, malformed); the message names file and line."""
+
+    exit_code = 2
+
+
+class SweepError(OptimiserError):
+    """A sweep that cannot start (no places, unreadable grid, no cluster)."""
+
+    exit_code = 2
+
+
+class PlaceError(OptimiserError, ValueError):
+    """An unknown sweep place (local authority or borough), or an estate that cannot be split
+    into places."""
+
+    exit_code = 2

@@ -15,32 +15,47 @@ Variables
 - ``serve[h, s]`` in [0, 1]: service ``s`` is offered at ``h`` (for access standards).
 - ``reached[s, g]`` in [0, 1]: zone group ``g`` reaches service ``s`` (``min_share`` only).
 
-Objective (net present cost over the appraisal period, ``net_present_cost_gbp_k``)::
+Objective (net present cost over the appraisal period, ``net_present_cost_gbp_k``,
+`_add_objective`)::
 
     min  sum_b keep[b] * (AF*running_b + backlog_b)
        + sum_b (1 - keep[b]) * (disposal_cost_b + lease_exit_b - receipt_b)
        + sum_{a, h != today(a)} move[a, h] * move_cost_a       (or the explicit cost table)
 
-Constraints
+Constraints, one builder per family (``_add_<family>_rows``), in the order they are added
 
-1. ``housed_a``:        sum_h move[a, h] == 1
-2. ``open_a_h``:        move[a, h] <= keep[h]                        (strong linking)
+1. ``housed_a``:        sum_h move[a, h] == 1                         (`_add_housing_rows`)
+2. ``open_a_h``:        move[a, h] <= keep[h]                        (strong linking, same)
 3. ``capacity_h``:      sum_a space_a * move[a, h] <= capacity_h * keep[h], where
    ``capacity_h`` is the stated capacity (blank = 0) or today's use if larger
-   (`effective_capacity`, also used by every pre-solve check)
-4. ``mix_h_a_b``:       move[a, h] + move[b, h] <= 1   for movers whose services may not share
-   (a move that is an occupier's only option counts as 1)
-5. ``serve_h_s``:       serve[h, s] <= sum_{a of s} move[a, h]  and  serve[h, s] <= keep[h]
-6. ``access_s_g``:      sum_{h within reach of g} serve[h, s] >= 1
+   (`effective_capacity`, also used by every pre-solve check)        (`_add_capacity_rows`)
+4. ``mix_h_a_o``:       move[a, h] + move[o, h] <= 1   for movers whose services may not share
+   (a move that is an occupier's only option counts as 1)            (`_add_mix_rows`)
+5. ``conflict_h_a_o``:  move[a, h] + move[o, h] <= keep[h]  for a whole mover ``a`` and a
+   whole resident ``o`` of ``h`` that do not fit in ``h`` together     (`_add_conflict_rows`)
+6. ``big_h``:           sum_{a big for h} move[a, h] <= keep[h]: at most one whole occupier
+   bigger than half of ``h``'s free room (a clique of conflicts)     (`_add_big_occupier_rows`)
+   (5 and 6 are implied by capacity for integer plans and tighten the LP relaxation; with
+   ``h`` decided before the solve their right-hand side is 1, `_add_at_most_keep`.)
+7. ``serve_h_s``:       serve[h, s] <= sum_{a of s} move[a, h], and
+   ``serve_open_h_s``:  serve[h, s] <= keep[h]                       (`_add_serve_rows`)
+8. ``access_s_g``:      sum_{h within reach of g} serve[h, s] >= 1     (`_add_coverage_rows`)
    for each group ``g`` of zones within reach today (``keep_current``, and the most
    deprived deciles under any rule). Zones with the same set of reachable sites form one
    group, and a group whose set contains another group's set is dropped (dominated).
-7. ``share_s``:         sum_g pop_g * reached[s, g] >= min_share * pop,
-   with ``reached[s, g] <= sum_{h within reach of g} serve[h, s]`` (``min_share``).
-8. Optional limits: ``capital_budget`` (moves, forced ones included, disposal costs and
-   lease exits), ``receipts_target``, ``max_disposals``, ``carbon_cap``.
-9. A ``min_share`` above 0 for a service that no public-facing occupier provides cannot be
-   met and is refused before the solve.
+9. ``reached_s_g``:     reached[s, g] <= sum_{h within reach of g} serve[h, s], and
+   ``share_s``:         sum_g pop_g * reached[s, g] >= min_share * pop  (``min_share`` only,
+   `_add_share_rows`)
+10. Optional limits (`_add_limit_rows`): ``capital_budget`` (moves, forced ones included,
+    disposal costs and lease exits), ``receipts_target``, ``max_disposals``, ``carbon_cap``.
+
+With ``elastic=True`` (`optimiser.pipeline.diagnose`) the capacity, access, share and limit
+rows get penalised slack. Cheap checks refuse a scenario that no plan can meet:
+`_check_before_solve` before any row is built, and the access builder as it builds each
+standard's rows (zones that must keep reach but have no allowed site, `_coverage`; a
+``min_share`` above what every allowed site together reaches, `_check_share_reachable`; a
+``min_share`` above 0 for a service that no public-facing occupier provides,
+`_check_standard_has_a_provider`).
 
 The estate as it is today (everything kept, nobody moved) is feasible whenever no lock
 forbids it, and is passed to the solver as a starting solution.
@@ -48,7 +63,6 @@ forbids it, and is passed to the solver as a starting solution.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import time
 from collections import defaultdict
@@ -60,6 +74,7 @@ import pandas as pd
 import pulp
 
 from estate import Estate
+from optimiser.access import reach_pairs, standards_for
 from optimiser.costs import building_costs, move_cost_k
 from optimiser.errors import InfeasibleScenarioError, ScenarioError
 from optimiser.scenario import AccessStandard, Scenario, pct
@@ -85,7 +100,12 @@ class AccessRows:
 
 @dataclass(frozen=True, eq=False)
 class EstateModel:
-    """A built, unsolved model. Variables are keyed by domain IDs, never by position."""
+    """A built, unsolved model. Variables are keyed by domain IDs, never by position.
+
+    Made once, by `build_model`, with its final values; nothing changes it afterwards (a solve
+    writes only the values of the PuLP variables, and the warm start of
+    `optimiser.pipeline.optimise` never rewrites their bounds).
+    """
 
     problem: pulp.LpProblem
     estate: Estate
@@ -105,6 +125,28 @@ class EstateModel:
     slacks: dict[str, dict[str, pulp.LpVariable]] = field(default_factory=dict)
     start: dict[str, float] = field(default_factory=dict)  # warm start, by variable name
     cost_table: bool = False
+
+
+@dataclass(eq=False)
+class _Builder:
+    """The model while its rows are added: the families fill `serve`, `reached`, `access`,
+    `slacks` and `stats`; `build_model` then makes the frozen `EstateModel` from it once."""
+
+    problem: pulp.LpProblem
+    estate: Estate
+    scenario: Scenario
+    keep: dict[str, pulp.LpVariable]
+    move: dict[tuple[str, str], pulp.LpVariable]
+    fixed_keep: dict[str, bool]
+    fixed_host: dict[str, str]
+    pairs: pd.DataFrame
+    costs: pd.DataFrame
+    cost_table: bool
+    serve: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    reached: dict[tuple[str, int], pulp.LpVariable] = field(default_factory=dict)
+    access: dict[str, AccessRows] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
+    slacks: dict[str, dict[str, pulp.LpVariable]] = field(default_factory=dict)
 
 
 def build_model(
@@ -128,7 +170,7 @@ def build_model(
         an occupier's building today); occupiers need not be housed anywhere today.
     elastic
         Add penalised slack to the access, capacity and limit rows, to diagnose
-        infeasibility (see `optimiser.plan.diagnose`).
+        infeasibility (see `optimiser.pipeline.diagnose`).
 
     Raises
     ------
@@ -172,42 +214,59 @@ def build_model(
     move = problem.add_variable_dict("move_%s_%s", binary_keys, cat=pulp.LpBinary)
     move.update(problem.add_variable_dict("share_%s_%s", share_keys, lowBound=0, upBound=1))
 
-    model = EstateModel(
+    model = _Builder(
         problem=problem,
         estate=estate,
         scenario=scenario,
         keep=keep,
         move=move,
-        serve={},
-        reached={},
         fixed_keep=fixed_keep,
         fixed_host=fixed_host,
         pairs=pairs,
         costs=costs,
-        access={},
-        keep_reason=keep_reason,
-        build_s=0.0,
         cost_table=cost_table is not None,
     )
     _add_objective(model)
-    _add_housing_constraints(model, multi)
-    _add_capacity_constraints(model, elastic=elastic)
-    _add_mix_constraints(model)
-    _add_resident_conflict_constraints(model, multi)
+    _add_housing_rows(model)
+    _add_capacity_rows(model, elastic=elastic)
+    _add_mix_rows(model)
+    whole, cap, fixed_load = _whole_movers(model, multi)
+    _add_conflict_rows(model, whole, cap, fixed_load)
+    _add_big_occupier_rows(model, whole, cap, fixed_load)
     if scenario.access_enabled and cost_table is None:
-        _add_access_constraints(model, elastic=elastic)
-    _add_limit_constraints(model, elastic=elastic)
+        _add_access_rows(model, elastic=elastic)
+    _add_limit_rows(model, elastic=elastic)
+    start: dict[str, float] = {}
     if scenario.warm_start and not any(v is False for v in fixed_keep.values()) and cost_table is None:
-        model.start.update(_start_from_today(model))
-    object.__setattr__(model, "build_s", time.perf_counter() - started)
-    model.stats.update(
-        variables=len(problem.variables()),
-        constraints=problem.numConstraints(),
-        nonzeros=sum(len(c) for c in problem._constraints.values()),  # no public count in PuLP 3
-        buildings_free=len(keep),
-        pairs=len(pairs),
+        start = _start_from_today(model)
+    stats = {
+        **model.stats,
+        "variables": len(problem.variables()),
+        "constraints": problem.numConstraints(),
+        "nonzeros": sum(len(c) for c in problem._constraints.values()),  # no public count in PuLP 3
+        "buildings_free": len(keep),
+        "pairs": len(pairs),
+    }
+    return EstateModel(
+        problem=problem,
+        estate=estate,
+        scenario=scenario,
+        keep=keep,
+        move=move,
+        serve=model.serve,
+        reached=model.reached,
+        fixed_keep=fixed_keep,
+        fixed_host=fixed_host,
+        pairs=pairs,
+        costs=costs,
+        access=model.access,
+        keep_reason=keep_reason,
+        build_s=time.perf_counter() - started,
+        stats=stats,
+        slacks=model.slacks,
+        start=start,
+        cost_table=cost_table is not None,
     )
-    return model
 
 
 # ------------------------------------------------------------------------------------------
@@ -493,14 +552,7 @@ def _forced_findings(estate: Estate, only: pd.DataFrame, cap: pd.Series, *, mix:
 # ------------------------------------------------------------------------------------------
 # objective and constraint families
 # ------------------------------------------------------------------------------------------
-def _keep_expr(model: EstateModel, bid: str) -> pulp.LpVariable | float:
-    decided = model.fixed_keep.get(bid)
-    if decided is None:
-        return model.keep[bid]
-    return 1.0 if decided else 0.0
-
-
-def _add_objective(model: EstateModel) -> None:
+def _add_objective(model: _Builder) -> None:
     """Net present cost in £k (constant parts included, so the value means something)."""
     c = model.costs
     constant = 0.0
@@ -530,8 +582,8 @@ def _add_objective(model: EstateModel) -> None:
     problem.setObjective(pulp.LpAffineExpression(terms, constant=constant, name="net_present_cost_gbp_k"))
 
 
-def _add_housing_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
-    """(1) housed once and (2) only kept buildings house."""
+def _add_housing_rows(model: _Builder) -> None:
+    """(1) ``housed_a``: housed once, and (2) ``open_a_h``: only kept buildings house."""
     problem = model.problem
     by_occ: dict[str, list[pulp.LpVariable]] = defaultdict(list)
     for (a, h), var in model.move.items():
@@ -559,8 +611,8 @@ def _add_housing_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
             problem.addConstraint(model.keep[h] == 1, f"housed_{a}")
 
 
-def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
-    """(3) space used <= capacity x keep."""
+def _add_capacity_rows(model: _Builder, *, elastic: bool) -> None:
+    """(3) ``capacity_h``: space used <= capacity x keep."""
     problem = model.problem
     space = model.estate.occupiers["space_m2"].astype(float).to_dict()
     cap = effective_capacity(model.estate, as_stated=model.cost_table)
@@ -590,8 +642,8 @@ def _add_capacity_constraints(model: EstateModel, *, elastic: bool) -> None:
         model.slacks["capacity"] = slack
 
 
-def _add_mix_constraints(model: EstateModel) -> None:
-    """(4) movers whose services may not share a building never arrive at it together.
+def _add_mix_rows(model: _Builder) -> None:
+    """(4) ``mix_h_a_o``: movers whose services may not share a building never arrive together.
 
     An occupier whose only option is a move (its building is locked out) arrives for sure:
     its term is the constant 1, so the other may not come at all.
@@ -625,15 +677,9 @@ def _add_mix_constraints(model: EstateModel) -> None:
     model.stats["mix_rows"] = count
 
 
-def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) -> None:
-    """``conflict_h_a_o``: ``move[a, h] + move[o, h] <= keep[h]`` when mover ``a`` and resident
-    ``o`` of ``h`` (both whole) do not fit in ``h`` together: ``a`` may arrive only if ``o`` leaves.
-
-    Implied by the capacity row for integer plans, but much tighter in the LP relaxation, which
-    otherwise keeps pairs of full buildings "half open" with their occupiers half swapped.
-    """
-    if model.cost_table:
-        return
+def _whole_movers(model: _Builder, multi: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, dict[str, float]]:
+    """What (5) and (6) work on: the pairs of whole occupiers with more than one option, each
+    building's capacity and the space of the occupiers fixed in it."""
     occ = model.estate.occupiers
     space = occ["space_m2"].astype(float).to_dict()
     split = occ["splittable"].astype(bool)
@@ -642,6 +688,22 @@ def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) 
     for a, h in model.fixed_host.items():
         fixed_load[h] += float(space[a])
     whole = multi[~split.reindex(multi["occupier_id"]).to_numpy()]
+    return whole, cap, fixed_load
+
+
+def _add_conflict_rows(
+    model: _Builder, whole: pd.DataFrame, cap: pd.Series, fixed_load: dict[str, float]
+) -> None:
+    """(5) ``conflict_h_a_o``: ``move[a, h] + move[o, h] <= keep[h]`` when mover ``a`` and resident
+    ``o`` of ``h`` (both whole) do not fit in ``h`` together: ``a`` may arrive only if ``o`` leaves.
+
+    Implied by the capacity row for integer plans, but much tighter in the LP relaxation, which
+    otherwise keeps pairs of full buildings "half open" with their occupiers half swapped.
+    Not built with a cost table (the benchmarks' plain facility location model).
+    """
+    if model.cost_table:
+        return
+    space = model.estate.occupiers["space_m2"].astype(float).to_dict()
     residents = whole[whole["is_today"]].groupby("building_id")["occupier_id"].agg(list)
     arrivals = whole[~whole["is_today"]]
     count = 0
@@ -653,17 +715,20 @@ def _add_resident_conflict_constraints(model: EstateModel, multi: pd.DataFrame) 
                 _add_at_most_keep(model, [model.move[(a, h)], model.move[(o, h)]], h, f"conflict_{h}_{a}_{o}")
                 count += 1
     model.stats["conflict_rows"] = count
-    _add_big_occupier_cliques(model, whole, cap, fixed_load)
 
 
-def _add_big_occupier_cliques(
-    model: EstateModel, whole: pd.DataFrame, cap: pd.Series, fixed_load: dict[str, float]
+def _add_big_occupier_rows(
+    model: _Builder, whole: pd.DataFrame, cap: pd.Series, fixed_load: dict[str, float]
 ) -> None:
-    """``big_h``: at most one whole occupier bigger than half of ``h``'s free room, if ``h`` is kept.
+    """(6) ``big_h``: at most one whole occupier bigger than half of ``h``'s free room, if ``h`` is
+    kept.
 
     Any two such occupiers cannot share ``h``, so their moves into ``h`` form a clique: one row
     per building replaces all their pairwise conflicts and is tight in the LP relaxation.
+    Not built with a cost table.
     """
+    if model.cost_table:
+        return
     space = model.estate.occupiers["space_m2"].astype(float).to_dict()
     count = 0
     for h, group in whole.groupby("building_id"):
@@ -676,7 +741,7 @@ def _add_big_occupier_cliques(
     model.stats["clique_rows"] = count
 
 
-def _add_at_most_keep(model: EstateModel, variables: list[pulp.LpVariable], h: str, name: str) -> None:
+def _add_at_most_keep(model: _Builder, variables: list[pulp.LpVariable], h: str, name: str) -> None:
     """``sum(variables) <= keep[h]``, or ``<= 1`` when h's fate is decided before the solve."""
     terms = [(var, 1.0) for var in variables]
     if h in model.keep:
@@ -687,165 +752,185 @@ def _add_at_most_keep(model: EstateModel, variables: list[pulp.LpVariable], h: s
     )
 
 
-def standards_for(estate: Estate, scenario: Scenario) -> list[AccessStandard]:
-    """The access standards in force: the estate's table, overridden per service by the scenario."""
-    standards: dict[str, AccessStandard] = {}
-    for service, row in estate.access.iterrows():
-        standards[str(service)] = AccessStandard(
-            service=str(service),
-            reach_km=None if pd.isna(row["reach_km"]) else float(row["reach_km"]),
-            reach_min=None
-            if pd.isna(row["reach_km"]) is False or pd.isna(row["reach_min"])
-            else float(row["reach_min"]),
-            rule=str(row["rule"]),
-            min_share=None if pd.isna(row["min_share"]) else float(row["min_share"]),
-            protect_deprived_deciles=int(row["protect_deprived_deciles"] or 0),
-        )
-    for standard in scenario.access:
-        standards[standard.service] = standard
-    out = [s for s in standards.values() if s.enabled]
-    if scenario.protect_deprived_deciles is not None:
-        out = [
-            AccessStandard(**{**s.__dict__, "protect_deprived_deciles": scenario.protect_deprived_deciles})
-            for s in out
-        ]
-    return out
-
-
-@functools.lru_cache(maxsize=32)
-def reach_pairs(estate: Estate, standard: AccessStandard) -> pd.DataFrame:
-    """Zone-building pairs within the standard's reach (road km, or minutes).
-
-    Cached per (estate, standard): the model, the access outcomes, the keep reasons and the
-    zones table all ask for the same pairs. `Estate` is immutable and hashed by identity, and
-    callers only read or filter the returned frame; they must never modify it.
-    """
-    if standard.reach_km is not None:
-        table = estate.zone_reach(standard.reach_km / estate.travel.detour_factor)
-        return table[table["road_km"] <= standard.reach_km + 1e-9]
-    straight = estate.travel.straight_km_for_minutes(standard.reach_min or 0.0)
-    if estate.travel_matrix is not None:
-        straight = max(straight, 2 * straight + 5.0)  # a given matrix may be faster than the model
-    table = estate.zone_reach(straight)
-    return table[table["minutes"] <= (standard.reach_min or 0.0) + 1e-9]
-
-
-def _add_access_constraints(model: EstateModel, *, elastic: bool) -> None:
-    """(5)-(7) for every standard in force."""
-    estate, scenario = model.estate, model.scenario
-    occ, zones = estate.occupiers, estate.zones
-    if zones.empty:
+def _add_access_rows(model: _Builder, *, elastic: bool) -> None:
+    """(7)-(9) for every standard in force: serve, coverage and share rows, one service at a time."""
+    estate = model.estate
+    occ = estate.occupiers
+    if estate.zones.empty:
         return
-    for standard in standards_for(estate, scenario):
+    for standard in standards_for(estate, model.scenario):
         s = standard.service
         members = occ[(occ["service"] == s) & occ["public_facing"].astype(bool)]
         if members.empty:
             _check_standard_has_a_provider(model, standard, elastic=elastic)
             continue
-        pairs = model.pairs[model.pairs["occupier_id"].isin(members.index)]
-        candidate_sites = set(pairs["building_id"])
-        always = {h for a, h in model.fixed_host.items() if a in members.index}
-        reach = reach_pairs(estate, standard)
-        today_sites = set(members["building_id"])
-        in_reach_today = set(reach.loc[reach["building_id"].isin(today_sites), "zone_id"])
-        reach = reach[reach["building_id"].isin(candidate_sites)]
-        sites_of_zone = reach.groupby("zone_id")["building_id"].agg(lambda x: tuple(sorted(x)))
-        covered_always = {z for z, sites in sites_of_zone.items() if always.intersection(sites)}
-        deprived = set()
-        if standard.protect_deprived_deciles:
-            dec = zones["imd_decile"]
-            deprived = set(zones.index[dec.notna() & (dec <= standard.protect_deprived_deciles)])
-        if standard.rule == "keep_current":
-            hard_zones = in_reach_today
-        else:
-            hard_zones = in_reach_today & deprived
-        groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for z, sites in sites_of_zone.items():
-            groups[sites].append(z)
-        group_ids = {sites: g for g, sites in enumerate(sorted(groups))}
-        unreachable = tuple(sorted(z for z in hard_zones if z not in sites_of_zone.index))
-        if unreachable and not elastic:
-            people = float(zones.loc[list(unreachable), "population"].sum())
-            msg = f"Scenario {scenario.name!r} cannot be met:"
-            raise InfeasibleScenarioError(
-                msg,
-                (
-                    f"{s} access ({standard.rule}): {len(unreachable)} zone(s) with {people:,.0f} people are "
-                    f"within reach today, but no building allowed to house {s} is within "
-                    f"{standard.describe.split(' within ')[1]} of them, e.g. {', '.join(unreachable[:3])} "
-                    "(check dispose locks and move limits)",
-                ),
-            )
-        hard_sets = sorted(
-            {sites_of_zone[z] for z in hard_zones if z in sites_of_zone.index and z not in covered_always},
-            key=len,
-        )
-        kept_sets = _minimal_sets(hard_sets)
-        rows = AccessRows(
-            standard=standard,
-            zones_in_reach_today=len(in_reach_today),
-            population_in_reach_today=float(zones.loc[list(in_reach_today), "population"].sum()),
-            groups={g: sites for sites, g in group_ids.items()},
-            group_zones={group_ids[sites]: zs for sites, zs in groups.items()},
-            hard_groups=tuple(group_ids[sites] for sites in kept_sets),
-            rows_before=len(hard_zones),
-            rows_after=len(kept_sets),
-            always_served=frozenset(always),
-            unreachable=unreachable,
-        )
+        rows, sites_of_zone, groups, kept_sets = _coverage(model, standard, members, elastic=elastic)
         model.access[s] = rows
+        group_ids = {sites: g for g, sites in rows.groups.items()}
+        always = set(rows.always_served)
         needed_sites = {h for sites in kept_sets for h in sites}
         if standard.rule == "min_share":
             needed_sites |= {h for sites in groups for h in sites}
-        serve = _serve_variables(model, s, members.index, needed_sites - always)
-        problem = model.problem
-        slack: dict[str, pulp.LpVariable] = {}
-        for sites in kept_sets:
-            g = group_ids[sites]
-            expr = pulp.LpAffineExpression([(serve[h], 1.0) for h in sites])
-            if elastic:
-                slack[str(g)] = problem.add_variable(f"slack_access_{s}_{g}", lowBound=0, upBound=1)
-                expr.addterm(slack[str(g)], 1.0)
-            problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"access_{s}_{g}", 1.0))
+        serve = _add_serve_rows(model, s, members.index, needed_sites - always)
+        slack = _add_coverage_rows(model, s, serve, kept_sets, group_ids, elastic=elastic)
         if standard.rule == "min_share":
-            total = float(zones["population"].sum())
-            best = float(zones.loc[list(sites_of_zone.index), "population"].sum())
-            if best < (standard.min_share or 0.0) * total - 1e-6 and not elastic:
-                msg = f"Scenario {scenario.name!r} cannot be met:"
-                raise InfeasibleScenarioError(
-                    msg,
-                    (
-                        f"{s} access: {best / total:.1%} of population reachable with the sites allowed; "
-                        f"standard asks {pct(standard.min_share)} (within {standard.describe.split(' within ')[1]})",
-                    ),
-                )
-            share_terms: list[tuple[pulp.LpVariable, float]] = []
-            fixed_pop = 0.0
-            for sites, zs in groups.items():
-                pop = float(zones.loc[zs, "population"].sum())
-                if always.intersection(sites):
-                    fixed_pop += pop
-                    continue
-                g = group_ids[sites]
-                var = problem.add_variable(f"reached_{s}_{g}", lowBound=0, upBound=1)
-                model.reached[(s, g)] = var
-                expr = pulp.LpAffineExpression([(serve[h], -1.0) for h in sites])
-                expr.addterm(var, 1.0)
-                problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"reached_{s}_{g}", 0.0))
-                share_terms.append((var, pop))
-            expr = pulp.LpAffineExpression(share_terms)
-            rhs = (standard.min_share or 0.0) * total - fixed_pop
-            if elastic:
-                slack["share"] = problem.add_variable(f"slack_share_{s}", lowBound=0)
-                expr.addterm(slack["share"], 1.0)
-            problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"share_{s}", rhs))
+            _check_share_reachable(model, standard, sites_of_zone, elastic=elastic)
+            slack |= _add_share_rows(model, standard, serve, groups, group_ids, always, elastic=elastic)
         if elastic:
             model.slacks[f"access:{s}"] = slack
     model.stats["access_rows_before"] = sum(r.rows_before for r in model.access.values())
     model.stats["access_rows_after"] = sum(r.rows_after for r in model.access.values())
 
 
-def _check_standard_has_a_provider(model: EstateModel, standard: AccessStandard, *, elastic: bool) -> None:
+def _coverage(
+    model: _Builder, standard: AccessStandard, members: pd.DataFrame, *, elastic: bool
+) -> tuple[AccessRows, pd.Series, dict[tuple[str, ...], list[str]], list[tuple[str, ...]]]:
+    """Which zones must keep reach to the standard's service, grouped by their reachable sites.
+
+    Returns the `AccessRows`, each zone's allowed sites, the zones of each site set, and the site
+    sets that need a coverage row (deduplicated, dominated ones dropped).
+
+    Raises
+    ------
+    InfeasibleScenarioError
+        Zones that must keep reach have no building allowed to house the service in reach.
+
+    """
+    estate, zones = model.estate, model.estate.zones
+    s = standard.service
+    pairs = model.pairs[model.pairs["occupier_id"].isin(members.index)]
+    candidate_sites = set(pairs["building_id"])
+    always = {h for a, h in model.fixed_host.items() if a in members.index}
+    reach = reach_pairs(estate, standard)
+    today_sites = set(members["building_id"])
+    in_reach_today = set(reach.loc[reach["building_id"].isin(today_sites), "zone_id"])
+    reach = reach[reach["building_id"].isin(candidate_sites)]
+    sites_of_zone = reach.groupby("zone_id")["building_id"].agg(lambda x: tuple(sorted(x)))
+    covered_always = {z for z, sites in sites_of_zone.items() if always.intersection(sites)}
+    deprived = set()
+    if standard.protect_deprived_deciles:
+        dec = zones["imd_decile"]
+        deprived = set(zones.index[dec.notna() & (dec <= standard.protect_deprived_deciles)])
+    if standard.rule == "keep_current":
+        hard_zones = in_reach_today
+    else:
+        hard_zones = in_reach_today & deprived
+    groups: dict[tuple[str, ...], list[str]] = defaultdict(list)
+    for z, sites in sites_of_zone.items():
+        groups[sites].append(z)
+    group_ids = {sites: g for g, sites in enumerate(sorted(groups))}
+    unreachable = tuple(sorted(z for z in hard_zones if z not in sites_of_zone.index))
+    if unreachable and not elastic:
+        people = float(zones.loc[list(unreachable), "population"].sum())
+        msg = f"Scenario {model.scenario.name!r} cannot be met:"
+        raise InfeasibleScenarioError(
+            msg,
+            (
+                f"{s} access ({standard.rule}): {len(unreachable)} zone(s) with {people:,.0f} people are "
+                f"within reach today, but no building allowed to house {s} is within "
+                f"{standard.describe.split(' within ')[1]} of them, e.g. {', '.join(unreachable[:3])} "
+                "(check dispose locks and move limits)",
+            ),
+        )
+    hard_sets = sorted(
+        {sites_of_zone[z] for z in hard_zones if z in sites_of_zone.index and z not in covered_always},
+        key=len,
+    )
+    kept_sets = _minimal_sets(hard_sets)
+    rows = AccessRows(
+        standard=standard,
+        zones_in_reach_today=len(in_reach_today),
+        population_in_reach_today=float(zones.loc[list(in_reach_today), "population"].sum()),
+        groups={g: sites for sites, g in group_ids.items()},
+        group_zones={group_ids[sites]: zs for sites, zs in groups.items()},
+        hard_groups=tuple(group_ids[sites] for sites in kept_sets),
+        rows_before=len(hard_zones),
+        rows_after=len(kept_sets),
+        always_served=frozenset(always),
+        unreachable=unreachable,
+    )
+    return rows, sites_of_zone, groups, kept_sets
+
+
+def _add_coverage_rows(
+    model: _Builder,
+    service: str,
+    serve: dict[str, pulp.LpVariable],
+    kept_sets: list[tuple[str, ...]],
+    group_ids: dict[tuple[str, ...], int],
+    *,
+    elastic: bool,
+) -> dict[str, pulp.LpVariable]:
+    """(8) ``access_s_g``: each group of zones that must keep reach keeps a site; its slacks."""
+    problem = model.problem
+    slack: dict[str, pulp.LpVariable] = {}
+    for sites in kept_sets:
+        g = group_ids[sites]
+        expr = pulp.LpAffineExpression([(serve[h], 1.0) for h in sites])
+        if elastic:
+            slack[str(g)] = problem.add_variable(f"slack_access_{service}_{g}", lowBound=0, upBound=1)
+            expr.addterm(slack[str(g)], 1.0)
+        problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"access_{service}_{g}", 1.0))
+    return slack
+
+
+def _check_share_reachable(
+    model: _Builder, standard: AccessStandard, sites_of_zone: pd.Series, *, elastic: bool
+) -> None:
+    """A ``min_share`` above the share that every allowed site together reaches cannot be met."""
+    zones = model.estate.zones
+    total = float(zones["population"].sum())
+    best = float(zones.loc[list(sites_of_zone.index), "population"].sum())
+    if best < (standard.min_share or 0.0) * total - 1e-6 and not elastic:
+        msg = f"Scenario {model.scenario.name!r} cannot be met:"
+        raise InfeasibleScenarioError(
+            msg,
+            (
+                f"{standard.service} access: {best / total:.1%} of population reachable with the sites "
+                f"allowed; standard asks {pct(standard.min_share)} "
+                f"(within {standard.describe.split(' within ')[1]})",
+            ),
+        )
+
+
+def _add_share_rows(
+    model: _Builder,
+    standard: AccessStandard,
+    serve: dict[str, pulp.LpVariable],
+    groups: dict[tuple[str, ...], list[str]],
+    group_ids: dict[tuple[str, ...], int],
+    always: set[str],
+    *,
+    elastic: bool,
+) -> dict[str, pulp.LpVariable]:
+    """(9) ``reached_s_g`` and ``share_s``: at least ``min_share`` of people keep reach; its slack."""
+    problem, zones, s = model.problem, model.estate.zones, standard.service
+    total = float(zones["population"].sum())
+    share_terms: list[tuple[pulp.LpVariable, float]] = []
+    fixed_pop = 0.0
+    for sites, zs in groups.items():
+        pop = float(zones.loc[zs, "population"].sum())
+        if always.intersection(sites):
+            fixed_pop += pop
+            continue
+        g = group_ids[sites]
+        var = problem.add_variable(f"reached_{s}_{g}", lowBound=0, upBound=1)
+        model.reached[(s, g)] = var
+        expr = pulp.LpAffineExpression([(serve[h], -1.0) for h in sites])
+        expr.addterm(var, 1.0)
+        problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintLE, f"reached_{s}_{g}", 0.0))
+        share_terms.append((var, pop))
+    expr = pulp.LpAffineExpression(share_terms)
+    rhs = (standard.min_share or 0.0) * total - fixed_pop
+    slack: dict[str, pulp.LpVariable] = {}
+    if elastic:
+        slack["share"] = problem.add_variable(f"slack_share_{s}", lowBound=0)
+        expr.addterm(slack["share"], 1.0)
+    problem.addConstraint(pulp.LpConstraint(expr, pulp.LpConstraintGE, f"share_{s}", rhs))
+    return slack
+
+
+def _check_standard_has_a_provider(model: _Builder, standard: AccessStandard, *, elastic: bool) -> None:
     """A ``min_share`` above 0 for a service no public-facing occupier provides cannot be met."""
     zones, occ = model.estate.zones, model.estate.occupiers
     total = float(zones["population"].sum())
@@ -867,10 +952,11 @@ def _check_standard_has_a_provider(model: EstateModel, standard: AccessStandard,
     )
 
 
-def _serve_variables(
-    model: EstateModel, service: str, members: pd.Index, sites: set[str]
+def _add_serve_rows(
+    model: _Builder, service: str, members: pd.Index, sites: set[str]
 ) -> dict[str, pulp.LpVariable]:
-    """(5) serve[h, s] <= sum of the service's occupiers housed at h."""
+    """(7) ``serve_h_s``: serve[h, s] <= the service's occupiers housed at h, and
+    ``serve_open_h_s``: serve[h, s] <= keep[h]. Returns the new serve variables by site."""
     problem = model.problem
     at_site: dict[str, list[pulp.LpVariable]] = defaultdict(list)
     for (a, h), var in model.move.items():
@@ -918,8 +1004,8 @@ def _minimal_sets(sets: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
     return out
 
 
-def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
-    """(8) optional capital budget, receipts target, maximum disposals and carbon cap."""
+def _add_limit_rows(model: _Builder, *, elastic: bool) -> None:
+    """(10) optional ``capital_budget``, ``receipts_target``, ``max_disposals`` and ``carbon_cap``."""
     scenario, c, problem = model.scenario, model.costs, model.problem
     b = model.estate.buildings
     slack: dict[str, pulp.LpVariable] = {}
@@ -983,7 +1069,7 @@ def _add_limit_constraints(model: EstateModel, *, elastic: bool) -> None:
         model.slacks["limits"] = slack
 
 
-def _start_from_today(model: EstateModel) -> dict[str, float]:
+def _start_from_today(model: _Builder) -> dict[str, float]:
     """Today's estate as a solution: every building kept, every occupier where it is."""
     today = model.pairs.loc[model.pairs["is_today"]]
     moves = dict.fromkeys(zip(today["occupier_id"], today["building_id"], strict=True), 1.0)
@@ -991,7 +1077,7 @@ def _start_from_today(model: EstateModel) -> dict[str, float]:
 
 
 def start_from_decisions(
-    model: EstateModel, keep: dict[str, bool], moves: dict[tuple[str, str], float]
+    model: EstateModel | _Builder, keep: dict[str, bool], moves: dict[tuple[str, str], float]
 ) -> dict[str, float]:
     """A complete starting solution, by variable name, from kept buildings and occupier shares.
 

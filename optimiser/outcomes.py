@@ -1,7 +1,8 @@
 """Outcomes of a plan, computed from its decisions alone (no model): KPIs, partners, access.
 
 Everything here takes plain tables (which buildings are kept, where each occupier goes), so
-the same functions recompute a written plan's figures independently of the solver.
+the same functions recompute a written plan's figures independently of the solver. It needs
+only the estate, the scenario, the cost formulas and the access rules (`optimiser.access`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 import shapely
 
 from estate import Estate
+from optimiser.access import reach_pairs
 from optimiser.costs import ROUTE_CAT, ROUTE_MARKET, building_costs, move_cost_k
 from optimiser.scenario import AccessStandard, Scenario
 
@@ -52,8 +54,34 @@ def move_costs(estate: Estate, scenario: Scenario, parts: pd.DataFrame) -> pd.Se
     return pd.Series(np.where(moved, full * parts["share"].to_numpy(), 0.0), index=parts.index)
 
 
+def payback_years(net_upfront_gbp: float, annual_saving_gbp: float) -> float | None:
+    """Years of savings that repay the one-off costs net of receipts.
+
+    ``None`` when there is nothing to pay back (no net cost and no saving: no change);
+    ``0.0`` when receipts cover the one-off costs and there is a saving; ``math.inf`` when
+    it never pays back (a net cost and no saving). `payback_words` says which.
+    """
+    if annual_saving_gbp <= 0 and net_upfront_gbp <= 0:
+        return None
+    if net_upfront_gbp <= 0:
+        return 0.0
+    if annual_saving_gbp > 0:
+        return net_upfront_gbp / annual_saving_gbp
+    return math.inf
+
+
+def payback_words(years: float | None) -> str:
+    """A payback for people: ``'0.8 years'``, ``'never'`` (`math.inf`) or ``'n/a'`` (`None`)."""
+    if years is None:
+        return "n/a"
+    if math.isinf(years):
+        return "never"
+    return f"{years:.1f} years"
+
+
 def totals(estate: Estate, scenario: Scenario, money: pd.DataFrame, moves_gbp: float) -> dict[str, Any]:
-    """The headline KPIs (pounds, ha, homes, jobs, tCO2e)."""
+    """The headline KPIs (pounds, ha, homes, jobs, tCO2e); ``payback_years`` as `payback_years`
+    gives it (a JSON summary writes both "never" and "nothing to pay back" as null)."""
     receipts = float(money["receipt_gbp"].sum())
     saving = float(money["annual_saving_gbp"].sum())
     one_off = moves_gbp + float(money["disposal_cost_gbp"].sum() + money["lease_exit_gbp"].sum())
@@ -61,15 +89,6 @@ def totals(estate: Estate, scenario: Scenario, money: pd.DataFrame, moves_gbp: f
     running_total = float(estate.buildings["running_cost_gbp"].fillna(0.0).sum())
     npv = scenario.annuity_factor * saving + receipts + backlog - one_off
     land = float(money["land_ha"].sum())
-    net_upfront = one_off - receipts
-    if saving <= 0 and net_upfront <= 0:
-        payback: float | None = None  # nothing to pay back: no change, or no saving
-    elif net_upfront <= 0:
-        payback = 0.0
-    elif saving > 0:
-        payback = net_upfront / saving
-    else:
-        payback = None  # never pays back
     return {
         "capital_receipts_gbp": receipts,
         "annual_revenue_saving_gbp": saving,
@@ -78,7 +97,7 @@ def totals(estate: Estate, scenario: Scenario, money: pd.DataFrame, moves_gbp: f
         "move_cost_gbp": moves_gbp,
         "backlog_avoided_gbp": backlog,
         "npv_gbp": npv,
-        "payback_years": payback,
+        "payback_years": payback_years(one_off - receipts, saving),
         "land_ha": land,
         "homes": land * scenario.housing_share * scenario.homes_per_ha,
         "jobs": land * (1 - scenario.housing_share) * scenario.jobs_per_ha,
@@ -134,8 +153,6 @@ def access_outcomes(estate: Estate, standards: list[AccessStandard], parts: pd.D
     weighted; the same figures for the most deprived zones (IMD deciles 1-2, or the
     standard's own protection).
     """
-    from optimiser.model import reach_pairs
-
     zones = estate.zones
     rows = []
     if zones.empty:
@@ -212,6 +229,8 @@ __all__ = [
     "money_by_building",
     "move_costs",
     "partner_totals",
+    "payback_words",
+    "payback_years",
     "sites_by_service",
     "totals",
 ]

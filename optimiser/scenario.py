@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 from estate.limits import MAX_MONEY_GBP, cap_to_cores
 from estate.schema import ACCESS_RULES, ID_PATTERN
 from estate.settings import Key, check_keys, table
@@ -103,6 +105,16 @@ FIELD_KEYS: dict[str, tuple[str, Key]] = {
     "access_enabled": ("access", ACCESS_KEYS["enabled"]),
     "protect_deprived_deciles": ("access", ACCESS_KEYS["protect_deprived_deciles"]),
 }
+
+
+def annuity_factor(years: float, rate: float) -> float:
+    """Present value of 1 a year for `years` years at `rate`, paid at each year end.
+
+    The one annuity formula: `Scenario.annuity_factor` and `optimiser.costs` both use it.
+    """
+    if years <= 0:
+        return 0.0
+    return float(years) if rate == 0 else (1 - (1 + rate) ** -years) / rate
 
 
 def check_option(flag: str, name: str, value: Any) -> Any:
@@ -272,8 +284,7 @@ class Scenario:
     @property
     def annuity_factor(self) -> float:
         """Present value of £1 a year for `years` years at `discount_rate` (paid in arrears)."""
-        r, n = self.discount_rate, self.years
-        return float(n) if r == 0 else (1 - (1 + r) ** -n) / r
+        return annuity_factor(self.years, self.discount_rate)
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A copy with some fields changed (validated again)."""
@@ -304,8 +315,6 @@ class Scenario:
 
     def to_toml(self) -> str:
         """The scenario as TOML text that `from_toml` reads back."""
-        import tomli_w
-
         return tomli_w.dumps(self.to_dict())
 
     def capped_to_machine(self, *, what: str = "") -> tuple[Scenario, str | None]:

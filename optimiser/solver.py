@@ -10,18 +10,15 @@ one batch (PuLP adds it a row at a time), it gives HiGHS a starting solution (Pu
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +27,17 @@ import pulp
 
 from estate.limits import LimitWarning, cap_to_cores
 from optimiser.errors import SolveError
+from optimiser.highs import HighsArrays, highspy_module, quiet_stdout, use_threads
+from optimiser.progress import Progress, ProgressCallback
+from optimiser.search import Mailbox
 
 SOLVER_NAMES = {"highs": "HiGHS", "cbc": "CBC"}
 OPTIMAL_GAP = 1e-4  # a plan is called optimal only within this relative gap of a true bound
 
 
-@dataclass
+@dataclass(frozen=True)
 class SolveInfo:
-    """What the solver said about the last solve.
+    """What the solver said about the last solve (made once per solve, by `settle`).
 
     ``status``: ``optimal`` (a plan within `OPTIMAL_GAP` of a true bound), ``gap_limit``
     (stopped at a looser ``mip_gap``), ``time_limit``, ``interrupted``, ``feasible`` (a plan,
@@ -57,19 +57,6 @@ class SolveInfo:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Progress:
-    """One progress report during a solve."""
-
-    elapsed_s: float
-    incumbent: float  # best objective found so far (nan when none)
-    bound: float
-    gap: float
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
 def relative_gap(objective: float, bound: float) -> float:
     """HiGHS's definition: |objective - bound| / max(|objective|, 1e-9)."""
     if math.isnan(objective) or math.isnan(bound) or math.isinf(objective) or math.isinf(bound):
@@ -80,28 +67,37 @@ def relative_gap(objective: float, bound: float) -> float:
 def settle(info: SolveInfo) -> SolveInfo:
     """The last step of every solve, on every solver: make the status and bound honest.
 
+    Returns a new `SolveInfo`; `info` is left as it was.
+
     A bound above the plan's objective (beyond rounding) cannot be true; it is dropped
     (reported unknown) rather than trusted. A solve the solver calls optimal is reported
     ``optimal`` only when its gap to the bound is within `OPTIMAL_GAP`; one that stopped at a
     looser ``mip_gap`` is ``gap_limit``. Anything else is never proven optimal.
     """
     objective, bound = info.objective, info.bound
+    extra = dict(info.extra)
     if math.isfinite(objective) and math.isfinite(bound) and bound > objective:
         if bound > objective + 1e-6 * max(1.0, abs(objective)):
-            info.extra["bound_discarded"] = (
+            extra["bound_discarded"] = (
                 f"{info.solver} reported a bound of {bound:.6f} above the plan's {objective:.6f}"
             )
             bound = math.nan
         else:
             bound = objective  # rounding: the objective is then the tighter true bound
-    info.bound = bound
     has_plan = math.isfinite(objective)
-    info.gap = relative_gap(objective, bound) if has_plan else math.inf
-    within = has_plan and info.gap <= OPTIMAL_GAP * (1 + 1e-9)
-    if info.status == "optimal" and not within:
-        info.status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
-    info.proven_optimal = info.status == "optimal" and within
-    return info
+    gap = relative_gap(objective, bound) if has_plan else math.inf
+    within = has_plan and gap <= OPTIMAL_GAP * (1 + 1e-9)
+    status = info.status
+    if status == "optimal" and not within:
+        status = "gap_limit" if has_plan and math.isfinite(bound) else "feasible"
+    return replace(
+        info,
+        bound=bound,
+        gap=gap,
+        status=status,
+        proven_optimal=status == "optimal" and within,
+        extra=extra,
+    )
 
 
 class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
@@ -115,80 +111,41 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         start: dict[str, float] | None = None,
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
+        mailbox: Mailbox | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.start = start or {}
+        self.mailbox = mailbox
         self.progress = progress
         self.cancel = cancel
         self.info = SolveInfo(solver="HiGHS")
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
-        _use_threads(self.threads)
-        with _quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
+        use_threads(self.threads)
+        with quiet_stdout():  # HiGHS prints a banner on creation, before output_flag is off
             super().createAndConfigureSolver(lp)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:
-        import highspy
-
         variables = lp.variables()
-        index = {id(v): i for i, v in enumerate(variables)}
         for i, var in enumerate(variables):
             var.index = i
-        n = len(variables)
-        inf = highspy.kHighsInf
-        cost = np.zeros(n)
-        for var, coef in lp.objective.items():
-            cost[index[id(var)]] = coef
-        if lp.sense == pulp.LpMaximize:
-            cost = -cost
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], dtype=float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], dtype=float)
-        integrality = np.array(
-            [1 if v.cat == pulp.LpInteger and self.mip else 0 for v in variables], dtype=np.int32
-        )
-        starts, cols, vals, row_lo, row_hi = [0], [], [], [], []
         for i, constraint in enumerate(lp._constraints.values()):  # as PuLP's own adapter does
-            for var, coef in constraint.items():
-                if coef:
-                    cols.append(index[id(var)])
-                    vals.append(coef)
-            starts.append(len(cols))
-            lb, ub = constraint.getLb(), constraint.getUb()
-            row_lo.append(-inf if lb is None else lb)
-            row_hi.append(inf if ub is None else ub)
             constraint.index = i
-        h = lp.solverModel
-        status = h.passModel(
-            n,
-            len(row_lo),
-            len(cols),
-            2,
-            1,
-            float(lp.objective.constant) * (1 if lp.sense == pulp.LpMinimize else -1),
-            cost,
-            lower,
-            upper,
-            np.array(row_lo, dtype=float),
-            np.array(row_hi, dtype=float),
-            np.array(starts[:-1] if row_lo else [], dtype=np.int32),
-            np.array(cols, dtype=np.int32),
-            np.array(vals, dtype=float),
-            integrality,
-        )
-        if status != highspy.HighsStatus.kOk:
-            msg = f"HiGHS refused the model ({status})."
-            raise SolveError(msg)
+        try:
+            HighsArrays.from_problem(lp, mip=bool(self.mip)).pass_to(lp.solverModel)
+        except ValueError as err:
+            raise SolveError(str(err)) from err
         if self.start:
             by_name = {v.name: v.index for v in variables}
             items = [(by_name[k], val) for k, val in self.start.items() if k in by_name]
             if items:
                 idx, val = zip(*items, strict=True)
-                h.setSolution(len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float))
+                lp.solverModel.setSolution(
+                    len(idx), np.array(idx, dtype=np.int32), np.array(val, dtype=float)
+                )
 
     def actualSolve(self, lp: pulp.LpProblem) -> int:
-        import highspy
-
         started = time.perf_counter()
         self.createAndConfigureSolver(lp)
         self.buildSolverModel(lp)
@@ -206,6 +163,8 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
 
         if self.progress is not None or self.cancel is not None:
             h.cbMipInterrupt.subscribe(report)
+        if self.mailbox is not None:
+            self._exchange_plans(h)
         self.callSolver(lp)
         warm = "used" if self.start else "none"
         fallback: SolveInfo | None = None
@@ -245,9 +204,57 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             self.info = _highs_info(
                 h, h.getInfo(), h.getModelStatus(), sol_status, time.perf_counter() - started
             )
-        self.info.extra["warm_start"] = warm
-        del highspy
+        self.info = replace(self.info, extra={**self.info.extra, "warm_start": warm})
+        if self.mailbox is not None:
+            status = self._adopt_better_plan(lp, status)
         return int(status)
+
+    def _exchange_plans(self, h: Any) -> None:
+        """Swap plans with the search thread while HiGHS runs (`optimiser.search.Mailbox`).
+
+        HiGHS asks for user solutions at its nodes and takes the mailbox's newest plan as a
+        candidate incumbent (it checks it itself); each plan HiGHS improves to is offered back
+        to the mailbox, which keeps it only when it passes the row check and is better.
+        """
+        mailbox = self.mailbox
+        assert mailbox is not None
+
+        def give(event: Any) -> None:
+            x = mailbox.take_new()
+            if x is not None:
+                event.data_in.setSolution(x)
+
+        def take(event: Any) -> None:
+            mailbox.offer(np.asarray(event.data_out.mip_solution, dtype=float), "HiGHS")
+
+        h.cbMipUserSolution.subscribe(give)
+        h.cbMipImprovingSolution.subscribe(take)
+
+    def _adopt_better_plan(self, lp: pulp.LpProblem, status: int) -> int:
+        """Report the mailbox's plan, with HiGHS's bound, when it beats what HiGHS returned.
+
+        A plan the search found after HiGHS last asked is otherwise lost. The mailbox only holds
+        plans that passed the row check, so the plan is feasible; the bound is HiGHS's, a true
+        bound on the whole model, and `settle` decides the status from the gap.
+        """
+        assert self.mailbox is not None
+        x, objective = self.mailbox.best()
+        if x is None or not objective < self.info.objective - 1e-9 * max(1.0, abs(objective)):
+            return status
+        for var, value in zip(lp.variables(), x, strict=True):
+            var.varValue = float(value)
+            var.modified = False
+        within = relative_gap(objective, self.info.bound) <= float(self.gapRel or 0.0) + 1e-12
+        self.info = settle(
+            replace(
+                self.info,
+                status="optimal" if within else ("time_limit" if self.timeLimit else "feasible"),
+                objective=objective,
+                extra={**self.info.extra, "plan_from": self.mailbox.found_by},
+            )
+        )
+        lp.assignStatus(pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible)
+        return int(pulp.LpStatusOptimal)
 
     def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
         """PuLP's reading, with the solution status taken from HiGHS itself.
@@ -255,8 +262,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         PuLP calls an interrupted solve a feasible solution even when HiGHS has none, and
         fails on statuses it does not list (a node limit is ``kSolutionLimit``).
         """
-        import highspy
-
+        highspy = highspy_module()
         h = lp.solverModel
         try:
             status, sol_status = super().findSolutionValues(lp)
@@ -304,45 +310,8 @@ def _consistent(h: Any) -> bool:
     return abs(recomputed - reported) <= 1e-6 * max(1.0, abs(reported))
 
 
-_scheduler_threads: list[int] = []  # thread count HiGHS's process-wide scheduler was started with
-
-
-def _use_threads(threads: int | None) -> None:
-    """Restart HiGHS's process-wide task scheduler when a solve asks for another thread count.
-
-    HiGHS starts one scheduler per process; a later solve with a different `threads` option
-    stops at once with model status 'Not Set' (seen with 1 after the default of 2).
-    """
-    import highspy
-
-    wanted = int(threads or 0)
-    if _scheduler_threads and _scheduler_threads[-1] != wanted:
-        highspy.Highs.resetGlobalScheduler(True)
-    _scheduler_threads[:] = [wanted]
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence C-level stdout (file descriptor 1) for a moment; Python's stdout is flushed first."""
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no real stdout (some test runners): nothing to silence
-        yield
-        return
-    try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
 def _highs_info(h: Any, info: Any, model_status: Any, sol_status: int, elapsed: float) -> SolveInfo:
-    import highspy
-
-    ms = highspy.HighsModelStatus
+    ms = highspy_module().HighsModelStatus
     has_solution = sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     objective = float(info.objective_function_value) if has_solution else math.nan
     mip = (
@@ -510,6 +479,7 @@ def make_solver(
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
     options: dict[str, Any] | None = None,
+    mailbox: Mailbox | None = None,
 ) -> pulp.LpSolver:
     """A configured solver: ``highs`` (default) or ``cbc``.
 
@@ -533,6 +503,9 @@ def make_solver(
         HiGHS only: set this event to stop the solve with the best plan so far.
     options
         HiGHS only: extra HiGHS options by name (e.g. ``{"mip_heuristic_effort": 0.3}``).
+    mailbox
+        HiGHS only: swap plans with a primal search running beside the solve
+        (`optimiser.search`); the better of the two is returned, with HiGHS's bound.
 
     Raises
     ------
@@ -550,6 +523,9 @@ def make_solver(
     threads, note = cap_to_cores(threads, what=f"threads = {threads}")
     if note:  # the CLI and the app cap first and say so; this is the last line of defence
         warnings.warn(note, LimitWarning, stacklevel=2)
+    if mailbox is not None and name != "highs":
+        msg_ = "A plan mailbox is supported with HiGHS only."
+        raise SolveError(msg_)
     if name == "highs":
         options = {"mip_abs_gap": 1e-9, **(options or {})}
         return _HiGHS(
@@ -560,6 +536,7 @@ def make_solver(
             start=start,
             progress=progress,
             cancel=cancel,
+            mailbox=mailbox,
             **options,
         )
     solver = _CBC(msg=msg, timeLimit=time_limit_s, gapRel=mip_gap, threads=threads, warmStart=bool(start))

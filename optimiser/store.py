@@ -25,13 +25,11 @@ before version 2 is upgraded in place when it is first opened (its runs show no 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
 import sqlite3
 import tomllib
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,23 +40,18 @@ from typing import Any
 import pandas as pd
 
 from estate import Estate
-from optimiser.errors import OptimiserError
-from optimiser.inert import csv_text
+from optimiser.errors import OptimiserError, StoreError
+from optimiser.jsonable import frame_from_json, frame_to_json
+from optimiser.jsonable import jsonable as _jsonable
 from optimiser.plan import Plan, make_plan
-from optimiser.report import zones_table
+from optimiser.report.files import PLAN_TABLES as TABLES
+from optimiser.report.files import zones_table
 from optimiser.scenario import Scenario
 from optimiser.solver import SolveInfo
 
 APP_NAME = "public-estate-optimiser"
 STORE_FILE = "scenarios.sqlite"
 SCHEMA_VERSION = 2
-TABLES = ("buildings", "occupiers", "partners", "access", "zones")
-
-
-class StoreError(OptimiserError):
-    """The scenario store cannot be read or written."""
-
-    exit_code = 2
 
 
 def default_data_dir() -> Path:
@@ -72,7 +65,10 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True, eq=False)
 class PlanRecord:
-    """One run as the app shows, saves and compares it: scenario, summary and tables.
+    """One run as the app shows, saves and compares it: the serialised form of a `Plan`
+    (its scenario, ``summary_dict()`` and tables, as plain JSON-able data) with where, who and
+    when. The two conversions live here, side by side: `record_from_plan` (Plan -> record) and
+    `plan_from_record` (record -> the Plan, rebuilt on the estate and checked against it).
 
     Attributes
     ----------
@@ -88,7 +84,7 @@ class PlanRecord:
         `Plan.summary_dict()`.
     tables
         ``buildings``, ``occupiers``, ``partners``, ``access`` (the plan's tables) and
-        ``zones`` (`optimiser.report.zones_table`: reach before and after, per zone).
+        ``zones`` (`optimiser.report.files.zones_table`: reach before and after, per zone).
     run_id
         Its id in the store, once saved.
     saved_at
@@ -217,6 +213,7 @@ def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
             info=info,
             build_s=float(s.get("build_s") or 0.0),
             stats=dict(s.get("model", {})),
+            reasons=dict(zip(ids, b["reason"], strict=True)),  # as saved, not worked out again
         )
     except (KeyError, ValueError) as err:
         msg = f"Saved run {record.name!r} does not fit the estate now loaded ({err})."
@@ -231,8 +228,6 @@ def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
                 f"not {float(saved):,.2f}: the data has changed since it was saved."
             )
             raise StoreError(msg)
-    reasons = pd.Series(b["reason"].to_numpy(), index=ids.to_numpy())
-    plan.buildings["reason"] = reasons.reindex(plan.buildings["building_id"].astype(str)).to_numpy()
     return plan
 
 
@@ -563,24 +558,6 @@ def _audit(
     )
 
 
-def csv_zip(record: PlanRecord) -> bytes:
-    """A zip of the record's tables as CSV, the disposal list, its summary.json and scenario.toml.
-
-    Every text cell is inert (`optimiser.inert.csv_text`).
-    """
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for table in TABLES:
-            if table in record.tables:
-                archive.writestr(f"{table}.csv", csv_text(record.tables[table]))
-        buildings = record.tables.get("buildings")
-        if buildings is not None:
-            archive.writestr("disposals.csv", csv_text(buildings[buildings["decision"] == "dispose"]))
-        archive.writestr("summary.json", json.dumps(_jsonable(record.summary), indent=2))
-        archive.writestr("scenario.toml", record.scenario.to_toml())
-    return buffer.getvalue()
-
-
 def _run_info(row: tuple[Any, ...]) -> RunInfo:
     """A listing row; a row that cannot be read gives a RunInfo whose `problem` says why."""
     run_id, name, place, place_name, estate_key, saved_at, summary_json = row
@@ -597,42 +574,3 @@ def _digest(row: tuple[Any, ...], tables: list[tuple[str, str]] | list[Any]) -> 
     """sha256 of a saved run: its row in ``runs`` and its tables (in name order)."""
     text = json.dumps([list(row), sorted([str(name), str(data)] for name, data in tables)], default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-# ---------------------------------------------------------------------- tables as JSON
-def frame_to_json(frame: pd.DataFrame) -> str:
-    """A table as JSON text (pandas' ``table`` layout, which records each column's type)."""
-    plain = frame.reset_index(drop=True)
-    for column in plain.columns:
-        if plain[column].dtype == object:
-            plain[column] = plain[column].map(_plain_cell)
-    return str(plain.to_json(orient="table", index=False, double_precision=15, default_handler=str))
-
-
-def frame_from_json(text: str) -> pd.DataFrame:
-    """The table `frame_to_json` wrote."""
-    return pd.read_json(io.StringIO(text), orient="table")
-
-
-def _plain_cell(value: Any) -> Any:
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return ";".join(map(str, value))
-    return value
-
-
-def _jsonable(value: Any) -> Any:
-    """Plain JSON types; NaN and infinity become None."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (AttributeError, ValueError):
-            return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)

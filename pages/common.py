@@ -1,7 +1,8 @@
 """Streamlit glue shared by the pages: who is logged in and what they may do, caching, session
 state, the place switcher, uploads, background solves and the widgets every page draws the same way.
 
-No estate or optimisation logic lives here: it only calls `estate` and `optimiser`.
+No estate or optimisation logic lives here: it only calls `estate` and `optimiser` (uploads are
+checked and loaded by `estate.upload`, solves run in the background by `optimiser.background`).
 """
 
 from __future__ import annotations
@@ -9,36 +10,43 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import hashlib
-import re
+import importlib.util
 import runpy
-import shutil
 import sys
-import tempfile
-import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
-from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_mapping, load_place
-from estate import upload as limits
+from estate import (
+    PLACES,
+    Estate,
+    EstateError,
+    EstateValidationError,
+    limits,
+    load_mapping,
+    load_place,
+    upload,
+)
 from estate.io import DATA_DIR
+from estate.upload import UploadResult
 from optimiser import auth
-from optimiser.boardpack import MODELLED_NOTE, kpi_cards
-from optimiser.errors import OptimiserError
+from optimiser.errors import OptimiserError, StoreError
+from optimiser.report.kpis import MODELLED_NOTE, kpi_cards
 
-if TYPE_CHECKING:  # the store and solver pull in PuLP: imported when first needed, not on the Estate page
+# The store, the background solve and the solver pull in PuLP: they are imported in the functions
+# that first need them, so that a page that never solves (Estate) loads without PuLP.
+if TYPE_CHECKING:
+    from optimiser.background import SolveJob
     from optimiser.scenario import Scenario
     from optimiser.store import PlanRecord, RunInfo, ScenarioStore
 
 UPLOAD_TYPES = limits.UPLOAD_TYPES
-DEFAULT_PLACE = "greater_manchester"
+DEFAULT_ESTATE = "greater_manchester"
 PLAN_CACHE_SIZE = 24
 
 
@@ -274,8 +282,6 @@ def _login_form() -> None:
 
 
 def _oidc_login() -> None:
-    import importlib.util
-
     st.title("Public Estate Optimiser")
     claims = st.user.to_dict()
     if claims.get("is_logged_in"):  # logged in with the provider, but not a user here
@@ -342,8 +348,6 @@ def change_users(
 
 def audit_trail() -> list[Any]:
     """The store's audit trail (admins), newest first; empty with a message when unreadable."""
-    from optimiser.store import StoreError
-
     s = store()
     if s is None or not permit("view_audit"):
         return []
@@ -376,28 +380,33 @@ def account_box(user: auth.User) -> None:
 # ---------------------------------------------------------------------- estates
 @dataclass(frozen=True, eq=False)
 class Current:
-    """The estate the user is working on."""
+    """The estate the user is working on.
 
-    place: str  # a bundled place, or "upload:<hash>"
+    In the app a "place" is the estate chosen in the sidebar: a bundled example estate
+    (``greater_manchester``, ``trafford``) or ``upload:<hash>``; saved runs keep it as their
+    ``place``. It is not a sweep's place (a local authority, `optimiser.sweep.places`).
+    """
+
+    place: str  # the chosen estate: a bundled example's name, or "upload:<hash>"
     name: str
     estate_key: str  # changes whenever the data changes
     estate: Estate
 
 
 @st.cache_resource(show_spinner="Loading the estate…", max_entries=4)
-def _bundled(place: str, version: str) -> Estate:
-    """One shared, immutable Estate per bundled place and file version."""
-    return load_place(place)
+def _bundled(bundled: str, version: str) -> Estate:
+    """One shared, immutable Estate per bundled example estate and file version."""
+    return load_place(bundled)
 
 
-def _bundled_version(place: str) -> str:
-    path = DATA_DIR / f"{place}.gpkg"
+def _bundled_version(bundled: str) -> str:
+    path = DATA_DIR / f"{bundled}.gpkg"
     stat = path.stat()
-    return f"{place}:{stat.st_size}:{stat.st_mtime_ns}"
+    return f"{bundled}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def place_options() -> dict[str, str]:
-    """Places to choose from: the bundled ones and any registers uploaded in this session."""
+    """Estates to choose from: the bundled examples and any registers uploaded in this session."""
     options = dict(PLACES)
     for key, (name, _estate, _version) in st.session_state.get("uploads", {}).items():
         options[key] = f"{name} (uploaded)"
@@ -406,13 +415,13 @@ def place_options() -> dict[str, str]:
 
 def current() -> Current:
     """The estate chosen in the sidebar (Greater Manchester by default)."""
-    place = st.session_state.get("place", DEFAULT_PLACE)
+    place = st.session_state.get("place", DEFAULT_ESTATE)
     uploads = st.session_state.get("uploads", {})
     if place in uploads:
         name, estate, version = uploads[place]
         return Current(place, name, version, estate)
     if place not in PLACES:
-        place = DEFAULT_PLACE
+        place = DEFAULT_ESTATE
     version = _bundled_version(place)
     return Current(place, PLACES[place], version, _bundled(place, version))
 
@@ -421,9 +430,9 @@ def place_switcher() -> None:
     """The sidebar's place selector. The choice is kept in ``place`` (not a widget key), so it
     survives runs in which the selector is not drawn."""
     options = place_options()
-    place = st.session_state.get("place", DEFAULT_PLACE)
+    place = st.session_state.get("place", DEFAULT_ESTATE)
     if place not in options:
-        place = DEFAULT_PLACE
+        place = DEFAULT_ESTATE
     st.session_state["place"] = place
     if st.session_state.get("place_select") != place:
         st.session_state["place_select"] = place
@@ -443,100 +452,18 @@ def _place_changed() -> None:
 
 # ---------------------------------------------------------------------- uploads
 def upload_limit_mb() -> int:
-    """The upload limit in MB: ``server.maxUploadSize``, never above `estate.upload.MAX_FILE_MB`."""
+    """The upload limit in MB: ``server.maxUploadSize``, never above `estate.limits.MAX_FILE_MB`."""
     return min(int(st.get_option("server.maxUploadSize")), limits.MAX_FILE_MB)
 
 
 def check_upload(name: str, size: int) -> str | None:
-    """Why an uploaded file is refused by its type or size, or None (`estate.upload.check_upload`)."""
+    """Why an uploaded file is refused by its type or size, or None (`estate.limits.check_upload`)."""
     return limits.check_upload(name, size, limit_mb=upload_limit_mb())
 
 
-def _safe_name(name: str) -> str:
-    base = Path(name).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "register"
-    return f"{stem[:80]}{suffix}"
-
-
-@dataclass(frozen=True)
-class UploadResult:
-    """What loading uploaded registers gave: an Estate, or the reason it could not."""
-
-    key: str
-    name: str
-    estate: Estate | None = None
-    error: BaseException | None = None
-    refused: tuple[str, ...] = ()
-
-
 def load_uploads(files: dict[str, tuple[str, bytes]], mapping_text: str) -> UploadResult:
-    """Write uploaded files to a private temporary folder and load them with `estate.load_estate`.
-
-    Files are only ever parsed as data (GeoPackage/GeoJSON/shapefile by GDAL, CSV by pandas,
-    Excel by openpyxl); nothing uploaded is executed or unpickled. The mapping text is TOML,
-    read with `tomllib`.
-
-    Parameters
-    ----------
-    files
-        Per table (``buildings``, ``occupiers``, ``zones``, ...), (file name, content).
-    mapping_text
-        A column mapping in TOML (blank: the files use our column names).
-
-    """
-    digest = hashlib.sha256(mapping_text.encode())
-    for table in sorted(files):
-        digest.update(table.encode())
-        digest.update(files[table][1])
-    key = f"upload:{digest.hexdigest()[:12]}"
-    name = Path(files["buildings"][0]).stem if "buildings" in files else "upload"
-    limit = upload_limit_mb()
-    refused = tuple(reason for fname, data in files.values() if (reason := check_upload(fname, len(data))))
-    if refused:
-        return UploadResult(key, name, refused=refused)
-    folder = Path(tempfile.mkdtemp(prefix="estate-upload-"))
-    try:
-        paths: dict[str, Path] = {}
-        for table, (fname, data) in files.items():
-            path = folder / table / _safe_name(fname)
-            path.parent.mkdir()
-            path.write_bytes(data)
-            if path.suffix == ".zip" and (reason := limits.shapefile_in_zip(path, fname, limit_mb=limit)[0]):
-                return UploadResult(key, name, refused=(reason,))
-            paths[table] = path
-        mapping = None
-        if mapping_text.strip():
-            mapping_path = folder / "mapping.toml"
-            mapping_path.write_text(mapping_text, encoding="utf-8")
-            mapping = load_mapping(mapping_path)
-        estate = load_estate(
-            paths["buildings"],
-            occupiers=paths.get("occupiers"),
-            zones=paths.get("zones"),
-            access=paths.get("access"),
-            compatibility=paths.get("compatibility"),
-            mapping=mapping,
-            name=name,
-        )
-        return UploadResult(key, name, estate=estate)
-    except EstateValidationError as err:
-        return UploadResult(key, name, error=err)
-    except (EstateError, OptimiserError) as err:
-        return UploadResult(key, name, error=_without_folder(err, folder))
-    except Exception as err:
-        return UploadResult(key, name, error=_without_folder(err, folder))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _without_folder(err: Exception, folder: Path) -> Exception:
-    """The same message without the private temporary folder's path."""
-    text = str(err)
-    if str(folder) not in text:
-        return err
-    text = re.sub(re.escape(str(folder)) + r"/(?:[a-z]+/)?", "", text)
-    return EstateError(text)
+    """Load uploaded registers within this server's upload limit (`estate.upload.load_uploads`)."""
+    return upload.load_uploads(files, mapping_text, limit_mb=upload_limit_mb())
 
 
 def add_upload(result: UploadResult) -> None:
@@ -576,7 +503,7 @@ def _store(path: str) -> ScenarioStore:
 
 def store() -> ScenarioStore | None:
     """The scenario store, or None (with a message) when it cannot be opened."""
-    from optimiser.store import StoreError, default_data_dir
+    from optimiser.store import default_data_dir
 
     try:
         return _store(str(default_data_dir()))
@@ -588,8 +515,6 @@ def store() -> ScenarioStore | None:
 def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]:
     """Saved runs (for one place, or all) that can be read; each one that cannot is named in a
     warning (and returned too, with its `problem`, if `with_broken`, so it can be deleted)."""
-    from optimiser.store import StoreError
-
     s = store()
     if s is None:
         return []
@@ -610,8 +535,6 @@ def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]
 
 def load_saved(run_id: int) -> PlanRecord | None:
     """A saved run, or None with a message."""
-    from optimiser.store import StoreError
-
     s = store()
     if s is None:
         return None
@@ -623,54 +546,6 @@ def load_saved(run_id: int) -> PlanRecord | None:
 
 
 # ---------------------------------------------------------------------- solving
-@dataclass(eq=False)
-class SolveJob:
-    """A solve running in a background thread, so the page never freezes."""
-
-    place: str
-    place_name: str
-    estate_key: str
-    scenario: Scenario
-    cancel: threading.Event = field(default_factory=threading.Event)
-    started: float = field(default_factory=time.perf_counter)
-    stage: str = "building the model and a starting plan"
-    progress: Any = None  # optimiser.solver.Progress
-    ran_by: str = ""
-    record: PlanRecord | None = None
-    error: BaseException | None = None
-    finished: float | None = None
-
-    @property
-    def done(self) -> bool:
-        """True once the solve has finished, failed or been stopped."""
-        return self.finished is not None
-
-    @property
-    def elapsed_s(self) -> float:
-        """Seconds since the run started (until it finished)."""
-        return (self.finished or time.perf_counter()) - self.started
-
-    def run(self, estate: Estate) -> None:
-        """Build, solve and summarise (in the worker thread), exactly as the CLI's ``run`` does."""
-        from optimiser.plan import optimise
-        from optimiser.store import record_from_plan
-
-        try:
-            plan = optimise(estate, self.scenario, progress=self._report, cancel=self.cancel)
-            self.stage = "summarising"
-            self.record = record_from_plan(
-                estate, plan, place=self.place, estate_key=self.estate_key, ran_by=self.ran_by
-            )
-        except BaseException as err:  # reported on the page
-            self.error = err
-        finally:
-            self.finished = time.perf_counter()
-
-    def _report(self, progress: Any) -> None:
-        self.stage = "solving"
-        self.progress = progress
-
-
 @st.cache_resource(show_spinner=False)
 def _plan_cache() -> OrderedDict[tuple[str, Scenario], PlanRecord]:
     """Solved plans per (estate version, scenario), shared by every session."""
@@ -698,10 +573,12 @@ def start_solve(cur: Current, scenario: Scenario) -> None:
         st.session_state.pop("job", None)
         st.session_state["just_ran"] = "cached"
         return
+    from optimiser.background import SolveJob
+
     job = SolveJob(
         place=cur.place, place_name=cur.name, estate_key=cur.estate_key, scenario=scenario, ran_by=user_name()
     )
-    threading.Thread(target=job.run, args=(cur.estate,), name=f"solve-{scenario.name}", daemon=True).start()
+    job.start(cur.estate)
     st.session_state["job"] = job
 
 
@@ -778,20 +655,6 @@ def run_token() -> int:
 def latest(place: str) -> PlanRecord | None:
     """The latest run on `place` in this session."""
     return st.session_state.get("latest", {}).get(place)
-
-
-def progress_text(job: SolveJob) -> str:
-    """One line on a running solve: stage, elapsed time, incumbent and gap when known."""
-    text = f"{job.stage.capitalize()}… {job.elapsed_s:.1f} s"
-    p = job.progress
-    if p is not None and job.stage == "solving":
-        import math
-
-        if math.isfinite(p.incumbent):
-            text += f" · best plan so far: net present cost £{p.incumbent * 1000:,.0f}"
-        if math.isfinite(p.gap):
-            text += f" · within {p.gap:.2%} of optimal"
-    return text
 
 
 @st.cache_resource(show_spinner="Rebuilding the saved plan…", max_entries=4)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from optimiser.boardpack import kpi_table
-from optimiser.maps import access_services, plan_map
+from optimiser.report.kpis import kpi_table
+from optimiser.report.maps import access_services, plan_map
 from pages import common
 
 common.page_guard()  # before anything else: the page runs only inside app.py

@@ -7,7 +7,8 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from estate import builtin_mappings
-from optimiser.maps import COLOUR_BY, estate_map
+from estate.schema import TABLE_NAMES
+from optimiser.report.maps import COLOUR_BY, estate_map
 from pages import common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
@@ -206,7 +207,7 @@ with tab_upload:
                         "rejected": up_counts[t]["rejected"],
                         "source": up.sources.get(t, ""),
                     }
-                    for t in ("buildings", "occupiers", "zones", "access", "compatibility")
+                    for t in TABLE_NAMES
                     if t in up.sources
                 ]
             )

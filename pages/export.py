@@ -6,11 +6,11 @@ import re
 
 import streamlit as st
 
-from optimiser.boardpack import board_pack_html, disposals_table
-from optimiser.inert import csv_text
-from optimiser.maps import access_services, plan_map
-from optimiser.report import plan_to_excel, plan_to_geojson, plan_to_geopackage_bytes
-from optimiser.store import csv_zip
+from optimiser.report.boardpack import board_pack_html
+from optimiser.report.files import csv_zip, plan_to_excel, plan_to_geojson, plan_to_geopackage_bytes
+from optimiser.report.inert import csv_text
+from optimiser.report.kpis import disposals_table
+from optimiser.report.maps import access_services, plan_map
 from pages import common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
@@ -40,7 +40,7 @@ common.download_button(
 )
 common.download_button(
     "All tables (CSV, zipped)",
-    lambda: csv_zip(record),
+    lambda: csv_zip(record.tables, record.summary, record.scenario),
     where=c2,
     file_name=f"{stem}_csv.zip",
     mime="application/zip",

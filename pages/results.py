@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from optimiser.boardpack import access_table, partner_savings, savings_breakdown
-from optimiser.maps import access_services, plan_map
+from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
+from optimiser.report.maps import access_services, plan_map
 from pages import common
 
 common.page_guard()  # before anything else: the page runs only inside app.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from estate.settings import decode_text, parse_toml
+from optimiser import background
 from optimiser.errors import ScenarioError
 from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
@@ -102,7 +103,7 @@ def _progress() -> None:
     if job.done:
         common.finish_job(job)
         st.rerun()
-    st.info(common.progress_text(job))
+    st.info(background.progress_text(job))
     st.button(
         "Stop, and keep the best plan so far",
         on_click=common.stop_solve,

@@ -16,7 +16,7 @@ import streamlit as st
 
 from estate import Estate
 from estate.schema import ACCESS_RULES
-from optimiser.model import standards_for
+from optimiser.access import standards_for
 from optimiser.scenario import AccessStandard, Scenario
 
 RULES = [r for r in ACCESS_RULES if r != "max_mean_increase"]  # the optimiser does not support it yet
@@ -87,273 +87,299 @@ def draw(
             "Run", type="primary", width="stretch", key=key + "run_top", disabled=not can_run
         )
 
-        st.markdown("**Locks**: search buildings by ID, name or partner")
-        l1, l2 = st.columns(2)
-        v["keep"] = tuple(
-            l1.multiselect(
-                "Always keep",
-                list(labels),
-                default=[b for b in base.keep if b in labels],
-                format_func=labels.get,
-                key=key + "keep",
-            )
-        )
-        v["dispose"] = tuple(
-            l2.multiselect(
-                "Always dispose of",
-                list(labels),
-                default=[b for b in base.dispose if b in labels],
-                format_func=labels.get,
-                key=key + "dispose",
-            )
-        )
-
-        st.markdown("**Access standards, per service** (reach in road km or minutes; give one)")
-        access = st.data_editor(
-            access_frame(estate, base),
-            key=key + "access",
-            hide_index=True,
-            width="stretch",
-            num_rows="dynamic",
-            column_config={
-                "service": st.column_config.TextColumn("service", required=True),
-                "enabled": st.column_config.CheckboxColumn("enabled"),
-                "reach_km": st.column_config.NumberColumn("reach km", min_value=0.0, step=0.5, format="%.2f"),
-                "reach_min": st.column_config.NumberColumn(
-                    "reach minutes", min_value=0.0, step=1.0, format="%.1f"
-                ),
-                "rule": st.column_config.SelectboxColumn("rule", options=RULES, required=True),
-                "min_share": st.column_config.NumberColumn(
-                    "min share (0-1)", min_value=0.0, max_value=1.0, step=0.01, format="%.3f"
-                ),
-                "protect_deprived_deciles": st.column_config.NumberColumn(
-                    "protect IMD deciles 1–N", min_value=0, max_value=10, step=1, format="%d"
-                ),
-            },
-        )
-        a1, a2 = st.columns(2)
-        v["access_enabled"] = a1.checkbox(
-            "Apply access standards", value=base.access_enabled, key=key + "access_on"
-        )
-        v["protect_deprived_deciles"] = a2.number_input(
-            "Protect IMD deciles 1–N for every service (blank: per service)",
-            min_value=0,
-            max_value=10,
-            step=1,
-            value=_as_int(base.protect_deprived_deciles),
-            key=key + "deprived",
-        )
-
-        with st.expander("Appraisal, costs and moves", expanded=False):
-            c1, c2, c3 = st.columns(3)
-            v["years"] = int(
-                c1.number_input(
-                    "Appraisal years",
-                    min_value=1,
-                    max_value=100,
-                    step=1,
-                    value=_as_int(base.years),
-                    key=key + "years",
-                )
-            )
-            v["discount_rate"] = float(
-                c2.number_input(
-                    "Discount rate (0.035 = 3.5%)",
-                    min_value=0.0,
-                    max_value=0.99,
-                    step=0.005,
-                    format="%.4f",
-                    value=_as_float(base.discount_rate),
-                    key=key + "rate",
-                )
-            )
-            v["start_year"] = int(
-                c3.number_input(
-                    "Start year",
-                    min_value=1990,
-                    max_value=2100,
-                    step=1,
-                    value=_as_int(base.start_year),
-                    key=key + "start",
-                )
-            )
-            c1, c2, c3 = st.columns(3)
-            v["move_cost_gbp_per_m2"] = float(
-                c1.number_input(
-                    "Move and fit-out cost, £ per m² (modelled)",
-                    min_value=0.0,
-                    step=25.0,
-                    value=_as_float(base.move_cost_gbp_per_m2),
-                    key=key + "movecost",
-                )
-            )
-            v["disposal_cost_share"] = float(
-                c2.number_input(
-                    "Disposal fees, share of value (when unknown)",
-                    min_value=0.0,
-                    max_value=1.0,
-                    step=0.005,
-                    format="%.3f",
-                    value=_as_float(base.disposal_cost_share),
-                    key=key + "dispshare",
-                )
-            )
-            v["lease_exit_share"] = float(
-                c3.number_input(
-                    "Lease exit: share of rent to the break",
-                    min_value=0.0,
-                    step=0.1,
-                    value=_as_float(base.lease_exit_share),
-                    key=key + "lease",
-                )
-            )
-            c1, c2, c3 = st.columns(3)
-            v["cat_discount"] = float(
-                c1.number_input(
-                    "Community asset transfer: share of value forgone",
-                    min_value=0.0,
-                    max_value=1.0,
-                    step=0.05,
-                    value=_as_float(base.cat_discount),
-                    key=key + "catdisc",
-                )
-            )
-            v["cat_services"] = tuple(
-                c2.multiselect(
-                    "Services that leave by community asset transfer",
-                    services,
-                    default=list(base.cat_services),
-                    key=key + "catserv",
-                )
-            )
-            v["include_backlog"] = c3.checkbox(
-                "Count maintenance backlog as a cost", value=base.include_backlog, key=key + "backlog"
-            )
-            c1, c2 = st.columns(2)
-            v["max_move_km"] = float(
-                c1.number_input(
-                    "Furthest an occupier may move (road km)",
-                    min_value=0.0,
-                    step=0.5,
-                    value=_as_float(base.max_move_km),
-                    key=key + "maxkm",
-                )
-            )
-            v["allow_moves"] = c2.checkbox(
-                "Allow occupiers to move", value=base.allow_moves, key=key + "moves"
-            )
-
-        with st.expander("Outcomes and limits", expanded=False):
-            c1, c2, c3 = st.columns(3)
-            v["homes_per_ha"] = float(
-                c1.number_input(
-                    "Homes per hectare released",
-                    min_value=0.0,
-                    step=5.0,
-                    value=_as_float(base.homes_per_ha),
-                    key=key + "homes",
-                )
-            )
-            v["housing_share"] = float(
-                c2.number_input(
-                    "Share of land for housing",
-                    min_value=0.0,
-                    max_value=1.0,
-                    step=0.05,
-                    value=_as_float(base.housing_share),
-                    key=key + "housing",
-                )
-            )
-            v["jobs_per_ha"] = float(
-                c3.number_input(
-                    "Jobs per hectare (the rest)",
-                    min_value=0.0,
-                    step=10.0,
-                    value=_as_float(base.jobs_per_ha),
-                    key=key + "jobs",
-                )
-            )
-            st.caption("Limits: leave blank for none.")
-            c1, c2, c3, c4 = st.columns(4)
-            v["capital_budget_gbp"] = _optional_float(
-                c1.number_input(
-                    "Capital budget for one-off costs, £",
-                    min_value=0.0,
-                    step=100_000.0,
-                    value=_as_float(base.capital_budget_gbp),
-                    key=key + "budget",
-                )
-            )
-            v["receipts_target_gbp"] = _optional_float(
-                c2.number_input(
-                    "Receipts target, £",
-                    min_value=0.0,
-                    step=100_000.0,
-                    value=_as_float(base.receipts_target_gbp),
-                    key=key + "receipts",
-                )
-            )
-            v["max_disposals"] = _optional_int(
-                c3.number_input(
-                    "Most disposals",
-                    min_value=0,
-                    step=1,
-                    value=_as_int(base.max_disposals),
-                    key=key + "maxdisp",
-                )
-            )
-            v["carbon_cap_tco2e"] = _optional_float(
-                c4.number_input(
-                    "Carbon cap, tCO2e a year",
-                    min_value=0.0,
-                    step=100.0,
-                    value=_as_float(base.carbon_cap_tco2e),
-                    key=key + "carbon",
-                )
-            )
-
-        with st.expander("Solver", expanded=False):
-            c1, c2, c3, c4, c5 = st.columns(5)
-            choices = list(dict.fromkeys([*solvers, base.solver]))
-            v["solver"] = c1.selectbox(
-                "Solver", choices, index=choices.index(base.solver), key=key + "solver"
-            )
-            v["time_limit_s"] = float(
-                c2.number_input(
-                    "Time limit, s",
-                    min_value=1.0,
-                    step=10.0,
-                    value=_as_float(base.time_limit_s),
-                    key=key + "timelimit",
-                )
-            )
-            v["mip_gap"] = float(
-                c3.number_input(
-                    "Stop within this gap",
-                    min_value=0.0,
-                    max_value=0.5,
-                    step=0.0001,
-                    format="%.5f",
-                    value=_as_float(base.mip_gap),
-                    key=key + "gap",
-                )
-            )
-            v["warm_start"] = c4.checkbox(
-                "Start from today's estate", value=base.warm_start, key=key + "warm"
-            )
-            v["threads"] = _optional_int(
-                c5.number_input(
-                    "Threads (blank: solver's choice)",
-                    min_value=1,
-                    step=1,
-                    value=_as_int(base.threads),
-                    key=key + "threads",
-                )
-            )
+        v.update(_locks(base, labels, key=key))
+        access_values, access = _access(estate, base, key=key)
+        v.update(access_values)
+        v.update(_appraisal_costs_moves(base, services, key=key))
+        v.update(_outcomes_and_limits(base, key=key))
+        v.update(_solver(base, solvers, key=key))
         submitted_bottom = st.form_submit_button(
             "Run", type="primary", key=key + "run_bottom", disabled=not can_run
         )
     return v, access, bool(submitted_top or submitted_bottom)
+
+
+def _locks(base: Scenario, labels: dict[str, str], *, key: str) -> dict[str, Any]:
+    """Buildings always kept and always disposed of."""
+    v: dict[str, Any] = {}
+    st.markdown("**Locks**: search buildings by ID, name or partner")
+    l1, l2 = st.columns(2)
+    v["keep"] = tuple(
+        l1.multiselect(
+            "Always keep",
+            list(labels),
+            default=[b for b in base.keep if b in labels],
+            format_func=labels.get,
+            key=key + "keep",
+        )
+    )
+    v["dispose"] = tuple(
+        l2.multiselect(
+            "Always dispose of",
+            list(labels),
+            default=[b for b in base.dispose if b in labels],
+            format_func=labels.get,
+            key=key + "dispose",
+        )
+    )
+    return v
+
+
+def _access(estate: Estate, base: Scenario, *, key: str) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The access standards per service (an editable table) and the switches over all of them."""
+    v: dict[str, Any] = {}
+    st.markdown("**Access standards, per service** (reach in road km or minutes; give one)")
+    access = st.data_editor(
+        access_frame(estate, base),
+        key=key + "access",
+        hide_index=True,
+        width="stretch",
+        num_rows="dynamic",
+        column_config={
+            "service": st.column_config.TextColumn("service", required=True),
+            "enabled": st.column_config.CheckboxColumn("enabled"),
+            "reach_km": st.column_config.NumberColumn("reach km", min_value=0.0, step=0.5, format="%.2f"),
+            "reach_min": st.column_config.NumberColumn(
+                "reach minutes", min_value=0.0, step=1.0, format="%.1f"
+            ),
+            "rule": st.column_config.SelectboxColumn("rule", options=RULES, required=True),
+            "min_share": st.column_config.NumberColumn(
+                "min share (0-1)", min_value=0.0, max_value=1.0, step=0.01, format="%.3f"
+            ),
+            "protect_deprived_deciles": st.column_config.NumberColumn(
+                "protect IMD deciles 1–N", min_value=0, max_value=10, step=1, format="%d"
+            ),
+        },
+    )
+    a1, a2 = st.columns(2)
+    v["access_enabled"] = a1.checkbox(
+        "Apply access standards", value=base.access_enabled, key=key + "access_on"
+    )
+    v["protect_deprived_deciles"] = a2.number_input(
+        "Protect IMD deciles 1–N for every service (blank: per service)",
+        min_value=0,
+        max_value=10,
+        step=1,
+        value=_as_int(base.protect_deprived_deciles),
+        key=key + "deprived",
+    )
+    return v, access
+
+
+def _appraisal_costs_moves(base: Scenario, services: list[str], *, key: str) -> dict[str, Any]:
+    """Appraisal, cost and move settings (an expander)."""
+    v: dict[str, Any] = {}
+    with st.expander("Appraisal, costs and moves", expanded=False):
+        c1, c2, c3 = st.columns(3)
+        v["years"] = int(
+            c1.number_input(
+                "Appraisal years",
+                min_value=1,
+                max_value=100,
+                step=1,
+                value=_as_int(base.years),
+                key=key + "years",
+            )
+        )
+        v["discount_rate"] = float(
+            c2.number_input(
+                "Discount rate (0.035 = 3.5%)",
+                min_value=0.0,
+                max_value=0.99,
+                step=0.005,
+                format="%.4f",
+                value=_as_float(base.discount_rate),
+                key=key + "rate",
+            )
+        )
+        v["start_year"] = int(
+            c3.number_input(
+                "Start year",
+                min_value=1990,
+                max_value=2100,
+                step=1,
+                value=_as_int(base.start_year),
+                key=key + "start",
+            )
+        )
+        c1, c2, c3 = st.columns(3)
+        v["move_cost_gbp_per_m2"] = float(
+            c1.number_input(
+                "Move and fit-out cost, £ per m² (modelled)",
+                min_value=0.0,
+                step=25.0,
+                value=_as_float(base.move_cost_gbp_per_m2),
+                key=key + "movecost",
+            )
+        )
+        v["disposal_cost_share"] = float(
+            c2.number_input(
+                "Disposal fees, share of value (when unknown)",
+                min_value=0.0,
+                max_value=1.0,
+                step=0.005,
+                format="%.3f",
+                value=_as_float(base.disposal_cost_share),
+                key=key + "dispshare",
+            )
+        )
+        v["lease_exit_share"] = float(
+            c3.number_input(
+                "Lease exit: share of rent to the break",
+                min_value=0.0,
+                step=0.1,
+                value=_as_float(base.lease_exit_share),
+                key=key + "lease",
+            )
+        )
+        c1, c2, c3 = st.columns(3)
+        v["cat_discount"] = float(
+            c1.number_input(
+                "Community asset transfer: share of value forgone",
+                min_value=0.0,
+                max_value=1.0,
+                step=0.05,
+                value=_as_float(base.cat_discount),
+                key=key + "catdisc",
+            )
+        )
+        v["cat_services"] = tuple(
+            c2.multiselect(
+                "Services that leave by community asset transfer",
+                services,
+                default=list(base.cat_services),
+                key=key + "catserv",
+            )
+        )
+        v["include_backlog"] = c3.checkbox(
+            "Count maintenance backlog as a cost", value=base.include_backlog, key=key + "backlog"
+        )
+        c1, c2 = st.columns(2)
+        v["max_move_km"] = float(
+            c1.number_input(
+                "Furthest an occupier may move (road km)",
+                min_value=0.0,
+                step=0.5,
+                value=_as_float(base.max_move_km),
+                key=key + "maxkm",
+            )
+        )
+        v["allow_moves"] = c2.checkbox("Allow occupiers to move", value=base.allow_moves, key=key + "moves")
+    return v
+
+
+def _outcomes_and_limits(base: Scenario, *, key: str) -> dict[str, Any]:
+    """Outcome rates and the optional limits (an expander)."""
+    v: dict[str, Any] = {}
+    with st.expander("Outcomes and limits", expanded=False):
+        c1, c2, c3 = st.columns(3)
+        v["homes_per_ha"] = float(
+            c1.number_input(
+                "Homes per hectare released",
+                min_value=0.0,
+                step=5.0,
+                value=_as_float(base.homes_per_ha),
+                key=key + "homes",
+            )
+        )
+        v["housing_share"] = float(
+            c2.number_input(
+                "Share of land for housing",
+                min_value=0.0,
+                max_value=1.0,
+                step=0.05,
+                value=_as_float(base.housing_share),
+                key=key + "housing",
+            )
+        )
+        v["jobs_per_ha"] = float(
+            c3.number_input(
+                "Jobs per hectare (the rest)",
+                min_value=0.0,
+                step=10.0,
+                value=_as_float(base.jobs_per_ha),
+                key=key + "jobs",
+            )
+        )
+        st.caption("Limits: leave blank for none.")
+        c1, c2, c3, c4 = st.columns(4)
+        v["capital_budget_gbp"] = _optional_float(
+            c1.number_input(
+                "Capital budget for one-off costs, £",
+                min_value=0.0,
+                step=100_000.0,
+                value=_as_float(base.capital_budget_gbp),
+                key=key + "budget",
+            )
+        )
+        v["receipts_target_gbp"] = _optional_float(
+            c2.number_input(
+                "Receipts target, £",
+                min_value=0.0,
+                step=100_000.0,
+                value=_as_float(base.receipts_target_gbp),
+                key=key + "receipts",
+            )
+        )
+        v["max_disposals"] = _optional_int(
+            c3.number_input(
+                "Most disposals",
+                min_value=0,
+                step=1,
+                value=_as_int(base.max_disposals),
+                key=key + "maxdisp",
+            )
+        )
+        v["carbon_cap_tco2e"] = _optional_float(
+            c4.number_input(
+                "Carbon cap, tCO2e a year",
+                min_value=0.0,
+                step=100.0,
+                value=_as_float(base.carbon_cap_tco2e),
+                key=key + "carbon",
+            )
+        )
+    return v
+
+
+def _solver(base: Scenario, solvers: list[str], *, key: str) -> dict[str, Any]:
+    """The solver and its stopping rules (an expander)."""
+    v: dict[str, Any] = {}
+    with st.expander("Solver", expanded=False):
+        c1, c2, c3, c4, c5 = st.columns(5)
+        choices = list(dict.fromkeys([*solvers, base.solver]))
+        v["solver"] = c1.selectbox("Solver", choices, index=choices.index(base.solver), key=key + "solver")
+        v["time_limit_s"] = float(
+            c2.number_input(
+                "Time limit, s",
+                min_value=1.0,
+                step=10.0,
+                value=_as_float(base.time_limit_s),
+                key=key + "timelimit",
+            )
+        )
+        v["mip_gap"] = float(
+            c3.number_input(
+                "Stop within this gap",
+                min_value=0.0,
+                max_value=0.5,
+                step=0.0001,
+                format="%.5f",
+                value=_as_float(base.mip_gap),
+                key=key + "gap",
+            )
+        )
+        v["warm_start"] = c4.checkbox("Start from today's estate", value=base.warm_start, key=key + "warm")
+        v["threads"] = _optional_int(
+            c5.number_input(
+                "Threads (blank: solver's choice)",
+                min_value=1,
+                step=1,
+                value=_as_int(base.threads),
+                key=key + "threads",
+            )
+        )
+    return v
 
 
 def _as_float(value: Any) -> float | None:

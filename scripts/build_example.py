@@ -33,7 +33,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 REPO = Path(__file__).resolve().parents[1]
@@ -260,12 +259,24 @@ def points_lonlat(df: pd.DataFrame, lon: str = "lon", lat: str = "lat") -> gpd.G
 # ======================================================================================
 
 
-def gp_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    path = shared / "trafford_datalab_gm" / "general_practice" / "gm_general_practices.csv"
-    raw = pd.read_csv(path, dtype=str)
+def _datalab_points(shared: Path, name: str) -> pd.DataFrame:
+    """A Trafford Data Lab point file: text columns, ``lon``/``lat`` as numbers, tidy names."""
+    raw = pd.read_csv(shared / "trafford_datalab_gm" / name, dtype=str)
     raw["lon"] = raw["lon"].astype(float)
     raw["lat"] = raw["lat"].astype(float)
     raw["name"] = raw["name"].map(tidy)
+    return raw
+
+
+def _numbered(g: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
+    """Sites sorted by name and postcode, numbered ``<prefix>_0001`` ... in that order."""
+    g = g.sort_values(["name", "postcode"], kind="stable").reset_index(drop=True)
+    g["building_id"] = [f"{prefix}_{i:04d}" for i in range(1, len(g) + 1)]
+    return g
+
+
+def gp_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    raw = _datalab_points(shared, "general_practice/gm_general_practices.csv")
     n0 = len(raw)
     dedup = raw.drop_duplicates(["name", "postcode"], keep="first")
     say(f"  GP file: {n0} rows, {n0 - len(dedup)} duplicate name+postcode rows removed")
@@ -278,9 +289,7 @@ def gp_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     keep = dedup[~private & ~onsite].copy()
     shared_loc = keep.groupby(["lon", "lat"])["name"].transform("size")
     keep["n_at_location"] = shared_loc
-    g = locate(points_lonlat(keep), lsoa, "GP")
-    g = g.sort_values(["name", "postcode"], kind="stable").reset_index(drop=True)
-    g["building_id"] = [f"GP_{i:04d}" for i in range(1, len(g) + 1)]
+    g = _numbered(locate(points_lonlat(keep), lsoa, "GP"), "GP")
     g["kind"] = "gp"
     g["owner"] = GP_OWNER
     g["owner_type"] = "nhs"
@@ -291,13 +300,8 @@ def gp_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def library_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    raw = pd.read_csv(shared / "trafford_datalab_gm" / "libraries" / "gm_libraries.csv", dtype=str)
-    raw["lon"] = raw["lon"].astype(float)
-    raw["lat"] = raw["lat"].astype(float)
-    raw["name"] = raw["name"].map(tidy)
-    g = locate(points_lonlat(raw), lsoa, "libraries")
-    g = g.sort_values(["name", "postcode"], kind="stable").reset_index(drop=True)
-    g["building_id"] = [f"LIB_{i:04d}" for i in range(1, len(g) + 1)]
+    raw = _datalab_points(shared, "libraries/gm_libraries.csv")
+    g = _numbered(locate(points_lonlat(raw), lsoa, "libraries"), "LIB")
 
     def tier(row: pd.Series) -> str:
         if row["name"] in LIBRARY_CENTRAL:
@@ -327,13 +331,8 @@ def library_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def jobcentre_sites(shared: Path, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    raw = pd.read_csv(shared / "trafford_datalab_gm" / "jobcentre_plus" / "gm_jobcentreplus.csv", dtype=str)
-    raw["lon"] = raw["lon"].astype(float)
-    raw["lat"] = raw["lat"].astype(float)
-    raw["name"] = raw["name"].map(tidy)
-    g = locate(points_lonlat(raw), lsoa, "jobcentres")
-    g = g.sort_values(["name", "postcode"], kind="stable").reset_index(drop=True)
-    g["building_id"] = [f"JCP_{i:04d}" for i in range(1, len(g) + 1)]
+    raw = _datalab_points(shared, "jobcentre_plus/gm_jobcentreplus.csv")
+    g = _numbered(locate(points_lonlat(raw), lsoa, "jobcentres"), "JCP")
     g["kind"] = "jobcentre"
     g["owner"] = DWP_OWNER
     g["owner_type"] = "dwp"
@@ -892,20 +891,11 @@ def summary(label: str, path: Path, b: gpd.GeoDataFrame, o: pd.DataFrame, z: gpd
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO / ".." / "shared" / "data",
-        help="folder with the public source data (default ../shared/data)",
-    )
+    modelling.add_shared_argument(ap, REPO)
     ap.add_argument("--out", type=Path, default=REPO / "data", help="output folder (default data/)")
     args = ap.parse_args(argv)
-    shared, out = args.shared.resolve(), args.out.resolve()
-    if not (shared / "SOURCES.md").exists():
-        msg = f"{shared} does not look like the shared data folder (no SOURCES.md)"
-        raise SystemExit(msg)
+    shared, out = modelling.start_build(args.shared), args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00Z"})
 
     say("Reading sources")
     lsoa, lad_name, demand = load_geography(shared)

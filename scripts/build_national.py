@@ -996,12 +996,7 @@ def check(buildings: gpd.GeoDataFrame, occupiers: pd.DataFrame, zones: gpd.GeoDa
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--shared",
-        type=Path,
-        default=REPO / ".." / "shared" / "data",
-        help="folder with the public source data (default ../shared/data)",
-    )
+    modelling.add_shared_argument(ap, REPO)
     ap.add_argument(
         "--gm",
         type=Path,
@@ -1011,11 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=REPO / "data" / "england.gpkg", help="output file")
     args = ap.parse_args(argv)
     started = time.perf_counter()
-    shared = args.shared.resolve()
-    if not (shared / "SOURCES.md").exists():
-        msg = f"{shared} does not look like the shared data folder (no SOURCES.md)"
-        raise SystemExit(msg)
-    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00Z"})
+    shared = modelling.start_build(args.shared)
 
     say("Zones and places")
     zones, places, place_pop = build_zones(shared)

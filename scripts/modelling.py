@@ -14,6 +14,7 @@ script in it runs). Not part of the installed product.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import re
 from collections.abc import Callable, Iterable
@@ -408,6 +409,27 @@ def tidy(text: object) -> str:
 
 def say(msg: str) -> None:
     print(msg, flush=True)
+
+
+def add_shared_argument(ap: argparse.ArgumentParser, repo: Path) -> None:
+    """The ``--shared`` option of both builds: the folder of public source data."""
+    ap.add_argument(
+        "--shared",
+        type=Path,
+        default=repo / ".." / "shared" / "data",
+        help="folder with the public source data (default ../shared/data)",
+    )
+
+
+def start_build(shared: Path) -> Path:
+    """The shared data folder, resolved and checked (it holds ``SOURCES.md``); GDAL's file date
+    fixed, so that two runs write byte-identical GeoPackages."""
+    shared = shared.resolve()
+    if not (shared / "SOURCES.md").exists():
+        msg = f"{shared} does not look like the shared data folder (no SOURCES.md)"
+        raise SystemExit(msg)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2026-01-01T00:00:00Z"})
+    return shared
 
 
 # ======================================================================================

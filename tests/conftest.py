@@ -68,6 +68,19 @@ def _building(
     }
 
 
+def _occupier(oid: str, bid: str, space: float, service: str = "council_office", **kw: Any) -> dict[str, Any]:
+    """An occupier row: a Council team in office space (keyword arguments override)."""
+    return {
+        "occupier_id": oid,
+        "partner": "Council",
+        "service": service,
+        "building_id": bid,
+        "space_m2": space,
+        "space_type": "office",
+        **kw,
+    }
+
+
 @pytest.fixture
 def three_building_estate() -> Estate:
     """A council hub A, a library B 500 m east, a jobcentre C 500 m north.

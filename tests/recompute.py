@@ -1,9 +1,9 @@
 """Check a written plan from its CSV files alone: no model, no optimiser maths, just pandas.
 
 Used by the property tests and the CLI tests. Raises AssertionError naming what broke. The
-folder is first checked against its manifest (`optimiser.rundir.verify_run_dir`), and text
+folder is first checked against its manifest (`optimiser.report.rundir.verify_run_dir`), and text
 read from the CSVs is compared only after taking off the apostrophe that makes it inert
-(`optimiser.inert.original_text`; service names come from summary.json, which has none).
+(`optimiser.report.inert.original_text`; service names come from summary.json, which has none).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimiser.inert import original_text
-from optimiser.rundir import verify_run_dir
+from optimiser.report.inert import original_text
+from optimiser.report.rundir import verify_run_dir
 
 
 def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, float]:

@@ -1,8 +1,8 @@
 """Dask worker preload for the distributed sweep test: gate one sweep job, without a clock.
 
 ``dask worker ... --preload tests.sweep_gate`` (with the repository on ``PYTHONPATH``)
-replaces ``optimiser.sweep.run_job`` in that worker process by `gated_run_job`. The sweep
-submits ``optimiser.sweep.run_job`` by reference, so the worker runs the wrapper. When the
+replaces ``optimiser.sweep.jobs.run_job`` in that worker process by `gated_run_job`. The sweep
+submits ``optimiser.sweep.jobs.run_job`` by reference, so the worker runs the wrapper. When the
 environment variable ``ESTATE_TEST_SWEEP_GATE`` (set when the worker is started) names a
 folder, the first sweep job to start on any worker claims it: an exclusive create of
 ``claimed``, holding the worker's pid. That job then blocks until the folder holds
@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from optimiser import sweep
+from optimiser.sweep import jobs
 
 GATE_ENV = "ESTATE_TEST_SWEEP_GATE"
-_run_job = sweep.run_job
+_run_job = jobs.run_job
 
 
 def _in_sweep_task() -> bool:
@@ -34,7 +34,7 @@ def _in_sweep_task() -> bool:
 
 
 def gated_run_job(payload: dict[str, Any]) -> dict[str, Any]:
-    """`optimiser.sweep.run_job`, after the gate (see the module docstring)."""
+    """`optimiser.sweep.jobs.run_job`, after the gate (see the module docstring)."""
     gate = os.environ.get(GATE_ENV)
     if gate and _in_sweep_task():
         folder = Path(gate)
@@ -49,7 +49,7 @@ def gated_run_job(payload: dict[str, Any]) -> dict[str, Any]:
     return _run_job(payload)
 
 
-sweep.run_job = gated_run_job
+jobs.run_job = gated_run_job
 
 
 def dask_setup(worker: Any) -> None:

@@ -16,8 +16,8 @@ from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from estate import load_place
-from optimiser.boardpack import kpi_cards
 from optimiser.errors import ScenarioError
+from optimiser.report.kpis import kpi_cards
 from optimiser.scenario import Scenario
 from tests.conftest import DATA, REPO
 
@@ -368,7 +368,7 @@ def test_a_bundled_scenario_file_loads_into_the_form():
 
 @pytest.mark.solver
 def test_running_the_trafford_default_scenario_shows_its_kpis():
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
 
     at = _app("trafford")
     at.switch_page("pages/scenario.py").run()
@@ -432,15 +432,13 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
 
 
 def test_progress_gives_elapsed_time_incumbent_and_gap():
-    from optimiser.solver import Progress
-    from pages.common import SolveJob, progress_text
+    from optimiser.background import SolveJob, progress_text
+    from optimiser.progress import Progress
 
     job = SolveJob(place="p", place_name="P", estate_key="k", scenario=Scenario())
     assert progress_text(job).startswith("Building the model and a starting plan… ")
-    job._report(Progress(elapsed_s=3.0, incumbent=153_711.47, bound=153_697.0, gap=0.000094))
-    pattern = (
-        r"Solving… [\d.]+ s · best plan so far: net present cost £153,711,470 · within 0\.01% of optimal"
-    )
+    job._report(Progress(3.0, incumbent=153_711.47, bound=153_697.0, gap=0.000094, today=164_894.0))
+    pattern = r"Solving… [\d.]+ s · plan NPV £11\.2m · bound £153\.7m · gap £14k \(0\.1% of NPV\)"
     assert re.fullmatch(pattern, progress_text(job))
 
 

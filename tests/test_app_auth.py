@@ -37,7 +37,7 @@ def data_dir(monkeypatch, tmp_path):
 def trafford_record():
     """The Trafford default scenario, solved once, as the app would keep it."""
     from estate import load_place
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
     from optimiser.scenario import Scenario
     from optimiser.store import record_from_plan
     from pages import common
@@ -198,7 +198,9 @@ def _every_handler(run_id: int, users_path: str) -> None:
 
     import streamlit as st
 
+    from estate.upload import UploadResult
     from optimiser import auth
+    from optimiser.background import SolveJob
     from optimiser.scenario import Scenario
     from pages import common
     from tests.test_optimiser_store import _record
@@ -208,9 +210,9 @@ def _every_handler(run_id: int, users_path: str) -> None:
     common.start_solve(cur, Scenario())
     common.save_run(_record(), "sneaky")
     deleted = common.delete_run(run_id)
-    job = common.SolveJob(place="trafford", place_name="Trafford", estate_key="k", scenario=Scenario())
+    job = SolveJob(place="trafford", place_name="Trafford", estate_key="k", scenario=Scenario())
     common.stop_solve(job)
-    result = common.UploadResult(key="upload:x", name="x", estate=cur.estate)
+    result = UploadResult(key="upload:x", name="x", estate=cur.estate)
     common.use_upload(result)
     common.change_users(lambda: auth.set_role(users_path, "vic", "admin"), done="done")
     trail = common.audit_trail()

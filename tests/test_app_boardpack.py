@@ -1,4 +1,4 @@
-"""optimiser.boardpack: KPI cards as shown in the app, the savings breakdown and the board pack."""
+"""optimiser.report.kpis and .boardpack: KPI cards as shown in the app, the savings breakdown and the board pack."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import folium
 import pandas as pd
 import pytest
 
-from optimiser import boardpack, maps
+from optimiser.report import boardpack, kpis, maps
 
 SUMMARY = {
     "place": "Trafford",
@@ -67,11 +67,11 @@ def _buildings(modelled: str) -> pd.DataFrame:
     ],
 )
 def test_kpi_values_are_formatted_for_the_board(kind, value, text):
-    assert boardpack.format_value(kind, value) == text
+    assert kpis.format_value(kind, value) == text
 
 
 def test_the_kpi_cards_are_the_ten_headline_figures():
-    cards = boardpack.kpi_cards(SUMMARY)
+    cards = kpis.kpi_cards(SUMMARY)
 
     assert [(c.label, c.value) for c in cards] == [
         ("Capital receipts", "£1,380,000"),
@@ -88,7 +88,7 @@ def test_the_kpi_cards_are_the_ten_headline_figures():
 
 
 def test_figures_resting_on_modelled_columns_are_marked_modelled():
-    cards = {c.key: c for c in boardpack.kpi_cards(SUMMARY, _buildings("running_cost_gbp;carbon_tco2e"))}
+    cards = {c.key: c for c in kpis.kpi_cards(SUMMARY, _buildings("running_cost_gbp;carbon_tco2e"))}
 
     assert cards["annual_revenue_saving_gbp"].modelled
     assert "`running_cost_gbp`" in cards["annual_revenue_saving_gbp"].note
@@ -99,13 +99,13 @@ def test_figures_resting_on_modelled_columns_are_marked_modelled():
 
 
 def test_without_the_buildings_table_every_money_figure_counts_as_modelled():
-    cards = {c.key: c for c in boardpack.kpi_cards(SUMMARY)}
+    cards = {c.key: c for c in kpis.kpi_cards(SUMMARY)}
 
     assert all(cards[k].modelled for k in ("capital_receipts_gbp", "annual_revenue_saving_gbp", "npv_gbp"))
 
 
 def test_the_savings_breakdown_adds_up_to_the_npv():
-    breakdown = boardpack.savings_breakdown(SUMMARY)
+    breakdown = kpis.savings_breakdown(SUMMARY)
 
     assert breakdown["gbp"].sum() == pytest.approx(SUMMARY["kpis"]["npv_gbp"])
     assert breakdown["component"].tolist() == [
@@ -119,7 +119,7 @@ def test_the_savings_breakdown_adds_up_to_the_npv():
 
 
 def test_the_disposal_list_holds_only_disposed_buildings():
-    table = boardpack.disposals_table(_buildings(""))
+    table = kpis.disposals_table(_buildings(""))
 
     assert table["building_id"].tolist() == ["B"]
     assert table.columns[-1] == "reason"
@@ -141,7 +141,7 @@ def test_access_before_and_after_reads_as_percentages():
         }
     )
 
-    row = boardpack.access_table(access).iloc[0].to_dict()
+    row = kpis.access_table(access).iloc[0].to_dict()
 
     assert row["reach"] == "3 km"
     assert row["sites before → after"] == "13 → 9"
@@ -149,9 +149,7 @@ def test_access_before_and_after_reads_as_percentages():
 
 
 def test_kpis_of_several_runs_sit_side_by_side():
-    table = boardpack.kpi_table(
-        [("A", SUMMARY, None), ("B", {**SUMMARY, "status_words": "proven optimal"}, None)]
-    )
+    table = kpis.kpi_table([("A", SUMMARY, None), ("B", {**SUMMARY, "status_words": "proven optimal"}, None)])
 
     assert table.loc["NPV (modelled)", "A"] == "£3,622,358"
     assert table.loc["Solution", "B"] == "proven optimal"

@@ -22,7 +22,7 @@ from optimiser.bench import (
 )
 from optimiser.benders import BendersOptions, _split, _Subproblem, check_solution, solve_benders
 from optimiser.model import build_model
-from optimiser.plan import solve
+from optimiser.pipeline import solve
 from optimiser.scenario import Scenario
 from optimiser.solver import make_solver
 

@@ -35,8 +35,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from optimiser.boardpack import kpi_cards
-from optimiser.maps import TILE_HOSTS
+from optimiser.report.kpis import kpi_cards
+from optimiser.report.maps import TILE_HOSTS
 from tests.conftest import DATA, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -18,8 +18,7 @@ import openpyxl
 import pytest
 from shapely.geometry import Point
 
-from estate import EstateError, load_estate, read_table
-from estate import upload as limits
+from estate import EstateError, limits, load_estate, read_table
 from estate.sheets import read_excel
 from tests.conftest import REPO
 

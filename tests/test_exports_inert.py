@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimiser.boardpack import board_pack_html, disposals_table
-from optimiser.inert import csv_text, excel_bytes, inert_frame, inert_text, original_text
-from optimiser.maps import plan_map
-from optimiser.plan import optimise
-from optimiser.report import plan_to_excel, plan_to_geopackage_bytes, write_plan
-from optimiser.rundir import verify_run_dir
+from optimiser.pipeline import optimise
+from optimiser.report.boardpack import board_pack_html
+from optimiser.report.files import csv_zip, plan_to_excel, plan_to_geopackage_bytes, write_plan
+from optimiser.report.inert import csv_text, excel_bytes, inert_frame, inert_text, original_text
+from optimiser.report.kpis import disposals_table
+from optimiser.report.maps import plan_map
+from optimiser.report.rundir import verify_run_dir
 from optimiser.scenario import Scenario
-from optimiser.store import csv_zip, record_from_plan
+from optimiser.store import record_from_plan
 from tests.exports_payloads import (
     ACTIVE,
     PAYLOADS,
@@ -135,7 +136,7 @@ def exports(payload_plan, tmp_path_factory):
             files[f"run/{path.name}"] = scan_csv(path.read_bytes().decode("utf-8"), path.name)
         elif path.suffix == ".gpkg":
             files[f"run/{path.name}"] = scan_gpkg(path, path.name)
-    with zipfile.ZipFile(io.BytesIO(csv_zip(record))) as archive:
+    with zipfile.ZipFile(io.BytesIO(csv_zip(record.tables, record.summary, record.scenario))) as archive:
         for name in archive.namelist():
             if name.endswith(".csv"):
                 files[f"zip/{name}"] = scan_csv(archive.read(name).decode("utf-8"), name)

@@ -397,7 +397,7 @@ def test_the_cli_prompts_for_the_password_twice_without_echo(monkeypatch, capsys
     path = tmp_path / "users.toml"
     typed = iter([PASSWORD, PASSWORD])
     prompts = []
-    monkeypatch.setattr(auth.getpass, "getpass", lambda prompt: prompts.append(prompt) or next(typed))
+    monkeypatch.setattr("optimiser.cli.getpass.getpass", lambda prompt: prompts.append(prompt) or next(typed))
     code, _, _ = _cli(
         monkeypatch, capsys, ["users", "--file", str(path), "add", "bob", "--role", "viewer"], tty=True
     )

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from optimiser.bench import (
-    BenchError,
     CFLPInstance,
     check_plan,
     holmberg_optima,
@@ -28,6 +27,7 @@ from optimiser.bench import (
     solve_instance,
 )
 from optimiser.cli import main
+from optimiser.errors import BenchError
 from optimiser.model import build_model
 
 from .conftest import DATA, REPO

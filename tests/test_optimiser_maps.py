@@ -1,4 +1,4 @@
-"""optimiser.maps: offline Leaflet, estate and plan maps."""
+"""optimiser.report.maps: offline Leaflet, estate and plan maps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import folium
 import pandas as pd
 import pytest
 
-from optimiser import maps
+from optimiser.report import maps
 
 CDN = re.compile(r"(cdn\.jsdelivr|code\.jquery|cdnjs\.cloudflare|bootstrapcdn|unpkg\.com|d3js\.org)")
 

@@ -6,10 +6,10 @@ import pytest
 
 from optimiser.errors import InfeasibleScenarioError, ScenarioError
 from optimiser.model import build_model, effective_capacity
-from optimiser.plan import optimise, solve
+from optimiser.pipeline import optimise, solve
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import make_solver
-from tests.conftest import _building, make_estate
+from tests.conftest import _building, _occupier, make_estate
 
 UNDISCOUNTED = Scenario(discount_rate=0.0, cat_services=(), time_limit_s=20)
 
@@ -179,23 +179,11 @@ def _office(bid: str, x: float, cap: float | None, **kw):
     return _building(bid, x, 400000, cap, 50_000, 200_000, "office", **kw)
 
 
-def _team(oid: str, bid: str, space: float, service: str = "council_office", **kw):
-    return {
-        "occupier_id": oid,
-        "partner": "Council",
-        "service": service,
-        "building_id": bid,
-        "space_m2": space,
-        "space_type": "office",
-        **kw,
-    }
-
-
 def test_an_estate_over_full_today_is_not_refused():
     # stated capacity 300 + 100 = 400 m2 < 550 m2 used; the model lets B stay as full as it is
     estate = make_estate(
         [_office("A", 380000, 300), _office("B", 380500, 100)],
-        [_team("a", "A", 300), _team("b", "B", 250)],
+        [_occupier("a", "A", 300), _occupier("b", "B", 250)],
     )
     assert effective_capacity(estate).to_dict() == {"A": 300.0, "B": 250.0}
     plan = optimise(estate, UNDISCOUNTED)
@@ -207,7 +195,7 @@ def test_a_building_with_no_capacity_or_area_is_not_counted_as_empty():
     # F has neither capacity nor gia, so it is fixed and keeps its 200 m2 team: not 0 m2 of room
     estate = make_estate(
         [_office("A", 380000, 100), _office("F", 380500, None, gia_m2=None)],
-        [_team("a", "A", 100), _team("f", "F", 200)],
+        [_occupier("a", "A", 100), _occupier("f", "F", 200)],
     )
     assert bool(estate.buildings.at["F", "fixed"])
     plan = optimise(estate, UNDISCOUNTED)
@@ -219,7 +207,7 @@ def test_the_capacity_check_counts_what_the_model_counts():
     # B is over-full today (250 m2 in 100 m2); locking A out leaves B's 250 m2 for 550 m2
     estate = make_estate(
         [_office("A", 380000, 300), _office("B", 380500, 100)],
-        [_team("a", "A", 300), _team("b", "B", 250)],
+        [_occupier("a", "A", 300), _occupier("b", "B", 250)],
     )
     with pytest.raises(InfeasibleScenarioError, match=r"need 550 m2 but the buildings allowed offer 250 m2"):
         build_model(estate, UNDISCOUNTED.with_changes(dispose=("A",)))
@@ -229,7 +217,7 @@ def test_forced_moves_that_overfill_a_building_are_refused_before_solving():
     # X is locked out; its two teams can only go to Y (Z is too far), 150 m2 into 120 m2 of room
     estate = make_estate(
         [_office("X", 380000, 500), _office("Y", 380500, 130), _office("Z", 400000, 900)],
-        [_team("x1", "X", 75), _team("x2", "X", 75), _team("y", "Y", 10, movable=False)],
+        [_occupier("x1", "X", 75), _occupier("x2", "X", 75), _occupier("y", "Y", 10, movable=False)],
     )
     with pytest.raises(InfeasibleScenarioError, match=r"capacity of Y: .* need 160 m2 but it holds 130 m2"):
         build_model(estate, UNDISCOUNTED.with_changes(dispose=("X",)))
@@ -237,7 +225,7 @@ def test_forced_moves_that_overfill_a_building_are_refused_before_solving():
 
 def test_forced_moves_count_against_the_capital_budget():
     # X is locked out and its 100 m2 team must move to Y: £40k of moving against a £10k budget
-    estate = make_estate([_office("X", 380000, 500), _office("Y", 380500, 500)], [_team("a", "X", 100)])
+    estate = make_estate([_office("X", 380000, 500), _office("Y", 380500, 500)], [_occupier("a", "X", 100)])
     with pytest.raises(InfeasibleScenarioError, match=r"capital budget: missed by 30\.0 £k"):
         optimise(estate, UNDISCOUNTED.with_changes(dispose=("X",), capital_budget_gbp=10_000))
     plan = optimise(estate, UNDISCOUNTED.with_changes(dispose=("X",), capital_budget_gbp=40_000))
@@ -252,7 +240,7 @@ def test_a_forced_arrival_keeps_out_a_service_it_may_not_share_with():
             _office("Y", 380500, 500),
             _office("Z", 381000, 500, running_cost_gbp=90_000),
         ],
-        [_team("lib", "X", 100, service="library"), _team("pol", "Z", 100, service="police")],
+        [_occupier("lib", "X", 100, service="library"), _occupier("pol", "Z", 100, service="police")],
     )
     plan = optimise(estate, UNDISCOUNTED.with_changes(dispose=("X",)))
     hosts = plan.occupiers.set_index("occupier_id")["to_building_id"].to_dict()
@@ -262,7 +250,7 @@ def test_a_forced_arrival_keeps_out_a_service_it_may_not_share_with():
 def test_two_forced_arrivals_that_may_not_share_are_refused_before_solving():
     estate = make_estate(
         [_office("X", 380000, 500), _office("Y", 380500, 500), _office("Z", 400000, 500)],
-        [_team("lib", "X", 100, service="library"), _team("pol", "X", 100, service="police")],
+        [_occupier("lib", "X", 100, service="library"), _occupier("pol", "X", 100, service="police")],
     )
     with pytest.raises(
         InfeasibleScenarioError, match=r"lib \(library\) and pol \(police\) can only move to Y"
@@ -281,7 +269,7 @@ def test_a_min_share_for_a_service_nobody_offers_is_impossible(service, why):
     # it used to be dropped without a word, and the plan reported as meeting every standard
     estate = make_estate(
         [_office("A", 380000, 500)],
-        [_team("hq", "A", 100), _team("lib", "A", 100, service="library", public_facing=True)],
+        [_occupier("hq", "A", 100), _occupier("lib", "A", 100, service="library", public_facing=True)],
         zones=[{"zone_id": "Z1", "x": 380300, "y": 400000, "population": 1500}],
     )
     standard = AccessStandard(service, reach_km=3, rule="min_share", min_share=0.5)

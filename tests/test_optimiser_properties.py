@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimiser.plan import optimise
-from optimiser.report import write_plan
+from optimiser.pipeline import optimise
+from optimiser.report.files import write_plan
 from optimiser.scenario import AccessStandard, Scenario
 from tests.conftest import make_estate
 from tests.recompute import check_written_plan

@@ -10,7 +10,7 @@ import pytest
 import optimiser.solver as solver_module
 from estate import load_place
 from optimiser.model import build_model
-from optimiser.plan import optimise, solve
+from optimiser.pipeline import optimise, solve
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import OPTIMAL_GAP, SolveInfo, cbc_info, make_solver, relative_gap, settle
 from tests.test_optimiser_properties import random_estate, today_share

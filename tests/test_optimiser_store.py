@@ -13,15 +13,14 @@ import pandas as pd
 import pytest
 
 from optimiser import store as store_module
+from optimiser.errors import StoreError
+from optimiser.jsonable import frame_from_json, frame_to_json
+from optimiser.report.files import csv_zip
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.store import (
     PlanRecord,
     ScenarioStore,
-    StoreError,
-    csv_zip,
     default_data_dir,
-    frame_from_json,
-    frame_to_json,
     plan_from_record,
     record_from_plan,
 )
@@ -276,7 +275,8 @@ def test_tables_round_trip_through_json_with_lists_and_missing_values():
 
 
 def test_all_tables_zip_as_csv_with_the_disposal_list():
-    data = csv_zip(_record())
+    record = _record()
+    data = csv_zip(record.tables, record.summary, record.scenario)
 
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         names = set(archive.namelist())
@@ -287,7 +287,7 @@ def test_all_tables_zip_as_csv_with_the_disposal_list():
 
 @pytest.mark.solver
 def test_a_saved_plan_is_rebuilt_exactly_without_solving(three_building_estate, tmp_path):
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
 
     scenario = Scenario(years=10, discount_rate=0.0, access_enabled=False, time_limit_s=20)
     plan = optimise(three_building_estate, scenario)
@@ -306,7 +306,7 @@ def test_a_saved_plan_is_rebuilt_exactly_without_solving(three_building_estate, 
 
 @pytest.mark.solver
 def test_a_saved_plan_is_not_rebuilt_on_other_data(three_building_estate, two_library_estate, tmp_path):
-    from optimiser.plan import optimise
+    from optimiser.pipeline import optimise
 
     plan = optimise(three_building_estate, Scenario(access_enabled=False, time_limit_s=20))
     record = ScenarioStore(tmp_path).save(

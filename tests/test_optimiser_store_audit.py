@@ -7,7 +7,8 @@ import sqlite3
 
 import pytest
 
-from optimiser.store import SCHEMA_VERSION, ScenarioStore, StoreError, utc_now
+from optimiser.errors import StoreError
+from optimiser.store import SCHEMA_VERSION, ScenarioStore, utc_now
 from tests.test_optimiser_store import _record
 
 # The schema of version 1 exactly as it was written before the audit (tables and user_version).

@@ -22,17 +22,18 @@ import pandas as pd
 import pytest
 
 from estate import Estate
-from optimiser.places import (
+from optimiser.errors import PlaceError
+from optimiser.pipeline import optimise
+from optimiser.plan import make_plan
+from optimiser.scenario import Scenario
+from optimiser.sweep.places import (
     NEIGHBOUR_REASON,
-    PlaceError,
     boundary_buffer_km,
     list_places,
     place_estate,
     resolve_places,
     scope_plan,
 )
-from optimiser.plan import make_plan, optimise
-from optimiser.scenario import Scenario
 from tests.conftest import make_estate
 
 Y = 300_000.0

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from optimiser.rundir import (
+from optimiser.report.rundir import (
     MANIFEST,
     PAUSE_ENV,
     RunDirError,
@@ -255,14 +255,14 @@ def test_run_refuses_an_out_folder_holding_other_files_before_solving(tmp_path):
 
 
 def test_the_sweep_results_folder_is_a_run_folder_with_inert_text(tmp_path):
-    from optimiser.sweep import _result_row, results_frame, write_results
+    from optimiser.sweep import result_row, results_frame, write_results
     from tests.test_places import two_place_estate
 
     out = tmp_path / "sweep"
     (out / "jobs").mkdir(parents=True)
     (out / "jobs" / "k.json").write_text("{}")
     rows = [
-        _result_row(place="A", place_name="A", scenario="=1+1", status="failed", message="-boom", job_key="k")
+        result_row(place="A", place_name="A", scenario="=1+1", status="failed", message="-boom", job_key="k")
     ]
 
     paths = write_results(out, results_frame(rows), [{"row": rows[0], "buildings": []}], two_place_estate())

@@ -28,12 +28,13 @@ import pandas as pd
 import pulp
 import pytest
 
+import optimiser.pipeline as pipeline_module
 import optimiser.plan as plan_module
 from estate import Estate
 from optimiser.errors import InfeasibleScenarioError, SolveError
 from optimiser.model import build_model
-from optimiser.plan import optimise, solve
-from optimiser.report import write_plan
+from optimiser.pipeline import optimise, solve
+from optimiser.report.files import write_plan
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import make_solver
 from tests.conftest import make_estate
@@ -413,7 +414,7 @@ def _stopped_early(case: Case, solver: str) -> plan_module.Plan:
 
 
 def _windows(case: Case, monkeypatch: pytest.MonkeyPatch) -> plan_module.Plan:
-    monkeypatch.setattr(plan_module, "LARGE_MODEL_MOVES", 0)  # fix-and-optimise even when small
+    monkeypatch.setattr(pipeline_module, "LARGE_MODEL_MOVES", 0)  # fix-and-optimise even when small
     return optimise(case.estate, case.scenario)
 
 

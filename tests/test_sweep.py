@@ -21,9 +21,9 @@ import pytest
 from shapely.geometry import Point
 
 from optimiser.cli import main
+from optimiser.errors import SweepError
 from optimiser.sweep import (
-    Progress,
-    SweepError,
+    SweepProgress,
     count_grid_rows,
     default_base,
     job_key,
@@ -334,7 +334,7 @@ def test_the_job_key_depends_on_the_data_and_the_scenario():
 
 
 def test_the_progress_bar_shows_done_failed_running_and_elapsed():
-    line = Progress(10, cached=2, enabled=False).line(done=4, failed=1, running=2)
+    line = SweepProgress(10, cached=2, enabled=False).line(done=4, failed=1, running=2)
     assert line.startswith(
         "[###############...............] 5/10 jobs: 4 done, 1 failed, 2 running, 2 cached;"
     )
@@ -369,7 +369,7 @@ def test_a_grid_of_a_hundred_million_combinations_is_refused_without_listing_the
         msg = "the combinations were listed"
         raise AssertionError(msg)
 
-    monkeypatch.setattr("optimiser.sweep.itertools.product", no_listing)
+    monkeypatch.setattr("optimiser.sweep.grid.itertools.product", no_listing)
     keys = [
         "years",
         "cat_discount",
@@ -496,14 +496,14 @@ def test_a_huge_grid_stops_the_sweep_before_the_estate_loads(tmp_path, capsys, m
         msg = "the estate was loaded"
         raise AssertionError(msg)
 
-    monkeypatch.setattr("estate.load_estate", no_load)
+    monkeypatch.setattr("optimiser.cli.load_estate", no_load)
     code = _sweep(tmp_path, "--places", "A", "--scenarios", str(grid), "--out", str(tmp_path / "out"))
     assert code == 2
     assert "grid.toml: the grid makes 100,000,000 scenario rows" in capsys.readouterr().err
 
 
 def test_more_jobs_than_the_limit_are_refused(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("optimiser.sweep.MAX_SWEEP_JOBS", 3)
+    monkeypatch.setattr("optimiser.cli.MAX_SWEEP_JOBS", 3)
     grid = tmp_path / "grid.toml"
     grid.write_text("[grid]\ncat_discount = [0.0, 0.5]\n")
     code = _sweep(tmp_path, "--places", "A,B", "--scenarios", str(grid), "--out", str(tmp_path / "out"))

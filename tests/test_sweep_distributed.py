@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 
 # GATE_ENV is the variable tests/sweep_gate.py reads in the workers; that module is not imported
-# here, as importing it patches optimiser.sweep.run_job in this process too.
+# here, as importing it patches optimiser.sweep.jobs.run_job in this process too.
 from tests.test_sweep import GATE_ENV, _wait_for, _write_estate
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,10 +1,10 @@
-"""The sweep's gap as a share of each place's NPV (`optimiser.sweep.npv_gap`)."""
+"""The sweep's gap as a share of each place's NPV (`optimiser.sweep.jobs.npv_gap`)."""
 
 from __future__ import annotations
 
 import math
 
-from optimiser.sweep import npv_gap
+from optimiser.sweep.jobs import npv_gap
 
 
 def test_the_gap_in_pounds_is_objective_minus_bound_in_thousands():

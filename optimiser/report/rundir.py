@@ -381,7 +381,7 @@ def run_versions() -> dict[str, str]:
             out[package] = version(package)
         except PackageNotFoundError:
             out[package] = ""
-    from optimiser.sweep import code_version
+    from optimiser.provenance import code_version
 
     out["optimiser_code"] = code_version()
     return out

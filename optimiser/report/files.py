@@ -1,12 +1,22 @@
-"""Write a Plan to files: CSV, summary JSON, GeoPackage, GeoJSON and Excel. No Streamlit."""
+"""Every file a plan is exported as: the run folder, Excel, GeoJSON, GeoPackage and the CSV zip. No Streamlit.
+
+`write_plan` writes the CLI's run folder (`optimiser.report.rundir`); `plan_to_excel`,
+`plan_to_geojson`, `plan_to_geopackage_bytes` and `csv_zip` are the app's downloads. Every text
+cell goes through `optimiser.report.inert`. The tables are the plan's own (`plan_tables`) plus
+`zones_table`, which says per zone and service whether it is within reach before and after.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -14,16 +24,29 @@ from shapely.geometry import LineString
 
 from estate import Estate
 from estate.schema import CRS
-from optimiser.inert import csv_text, excel_bytes, inert_frame
-from optimiser.model import reach_pairs, standards_for
+from optimiser.access import reach_pairs, standards_for
+from optimiser.jsonable import jsonable
 from optimiser.outcomes import sites_by_service
-from optimiser.places import estate_digest
 from optimiser.plan import Plan
-from optimiser.rundir import checkpoint, run_versions, write_run_dir
+from optimiser.provenance import estate_digest
+from optimiser.report.inert import csv_text, excel_bytes, inert_frame
+from optimiser.report.kpis import MODELLED_FILE_NOTE
+from optimiser.report.rundir import checkpoint, run_versions, write_run_dir
+from optimiser.scenario import Scenario
 
-MODELLED_NOTE = (
-    "Columns listed in `modelled` were modelled from published benchmarks, not measured; see data/README.md."
-)
+PLAN_TABLES = ("buildings", "occupiers", "partners", "access", "zones")
+"""The tables of a plan as saved, compared and exported: the plan's own four, and `zones_table`."""
+
+
+def plan_tables(estate: Estate, plan: Plan) -> dict[str, pd.DataFrame]:
+    """The plan's tables by name (`PLAN_TABLES`): copies of its own, and the per-zone reach table."""
+    return {
+        "buildings": plan.buildings.copy(),
+        "occupiers": plan.occupiers.copy(),
+        "partners": plan.partners.copy(),
+        "access": plan.access.copy(),
+        "zones": zones_table(estate, plan),
+    }
 
 
 def zones_table(estate: Estate, plan: Plan) -> pd.DataFrame:
@@ -94,23 +117,17 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
     plan.gpkg and the manifest run.json to `out_dir`, as one whole run or not at all.
 
     The files are written into a fresh folder beside `out_dir`, which then replaces it
-    (`optimiser.rundir.write_run_dir`); every text cell is inert (`optimiser.inert`).
+    (`optimiser.report.rundir.write_run_dir`); every text cell is inert (`optimiser.report.inert`).
     Returns file name -> path (run.json not included).
 
     Raises
     ------
-    optimiser.rundir.RunDirError
+    optimiser.report.rundir.RunDirError
         If `out_dir` holds anything that is not a run (it is left as it is).
 
     """
-    tables = {
-        "buildings.csv": plan.buildings,
-        "occupiers.csv": plan.occupiers,
-        "zones.csv": zones_table(estate, plan),
-        "partners.csv": plan.partners,
-        "access.csv": plan.access,
-    }
-    summary = plan.summary_dict() | {"note": MODELLED_NOTE}
+    tables = {f"{name}.csv": frame for name, frame in plan_tables(estate, plan).items()}
+    summary = plan.summary_dict() | {"note": MODELLED_FILE_NOTE}
 
     def write(folder: Path) -> None:
         for name, frame in tables.items():
@@ -141,7 +158,7 @@ def run_identity(estate: Estate, plan: Plan, *, command: str) -> dict[str, objec
 def write_geopackage(estate: Estate, plan: Plan, path: Path) -> Path:
     """Layers buildings, moves, zones (for QGIS), written to a temporary file then renamed.
 
-    Text attributes are inert (`optimiser.inert`): the layers' tables are opened in
+    Text attributes are inert (`optimiser.report.inert`): the layers' tables are opened in
     spreadsheets too.
     """
     tmp = path.with_suffix(".tmp.gpkg")
@@ -162,16 +179,7 @@ def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
         + [(f"kpi.{k}", v) for k, v in plan.kpis.items()],
         columns=["field", "value"],
     )
-    return excel_bytes(
-        {
-            "summary": summary,
-            "buildings": plan.buildings,
-            "occupiers": plan.occupiers,
-            "partners": plan.partners,
-            "access": plan.access,
-            "zones": zones_table(estate, plan),
-        }
-    )
+    return excel_bytes({"summary": summary, **plan_tables(estate, plan)})
 
 
 def plan_to_geojson(estate: Estate, plan: Plan) -> str:
@@ -184,3 +192,21 @@ def plan_to_geopackage_bytes(estate: Estate, plan: Plan) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_geopackage(estate, plan, Path(tmp) / "plan.gpkg")
         return path.read_bytes()
+
+
+def csv_zip(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any], scenario: Scenario) -> bytes:
+    """A zip of a run's tables as CSV, the disposal list, its summary.json and scenario.toml.
+
+    Every text cell is inert (`optimiser.report.inert.csv_text`).
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for table in PLAN_TABLES:
+            if table in tables:
+                archive.writestr(f"{table}.csv", csv_text(tables[table]))
+        buildings = tables.get("buildings")
+        if buildings is not None:
+            archive.writestr("disposals.csv", csv_text(buildings[buildings["decision"] == "dispose"]))
+        archive.writestr("summary.json", json.dumps(jsonable(dict(summary)), indent=2))
+        archive.writestr("scenario.toml", scenario.to_toml())
+    return buffer.getvalue()

@@ -41,6 +41,7 @@ from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from estate import Estate
+from optimiser.report.kpis import MODELLED_FOOTNOTE, format_money, format_number, is_blank, modelled_set
 
 TILES_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 TILES_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -387,47 +388,19 @@ def _point(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _blank(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _text(value: Any, default: str = "–") -> str:
-    return default if _blank(value) or str(value) == "" else str(value)
-
-
-def _money(value: Any) -> str:
-    return "–" if _blank(value) else f"£{float(value):,.0f}"
-
-
-def _number(value: Any, unit: str = "", digits: int = 0) -> str:
-    if _blank(value):
-        return "–"
-    return f"{float(value):,.{digits}f}{(' ' + unit) if unit else ''}"
-
-
-def _modelled_set(value: Any) -> set[str]:
-    if isinstance(value, str):
-        return {v for v in value.split(";") if v}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return {str(v) for v in value}
-    return set()
+    return default if is_blank(value) or str(value) == "" else str(value)
 
 
 FIGURES: tuple[tuple[str, str, Any], ...] = (
-    ("gia_m2", "Floor area (GIA)", lambda v: _number(v, "m²")),
-    ("capacity_m2", "Usable space", lambda v: _number(v, "m²")),
-    ("running_cost_gbp", "Running cost a year", _money),
-    ("market_value_gbp", "Market value", _money),
-    ("backlog_gbp", "Maintenance backlog", _money),
-    ("site_area_ha", "Site area", lambda v: _number(v, "ha", 2)),
-    ("carbon_tco2e", "Carbon a year", lambda v: _number(v, "tCO2e")),
+    ("gia_m2", "Floor area (GIA)", lambda v: format_number(v, "m²")),
+    ("capacity_m2", "Usable space", lambda v: format_number(v, "m²")),
+    ("running_cost_gbp", "Running cost a year", format_money),
+    ("market_value_gbp", "Market value", format_money),
+    ("backlog_gbp", "Maintenance backlog", format_money),
+    ("site_area_ha", "Site area", lambda v: format_number(v, "ha", 2)),
+    ("carbon_tco2e", "Carbon a year", lambda v: format_number(v, "tCO2e")),
 )
-MODELLED_FOOTNOTE = "* modelled, not measured (see data/README.md)"
 
 
 def _figure_rows(row: Mapping[str, Any], modelled: set[str]) -> list[tuple[str, str]]:
@@ -531,7 +504,7 @@ def estate_map(
     for (bid, row), (lon, lat), colour, service in zip(b.iterrows(), lonlat, colours, services, strict=True):
         if not (math.isfinite(lon) and math.isfinite(lat)):
             continue
-        modelled = _modelled_set(row.get("modelled"))
+        modelled = modelled_set(row.get("modelled"))
         rows = [
             ("ID", str(bid)),
             ("Partner", _text(row.get("owner"))),
@@ -595,7 +568,7 @@ def _zone_population_layer(zones: pd.DataFrame, *, show: bool) -> FeatureLayer:
                 "k": "z",
                 "t": " ".join(filter(None, [str(zid), _text(name, "")]))
                 + f": {p:,.0f} people"
-                + ("" if _blank(d) else f", IMD decile {int(d)}"),
+                + ("" if is_blank(d) else f", IMD decile {int(d)}"),
             },
         )
         for zid, (lon, lat), p, name, d in zip(zones.index, lonlat, pop, names, imd, strict=True)
@@ -659,7 +632,7 @@ def plan_map(
     occupiers
         `Plan.occupiers`: ``from_building_id``, ``to_building_id``, ``move_km``, ...
     zones
-        `optimiser.report.zones_table` (``reach_<service>_before/after``), or None.
+        `optimiser.report.files.zones_table` (``reach_<service>_before/after``), or None.
     service
         Shade zones by their change in access to this service (None: no zones).
     assets, tiles
@@ -692,7 +665,7 @@ def plan_map(
         if not (math.isfinite(lon) and math.isfinite(lat)):
             continue
         kind = str(classes.iloc[i])
-        modelled = _modelled_set(row.get("modelled"))
+        modelled = modelled_set(row.get("modelled"))
         route = _text(row.get("route"), "")
         rows = [
             ("ID", str(row["building_id"])),
@@ -702,12 +675,15 @@ def plan_map(
         ]
         if kind == "dispose":
             rows.append(
-                ("Receipt" + (" *" if "market_value_gbp" in modelled else ""), _money(row.get("receipt_gbp")))
+                (
+                    "Receipt" + (" *" if "market_value_gbp" in modelled else ""),
+                    format_money(row.get("receipt_gbp")),
+                )
             )
             rows.append(
                 (
                     "Saving a year" + (" *" if "running_cost_gbp" in modelled else ""),
-                    _money(row.get("annual_saving_gbp")),
+                    format_money(row.get("annual_saving_gbp")),
                 )
             )
         moved_in, moved_out = int(row.get("occupiers_in", 0) or 0), int(row.get("occupiers_out", 0) or 0)
@@ -735,7 +711,7 @@ def plan_map(
         share = float(part.get("share", 1.0) or 1.0)
         label = (
             f"{_text(part.get('name'), str(part.get('occupier_id', '')))} ({_text(part.get('service'), '')}): "
-            f"{part['from_building_id']} → {part['to_building_id']}, {_number(part.get('move_km'), 'km', 1)}"
+            f"{part['from_building_id']} → {part['to_building_id']}, {format_number(part.get('move_km'), 'km', 1)}"
             + (f", {share:.0%} of it" if share < 0.999 else "")
         )
         move_features.append(

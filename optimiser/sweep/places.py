@@ -20,7 +20,6 @@ partition would invent access losses at every boundary (see ``docs/sweep.md``).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -30,10 +29,11 @@ import pandas as pd
 import shapely
 
 from estate import Estate
-from optimiser.errors import OptimiserError
-from optimiser.model import standards_for
+from optimiser.access import standards_for, straight_reach_km
+from optimiser.errors import PlaceError
 from optimiser.outcomes import money_by_building, partner_totals, totals
 from optimiser.plan import Plan
+from optimiser.provenance import estate_digest
 from optimiser.scenario import Scenario
 
 NEIGHBOUR_REASON = "neighbouring place (boundary buffer)"
@@ -52,12 +52,6 @@ NEIGHBOUR_ZEROED = (
     "site_area_ha",
     "carbon_tco2e",
 )
-
-
-class PlaceError(OptimiserError, ValueError):
-    """An unknown place, or an estate that cannot be split into places."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,18 +88,6 @@ class PlaceEstate:
     def data_hash(self) -> str:
         """sha256 of every input table of this place (own rows, buffer rows, standards)."""
         return estate_digest(self.estate, extra=f"{self.place}|{self.buffer_km:.6f}")
-
-
-def estate_digest(estate: Estate, *, extra: str = "") -> str:
-    """sha256 of an estate's input tables and travel model: what a plan on it depends on."""
-    digest = hashlib.sha256()
-    e = estate
-    for frame in (e.buildings, e.occupiers, e.zones, e.access, e.compatibility):
-        table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
-        table = table.drop(columns="source_row", errors="ignore").sort_index(axis=1)
-        digest.update(table.to_csv(float_format="%.17g").encode())
-    digest.update(f"{extra}|{e.travel}".encode())  # `extra` first, as job keys have always been made
-    return digest.hexdigest()
 
 
 def place_column(estate: Estate) -> str:
@@ -209,19 +191,12 @@ def boundary_buffer_km(estate: Estate, scenario: Scenario) -> float:
     if not scenario.access_enabled:
         return 0.0
     reach = 0.0
-    travel = estate.travel
     occ = estate.occupiers
     offered = set(occ.loc[occ["public_facing"].astype(bool), "service"])
     for standard in standards_for(estate, scenario):
         if standard.service not in offered:  # no one to keep reach to
             continue
-        if standard.reach_km is not None:
-            reach = max(reach, standard.reach_km / travel.detour_factor)
-        else:
-            straight = travel.straight_km_for_minutes(standard.reach_min or 0.0)
-            if estate.travel_matrix is not None:  # a given matrix may be faster than the model
-                straight = 2 * straight + 5.0
-            reach = max(reach, straight)
+        reach = max(reach, straight_reach_km(estate, standard))
     return float(reach)
 
 
