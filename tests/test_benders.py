@@ -26,16 +26,8 @@ from optimiser.pipeline import solve
 from optimiser.scenario import Scenario
 from optimiser.solver import make_solver
 
-from .conftest import DATA, _building, make_estate
-
-BENCH = DATA / "benchmarks"
-HOLMBERG = BENCH / "holmberg"
-ORLIB = BENCH / "orlib_cap"
-REL_TOL = 1e-6
-
-
-def rel_error(value: float, target: float) -> float:
-    return abs(value - target) / max(abs(target), 1e-9)
+from .conftest import _building, make_estate
+from .test_optimiser_bench import HOLMBERG, ORLIB, REL_TOL, rel_error
 
 
 @pytest.fixture(scope="module")
