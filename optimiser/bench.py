@@ -409,11 +409,13 @@ def solve_instance(
     mip_gap: float = 0.0,
     threads: int | None = None,
     msg: bool = False,
+    method: str = "default",
 ) -> Plan:
     """Load `instance` into the estate model, solve it and return the `optimiser.plan.Plan`.
 
     ``plan.info.objective`` is the CFLP objective (fixed + assignment costs); ``plan.build_s``
-    includes turning the instance into an estate.
+    includes turning the instance into an estate. `method`: ``default`` (today's pipeline,
+    `optimiser.pipeline.solve`) or ``benders`` (`optimiser.benders.solve_benders`, HiGHS only).
 
     Raises
     ------
@@ -428,8 +430,30 @@ def solve_instance(
     scenario = scenario.with_changes(solver=solver, mip_gap=mip_gap, threads=threads)
     built = build_model(estate, scenario, cost_table=table)
     model = replace(built, build_s=time.perf_counter() - started)  # a new model; `built` is unchanged
+    if method == "benders":
+        return _solve_benders(model, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                              threads=threads, msg=msg)
+    if method != "default":
+        msg_ = f"Unknown method {method!r}; use one of {', '.join(METHODS)}."
+        raise BenchError(msg_)
     return solve(model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
                                     msg=msg))
+
+
+METHODS = ("default", "benders")
+
+
+def _solve_benders(model: EstateModel, *, solver: str, time_limit_s: float, mip_gap: float,
+                   threads: int | None, msg: bool) -> Plan:
+    from optimiser.benders import BendersOptions, solve_benders
+
+    if solver != "highs":
+        msg_ = f"--method benders runs on HiGHS only; got --solver {solver}."
+        raise BenchError(msg_)
+    # a gap of 0 asks for a proof; Benders, whose loop ends on a relative gap, stops at 1e-7
+    options = BendersOptions(time_limit_s=time_limit_s, mip_gap=max(mip_gap, 1e-7),
+                             threads=threads, msg=msg)
+    return solve_benders(model, options)
 
 
 def check_plan(instance: CFLPInstance, plan: Plan, *, tol: float = 1e-6) -> float:

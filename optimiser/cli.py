@@ -25,6 +25,7 @@ from estate import PLACES, Estate, EstateError, EstateValidationError, load_esta
 from estate.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_out_folder
 from optimiser import auth, bench
+from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
@@ -260,6 +261,12 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
             help="published optima to compare with (default: 'os' or 'bounds.txt' next to FILE)",
         )
         parser.add_argument("--verbose", action="store_true", help="show the solver log")
+        parser.add_argument(
+            "--method",
+            choices=BENCH_METHODS,
+            default="default",
+            help="default: the MILP as built; benders: Benders decomposition (HiGHS)",
+        )
     orlib.add_argument(
         "--capacity", type=float, help="capacity for files that say 'capacity' (capb: 5000-8000)"
     )
@@ -298,6 +305,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         mip_gap=args.gap,
         threads=args.threads,
         msg=args.verbose,
+        method=args.method,
     )
     print(_bench_line(instance.name, plan, published))
     return 0
