@@ -64,6 +64,7 @@ forbids it, and is passed to the solver as a starting solution.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class EstateModel:
     slacks: dict[str, dict[str, pulp.LpVariable]] = field(default_factory=dict)
     start: dict[str, float] = field(default_factory=dict)  # warm start, by variable name
     cost_table: bool = False
+    today_cost: float = math.nan  # net present cost of keeping today's estate (nan: not a plan here)
 
 
 @dataclass(eq=False)
@@ -236,9 +238,16 @@ def build_model(
     if scenario.access_enabled and cost_table is None:
         _add_access_rows(model, elastic=elastic)
     _add_limit_rows(model, elastic=elastic)
-    start: dict[str, float] = {}
-    if scenario.warm_start and not any(v is False for v in fixed_keep.values()) and cost_table is None:
-        start = _start_from_today(model)
+    today: dict[str, float] = {}  # today's estate, when it is a plan of this model
+    if not any(v is False for v in fixed_keep.values()) and cost_table is None:
+        today = _start_from_today(model)
+    start = today if scenario.warm_start else {}
+    objective = problem.objective
+    today_cost = (
+        float(objective.constant + sum(c * today.get(v.name, 0.0) for v, c in objective.items()))
+        if today
+        else math.nan
+    )
     stats = {
         **model.stats,
         "variables": len(problem.variables()),
@@ -265,6 +274,7 @@ def build_model(
         stats=stats,
         slacks=model.slacks,
         start=start,
+        today_cost=today_cost,
         cost_table=cost_table is not None,
     )
 

@@ -8,7 +8,6 @@ scenario cannot be met, and by how much.
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import threading
@@ -178,8 +177,7 @@ def optimise(
     the final figures.
     """
     model = build_model(estate, scenario)
-    today = _objective_value(model, model.start) if model.start else math.nan
-    with Ticker(progress, today=today) as ticker:
+    with Ticker(progress, today=model.today_cost) as ticker:
         ticker.news(stage="solving")
 
         def solver_news(p: Progress) -> None:
@@ -275,10 +273,3 @@ def _solve_with_search(
         plan.info, time_s=plan.info.time_s + spent, extra={**plan.info.extra, **figures}
     )
     return replace(plan, info=info, model_stats={**plan.model_stats, **figures})
-
-
-def _objective_value(model: EstateModel, values: dict[str, float]) -> float:
-    objective = model.problem.objective
-    return float(
-        objective.constant + sum(coef * values.get(var.name, 0.0) for var, coef in objective.items())
-    )
