@@ -5,7 +5,7 @@ downstream):
 
 - `Scenario`: every assumption and constraint of a run (`optimiser.scenario`);
 - `build_model` -> `EstateModel`: the MILP for an estate and a scenario (`optimiser.model`);
-- `solve` (a built model), `optimise` (build, warm start, solve) and `diagnose` (why a
+- `solve` (a built model), `optimise` (build and solve, with a search beside large solves) and `diagnose` (why a
   scenario cannot be met) (`optimiser.pipeline`);
 - `Plan`: the result, from a solve or from saved decisions (`optimiser.plan`);
 - the errors, all in `optimiser.errors`.
