@@ -14,7 +14,7 @@ from estate import Estate
 from optimiser.pipeline import optimise
 from optimiser.progress import Progress
 from optimiser.scenario import Scenario
-from optimiser.store import PlanRecord, record_from_plan
+from optimiser.store import SavedRun, run_from_plan
 
 
 @dataclass(eq=False)
@@ -30,7 +30,7 @@ class SolveJob:
     stage: str = "building the model and a starting plan"
     progress: Progress | None = None
     ran_by: str = ""
-    record: PlanRecord | None = None
+    record: SavedRun | None = None
     error: BaseException | None = None
     finished: float | None = None
 
@@ -55,7 +55,7 @@ class SolveJob:
         try:
             plan = optimise(estate, self.scenario, progress=self._report, cancel=self.cancel)
             self.stage = "summarising"
-            self.record = record_from_plan(
+            self.record = run_from_plan(
                 estate, plan, place=self.place, estate_key=self.estate_key, ran_by=self.ran_by
             )
         except BaseException as err:  # reported on the page

@@ -1,7 +1,8 @@
 """The Plan: decisions, reasons, KPIs and status, assembled from a solved model or from decisions.
 
-Solving lives in `optimiser.pipeline`; this module only reads a solution (`plan_from_solution`)
-or given decisions (`make_plan`) into the one result type, built once and never changed.
+Solving lives in `optimiser.pipeline`; this module only reads a solution (`plan_from_solution`),
+given decisions (`make_plan`) or a saved run (`plan_from_saved`) into the one result type, built
+once and never changed.
 """
 
 from __future__ import annotations
@@ -410,3 +411,81 @@ def _sole_providers(
                 f"the only {standard.service} site within reach of {len(zones)} zone(s) ({people:,.0f} people)"
             )
     return dict(out)
+
+
+def plan_from_saved(
+    scenario: Scenario, summary: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]
+) -> Plan:
+    """The Plan of a saved run, read back from its saved form without the estate.
+
+    `summary` is the plan's `Plan.summary_dict()` (as JSON: NaN as None) and `tables` its
+    ``buildings``, ``occupiers``, ``access`` and ``partners`` tables (`optimiser.store`). The
+    status, objective, bound, gap and times, the KPIs, the model's size, the detour factor and
+    the estate's name come from the summary; the decisions, reasons and figures per building,
+    occupier, standard and partner from the tables, as saved. Tables are saved to 15 decimals
+    and the summary to full precision, so a figure of the access and partner tables that the
+    summary also holds is taken from the summary: ``summary_dict()`` of the Plan read back is
+    the summary it was saved with. Nothing is checked against an estate
+    (`optimiser.store.plan_on_estate` does that).
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        If `summary` is not a plan's summary.
+
+    """
+
+    def number(key: str) -> float:
+        value = summary.get(key)
+        return math.nan if value is None else float(value)
+
+    info = SolveInfo(
+        solver=str(summary.get("solver", "")),
+        status=str(summary.get("status", "")),
+        proven_optimal=bool(summary.get("proven_optimal", False)),
+        objective=number("objective"),
+        bound=number("bound"),
+        gap=number("gap"),
+        time_s=number("time_s"),
+        raw_status=str(summary.get("solver_status", "")),
+    )
+    return Plan(
+        estate_name=str(summary.get("place", "")),
+        scenario=scenario,
+        buildings=_saved_table(tables, "buildings"),
+        occupiers=_saved_table(tables, "occupiers"),
+        access=_with_summary_figures(_saved_table(tables, "access"), "service", summary.get("access", {})),
+        partners=_with_summary_figures(
+            _saved_table(tables, "partners"), "partner", summary.get("partners", {})
+        ),
+        kpis=dict(summary.get("kpis", {})),
+        info=info,
+        build_s=float(summary.get("build_s") or 0.0),
+        detour_factor=number("detour_factor"),
+        model_stats=dict(summary.get("model", {})),
+    )
+
+
+def _saved_table(tables: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame:
+    table = tables.get(name)
+    return pd.DataFrame() if table is None else table
+
+
+def _with_summary_figures(table: pd.DataFrame, key: str, saved: Mapping[str, Any]) -> pd.DataFrame:
+    """`table` with each float cell that the summary also holds (row `key` -> column -> value)
+    set to the summary's value, which is kept to full precision."""
+    if key not in table.columns or not saved:
+        return table
+    out = table.copy()
+    for row, name in enumerate(out[key].astype(str)):
+        entry = saved.get(name)
+        if not isinstance(entry, Mapping):
+            continue
+        for column, value in entry.items():
+            if (
+                column in out.columns
+                and isinstance(value, float)
+                and pd.api.types.is_float_dtype(out[column])
+            ):
+                out.iloc[row, out.columns.get_loc(column)] = value
+    return out

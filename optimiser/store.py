@@ -1,9 +1,11 @@
 """Saved scenarios: a local SQLite store of scenarios and their plans. No Streamlit.
 
-Each saved run keeps the scenario as TOML, the plan's ``summary_dict()`` as JSON and the plan's
-tables (buildings, occupiers, partners, access, zones) as JSON, so a saved run can be shown,
-compared and exported again without solving. Nothing is pickled: every value is text that is
-parsed as data.
+A run (`SavedRun`) is a `Plan` with where, who and when. The store saves it from the plan: the
+scenario as TOML, the plan's ``summary_dict()`` as JSON and the plan's tables (buildings,
+occupiers, partners, access) with the per-zone reach table (zones) as JSON. `ScenarioStore.load`
+reads it back into a Plan (`optimiser.plan.plan_from_saved`), so a saved run can be shown,
+compared and exported again without solving; `plan_on_estate` rebuilds it on its estate. Nothing
+is pickled: every value is text that is parsed as data.
 
 The store lives in ``$ESTATE_APP_DATA`` if that is set, else in
 ``$XDG_DATA_HOME/public-estate-optimiser`` (``~/.local/share/public-estate-optimiser`` by
@@ -32,8 +34,9 @@ import sqlite3
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +46,10 @@ from estate import Estate
 from optimiser.errors import OptimiserError, StoreError
 from optimiser.jsonable import frame_from_json, frame_to_json
 from optimiser.jsonable import jsonable as _jsonable
-from optimiser.plan import Plan, make_plan
+from optimiser.plan import Plan, make_plan, plan_from_saved
 from optimiser.report.files import PLAN_TABLES as TABLES
 from optimiser.report.files import zones_table
 from optimiser.scenario import Scenario
-from optimiser.solver import SolveInfo
 
 APP_NAME = "public-estate-optimiser"
 STORE_FILE = "scenarios.sqlite"
@@ -64,33 +66,31 @@ def default_data_dir() -> Path:
 
 
 @dataclass(frozen=True, eq=False)
-class PlanRecord:
-    """One run as the app shows, saves and compares it: the serialised form of a `Plan`
-    (its scenario, ``summary_dict()`` and tables, as plain JSON-able data) with where, who and
-    when. The two conversions live here, side by side: `record_from_plan` (Plan -> record) and
-    `plan_from_record` (record -> the Plan, rebuilt on the estate and checked against it).
+class SavedRun:
+    """One run as the app shows, saves and compares it: its `Plan` and where, who and when.
+
+    The result is the Plan alone; the summary, tables and KPIs are read from it. A run the
+    store reads back holds the Plan read from its saved form (`optimiser.plan.plan_from_saved`,
+    ``read_back``); `plan_on_estate` checks it against an estate and rebuilds it in full.
 
     Attributes
     ----------
+    plan
+        The plan: solved in this process, or read back from the store.
+    zones
+        `optimiser.report.files.zones_table` (reach before and after, per zone); None for a
+        run saved without one.
     place
         Key of the estate it was run on (a bundled place, or an upload's key).
-    place_name
-        Readable name of the estate.
     estate_key
         Fingerprint of the estate's data; a saved run can be rebuilt only on the same data.
-    scenario
-        The scenario that was run.
-    summary
-        `Plan.summary_dict()`.
-    tables
-        ``buildings``, ``occupiers``, ``partners``, ``access`` (the plan's tables) and
-        ``zones`` (`optimiser.report.files.zones_table`: reach before and after, per zone).
+    read_back
+        True when `plan` was read back from the store (its tables as saved, not yet checked
+        against an estate); False for a plan solved in this process.
     run_id
         Its id in the store, once saved.
     saved_at
         When it was saved (UTC, ISO 8601).
-    plan
-        The Plan itself, while it is in memory (never stored).
     ran_by, ran_at
         Who ran it, and when (UTC, ISO 8601); blank for runs saved before the audit.
     saved_by
@@ -98,27 +98,51 @@ class PlanRecord:
 
     """
 
+    plan: Plan = field(repr=False)
+    zones: pd.DataFrame | None = field(repr=False)
     place: str
-    place_name: str
     estate_key: str
-    scenario: Scenario
-    summary: dict[str, Any]
-    tables: dict[str, pd.DataFrame]
+    read_back: bool = False
     run_id: int | None = None
     saved_at: str = ""
-    plan: Plan | None = field(default=None, repr=False)
     ran_by: str = ""
     ran_at: str = ""
     saved_by: str = ""
 
     @property
+    def scenario(self) -> Scenario:
+        """The scenario that was run."""
+        return self.plan.scenario
+
+    @property
     def name(self) -> str:
         """The scenario's name."""
-        return self.scenario.name
+        return self.plan.scenario.name
+
+    @property
+    def place_name(self) -> str:
+        """Readable name of the estate."""
+        return self.plan.estate_name
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """`Plan.summary_dict()` as plain JSON (NaN as None): what the store saves."""
+        return dict(_jsonable(self.plan.summary_dict()))
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The plan's tables (``buildings``, ``occupiers``, ``partners``, ``access``) and ``zones``
+        (when there is one), by name; read them, do not change them."""
+        plan = self.plan
+        tables = {"buildings": plan.buildings, "occupiers": plan.occupiers, "partners": plan.partners}
+        tables["access"] = plan.access
+        if self.zones is not None:
+            tables["zones"] = self.zones
+        return tables
 
     @property
     def kpis(self) -> dict[str, Any]:
-        """The headline figures (pounds, ha, homes, jobs, tCO2e)."""
+        """The headline figures (pounds, ha, homes, jobs, tCO2e), as in `summary`."""
         return dict(self.summary.get("kpis", {}))
 
     @property
@@ -133,32 +157,21 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def record_from_plan(
-    estate: Estate, plan: Plan, *, place: str, estate_key: str, ran_by: str = ""
-) -> PlanRecord:
-    """The record of a solved plan (run by `ran_by`, now), with the per-zone access table."""
-    tables = {
-        "buildings": plan.buildings.copy(),
-        "occupiers": plan.occupiers.copy(),
-        "partners": plan.partners.copy(),
-        "access": plan.access.copy(),
-        "zones": zones_table(estate, plan),
-    }
-    return PlanRecord(
-        place=place,
-        place_name=estate.name,
-        estate_key=estate_key,
-        scenario=plan.scenario,
-        summary=_jsonable(plan.summary_dict()),
-        tables=tables,
+def run_from_plan(estate: Estate, plan: Plan, *, place: str, estate_key: str, ran_by: str = "") -> SavedRun:
+    """The run of a plan solved on `estate` (run by `ran_by`, now), with its per-zone access table."""
+    return SavedRun(
         plan=plan,
+        zones=zones_table(estate, plan),
+        place=place,
+        estate_key=estate_key,
         ran_by=ran_by,
         ran_at=utc_now(),
     )
 
 
-def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
-    """The full Plan of a record, rebuilt from its decisions without solving.
+def plan_on_estate(estate: Estate, run: SavedRun) -> Plan:
+    """The full Plan of a run on `estate`: a plan read back is rebuilt from its decisions
+    without solving; a plan solved in this process is returned as it is.
 
     Used to export a saved run (GeoPackage, Excel) on the estate it was run on. The figures
     are worked out again from the decisions and must match the saved ones.
@@ -169,13 +182,14 @@ def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
         If the estate is not the one the run was made on (its buildings or figures differ).
 
     """
-    if record.plan is not None:
-        return record.plan
-    b, occ = record.tables["buildings"], record.tables["occupiers"]
+    if not run.read_back:
+        return run.plan
+    saved = run.plan
+    b, occ = saved.buildings, saved.occupiers
     ids = b["building_id"].astype(str)
     if set(ids) != set(map(str, estate.buildings.index)):
         msg = (
-            f"Saved run {record.name!r} was made on other data ({record.place_name}); "
+            f"Saved run {run.name!r} was made on other data ({run.place_name}); "
             "switch to that estate to export it."
         )
         raise StoreError(msg)
@@ -188,44 +202,28 @@ def plan_from_record(estate: Estate, record: PlanRecord) -> Plan:
             "share": pd.to_numeric(occ["share"]).to_numpy(dtype=float),
         }
     )
-    s = record.summary
-
-    def number(key: str) -> float:
-        value = s.get(key)
-        return math.nan if value is None else float(value)
-
-    info = SolveInfo(
-        solver=str(s.get("solver", "")),
-        status=str(s.get("status", "")),
-        proven_optimal=bool(s.get("proven_optimal", False)),
-        objective=number("objective"),
-        bound=number("bound"),
-        gap=number("gap"),
-        time_s=number("time_s"),
-        raw_status=str(s.get("solver_status", "")),
-    )
     try:
         plan = make_plan(
             estate,
-            record.scenario,
+            saved.scenario,
             keep.reindex(estate.buildings.index),
             parts,
-            info=info,
-            build_s=float(s.get("build_s") or 0.0),
-            stats=dict(s.get("model", {})),
+            info=saved.info,
+            build_s=saved.build_s,
+            stats=saved.model_stats,
             reasons=dict(zip(ids, b["reason"], strict=True)),  # as saved, not worked out again
         )
     except (KeyError, ValueError) as err:
-        msg = f"Saved run {record.name!r} does not fit the estate now loaded ({err})."
+        msg = f"Saved run {run.name!r} does not fit the estate now loaded ({err})."
         raise StoreError(msg) from err
-    for key, saved in s.get("kpis", {}).items():
+    for key, value in saved.kpis.items():
         now = plan.kpis.get(key)
-        if saved is None or now is None:
+        if value is None or now is None:
             continue
-        if not math.isclose(float(now), float(saved), rel_tol=1e-6, abs_tol=1.0):
+        if not math.isclose(float(now), float(value), rel_tol=1e-6, abs_tol=1.0):
             msg = (
-                f"Saved run {record.name!r} gives {key} = {float(now):,.2f} on the estate now loaded, "
-                f"not {float(saved):,.2f}: the data has changed since it was saved."
+                f"Saved run {run.name!r} gives {key} = {float(now):,.2f} on the estate now loaded, "
+                f"not {float(value):,.2f}: the data has changed since it was saved."
             )
             raise StoreError(msg)
     return plan
@@ -346,40 +344,40 @@ class ScenarioStore:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     # ------------------------------------------------------------------ API
-    def save(self, record: PlanRecord, *, name: str | None = None, by: str = "") -> PlanRecord:
-        """Save `record` (under `name`, if given) as saved `by` a user; a run of the same name
-        and place is replaced.
+    def save(self, run: SavedRun, *, name: str | None = None, by: str = "") -> SavedRun:
+        """Save `run` (under `name`, if given: its plan's scenario is renamed) as saved `by` a
+        user; a run of the same name and place is replaced.
 
-        Everything, with its audit row, is written in one transaction. Returns the record with
-        its id, time and who saved it.
+        Saved from the plan: its scenario as TOML, its summary and tables as JSON. Everything,
+        with its audit row, is written in one transaction. Returns the run with its id, time
+        and who saved it.
         """
-        scenario = (
-            record.scenario
-            if name is None or name == record.scenario.name
-            else record.scenario.with_changes(name=name)
-        )
+        if name is not None and name != run.name:
+            run = replace(run, plan=replace(run.plan, scenario=run.scenario.with_changes(name=name)))
+        scenario = run.scenario
         saved_at = utc_now()
-        summary = _jsonable({**record.summary, "scenario": scenario.name})
-        payload = [(table, frame_to_json(record.tables[table])) for table in TABLES if table in record.tables]
+        summary = run.summary
+        tables = run.tables
+        payload = [(table, frame_to_json(tables[table])) for table in TABLES if table in tables]
         row = (
             scenario.name,
-            record.place,
-            record.place_name,
-            record.estate_key,
+            run.place,
+            run.place_name,
+            run.estate_key,
             saved_at,
             scenario.to_toml(),
             json.dumps(summary, allow_nan=False),
-            record.ran_by,
-            record.ran_at,
+            run.ran_by,
+            run.ran_at,
             by,
         )
         try:
             with self._connect() as conn, conn:
                 replaced = conn.execute(
                     "SELECT run_id, saved_by, saved_at FROM runs WHERE place = ? AND name = ?",
-                    (record.place, scenario.name),
+                    (run.place, scenario.name),
                 ).fetchone()
-                conn.execute("DELETE FROM runs WHERE place = ? AND name = ?", (record.place, scenario.name))
+                conn.execute("DELETE FROM runs WHERE place = ? AND name = ?", (run.place, scenario.name))
                 cursor = conn.execute(
                     "INSERT INTO runs (name, place, place_name, estate_key, saved_at, scenario_toml, summary_json, "
                     "ran_by, ran_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -393,28 +391,15 @@ class ScenarioStore:
                 conn.execute(
                     "INSERT INTO run_digests (run_id, sha256) VALUES (?, ?)", (run_id, _digest(row, payload))
                 )
-                detail = f"ran by {record.ran_by or 'unknown'} at {record.ran_at or 'unknown'}"
+                detail = f"ran by {run.ran_by or 'unknown'} at {run.ran_at or 'unknown'}"
                 if replaced is not None:
                     old_id, old_by, old_at = replaced
                     detail += f"; replaced run {old_id} (saved by {old_by or 'unknown'} at {old_at})"
-                _audit(conn, saved_at, by, "save", run_id, scenario.name, record.place, detail)
+                _audit(conn, saved_at, by, "save", run_id, scenario.name, run.place, detail)
         except sqlite3.Error as err:
             msg = f"Could not save scenario {scenario.name!r} to {self.path} ({err})."
             raise StoreError(msg) from err
-        return PlanRecord(
-            place=record.place,
-            place_name=record.place_name,
-            estate_key=record.estate_key,
-            scenario=scenario,
-            summary=summary,
-            tables=record.tables,
-            run_id=run_id,
-            saved_at=saved_at,
-            plan=record.plan,
-            ran_by=record.ran_by,
-            ran_at=record.ran_at,
-            saved_by=by,
-        )
+        return replace(run, run_id=run_id, saved_at=saved_at, saved_by=by)
 
     def list_runs(self, *, place: str | None = None) -> list[RunInfo]:
         """Saved runs, newest first (only `place`'s, if given)."""
@@ -433,8 +418,8 @@ class ScenarioStore:
             raise StoreError(msg) from err
         return [_run_info(row) for row in rows]
 
-    def load(self, run_id: int) -> PlanRecord:
-        """A saved run, with its scenario, summary and tables.
+    def load(self, run_id: int) -> SavedRun:
+        """A saved run: its Plan read back (`optimiser.plan.plan_from_saved`) and who, where and when.
 
         Raises
         ------
@@ -461,7 +446,8 @@ class ScenarioStore:
         if row is None:
             msg = f"No saved run with id {run_id} in {self.path}."
             raise StoreError(msg)
-        name, place, place_name, estate_key, saved_at, scenario_toml, summary_json = row[:7]
+        # the estate's name is also the summary's "place", which the plan read back takes
+        name, place, _place_name, estate_key, saved_at, scenario_toml, summary_json = row[:7]
         ran_by, ran_at, saved_by = row[7:]
         if digest is not None and digest[0] != _digest(row, tables):
             msg = (
@@ -484,19 +470,25 @@ class ScenarioStore:
         if not isinstance(summary, dict):
             msg = f"Saved run {name!r} (id {run_id}) has a summary that is not a JSON object; delete it."
             raise StoreError(msg)
-        return PlanRecord(
-            place=place,
-            place_name=place_name,
-            estate_key=estate_key,
-            scenario=scenario,
-            summary=summary,
-            tables=frames,
-            run_id=int(run_id),
-            saved_at=saved_at,
-            ran_by=ran_by,
-            ran_at=ran_at,
-            saved_by=saved_by,
-        )
+        try:
+            plan = plan_from_saved(scenario, summary, frames)
+            run = SavedRun(
+                plan=plan,
+                zones=frames.get("zones"),
+                place=place,
+                estate_key=estate_key,
+                read_back=True,
+                run_id=int(run_id),
+                saved_at=saved_at,
+                ran_by=ran_by,
+                ran_at=ran_at,
+                saved_by=saved_by,
+            )
+            _ = run.summary  # worked out once here: a run that cannot be shown fails to load
+        except (TypeError, ValueError, KeyError, AttributeError) as err:
+            msg = f"Saved run {name!r} (id {run_id}) cannot be read ({err}); delete it and run the scenario again."
+            raise StoreError(msg) from err
+        return run
 
     def delete(self, run_id: int, *, by: str = "") -> bool:
         """Delete a saved run (its data; the audit keeps who deleted it, and when); True if there was one."""

@@ -43,7 +43,7 @@ from optimiser.report.kpis import MODELLED_NOTE, kpi_cards
 if TYPE_CHECKING:
     from optimiser.background import SolveJob
     from optimiser.scenario import Scenario
-    from optimiser.store import PlanRecord, RunInfo, ScenarioStore
+    from optimiser.store import RunInfo, SavedRun, ScenarioStore
 
 UPLOAD_TYPES = limits.UPLOAD_TYPES
 DEFAULT_ESTATE = "greater_manchester"
@@ -533,7 +533,7 @@ def saved_runs(place: str | None, *, with_broken: bool = False) -> list[RunInfo]
     return runs if with_broken else [info for info in runs if not info.problem]
 
 
-def load_saved(run_id: int) -> PlanRecord | None:
+def load_saved(run_id: int) -> SavedRun | None:
     """A saved run, or None with a message."""
     s = store()
     if s is None:
@@ -547,12 +547,12 @@ def load_saved(run_id: int) -> PlanRecord | None:
 
 # ---------------------------------------------------------------------- solving
 @st.cache_resource(show_spinner=False)
-def _plan_cache() -> OrderedDict[tuple[str, Scenario], PlanRecord]:
+def _plan_cache() -> OrderedDict[tuple[str, Scenario], SavedRun]:
     """Solved plans per (estate version, scenario), shared by every session."""
     return OrderedDict()
 
 
-def cached_record(estate_key: str, scenario: Scenario) -> PlanRecord | None:
+def cached_record(estate_key: str, scenario: Scenario) -> SavedRun | None:
     """A plan already solved for this estate and scenario."""
     cache = _plan_cache()
     record = cache.get((estate_key, scenario))
@@ -604,7 +604,7 @@ def stop_solve(job: SolveJob) -> None:
         job.cancel.set()
 
 
-def save_run(record: PlanRecord, name: str) -> PlanRecord | None:
+def save_run(record: SavedRun, name: str) -> SavedRun | None:
     """Save a run under `name` as the current user (officers and admins); None with a message."""
     if not permit("save"):
         return None
@@ -634,7 +634,7 @@ def delete_run(run_id: int) -> bool:
         return False
 
 
-def set_latest(record: PlanRecord, *, new_run: bool = False) -> None:
+def set_latest(record: SavedRun, *, new_run: bool = False) -> None:
     """The latest run on an estate is what Results and Export show first.
 
     `new_run` marks a fresh result (not the same one saved under a name), so that widgets
@@ -652,27 +652,27 @@ def run_token() -> int:
     return int(st.session_state.get("run_token", 0))
 
 
-def latest(place: str) -> PlanRecord | None:
+def latest(place: str) -> SavedRun | None:
     """The latest run on `place` in this session."""
     return st.session_state.get("latest", {}).get(place)
 
 
 @st.cache_resource(show_spinner="Rebuilding the saved plan…", max_entries=4)
-def _rebuilt_plan(run_id: int, estate_key: str, _estate: Estate, _record: PlanRecord) -> Any:
-    from optimiser.store import plan_from_record
+def _rebuilt_plan(run_id: int, estate_key: str, _estate: Estate, _record: SavedRun) -> Any:
+    from optimiser.store import plan_on_estate
 
-    return plan_from_record(_estate, _record)
+    return plan_on_estate(_estate, _record)
 
 
-def plan_for(cur: Current, record: PlanRecord) -> Any:
+def plan_for(cur: Current, record: SavedRun) -> Any:
     """The full Plan of a run (rebuilt once for a saved run; raises StoreError on other data)."""
-    if record.plan is not None:
+    if not record.read_back:
         return record.plan
     return _rebuilt_plan(int(record.run_id or 0), cur.estate_key, cur.estate, record)
 
 
 # ---------------------------------------------------------------------- choosing a run
-def record_picker(cur: Current, *, key: str, label: str = "Run") -> PlanRecord | None:
+def record_picker(cur: Current, *, key: str, label: str = "Run") -> SavedRun | None:
     """Choose between this session's latest run and the saved runs on this estate."""
     options: dict[str, str] = {}
     recent = latest(cur.place)

@@ -39,13 +39,13 @@ def trafford_record():
     from estate import load_place
     from optimiser.pipeline import optimise
     from optimiser.scenario import Scenario
-    from optimiser.store import record_from_plan
+    from optimiser.store import run_from_plan
     from pages import common
 
     estate = load_place("trafford")
     plan = optimise(estate, Scenario())
     key = common._bundled_version("trafford")
-    return record_from_plan(estate, plan, place="trafford", estate_key=key, ran_by="otto")
+    return run_from_plan(estate, plan, place="trafford", estate_key=key, ran_by="otto")
 
 
 @pytest.fixture

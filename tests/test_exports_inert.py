@@ -25,7 +25,7 @@ from optimiser.report.kpis import disposals_table
 from optimiser.report.maps import plan_map
 from optimiser.report.rundir import verify_run_dir
 from optimiser.scenario import Scenario
-from optimiser.store import record_from_plan
+from optimiser.store import run_from_plan
 from tests.exports_payloads import (
     ACTIVE,
     PAYLOADS,
@@ -119,7 +119,7 @@ def payload_plan():
     estate = payload_estate()
     plan = optimise(estate, Scenario(time_limit_s=60))
     assert (plan.buildings["decision"] == "dispose").any()  # the disposal list has rows
-    record = record_from_plan(estate, plan, place="payloads", estate_key="k")
+    record = run_from_plan(estate, plan, place="payloads", estate_key="k")
     return estate, plan, record
 
 

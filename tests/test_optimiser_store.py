@@ -15,18 +15,21 @@ import pytest
 from optimiser import store as store_module
 from optimiser.errors import StoreError
 from optimiser.jsonable import frame_from_json, frame_to_json
+from optimiser.plan import Plan
 from optimiser.report.files import csv_zip
 from optimiser.scenario import AccessStandard, Scenario
+from optimiser.solver import SolveInfo
 from optimiser.store import (
-    PlanRecord,
+    SavedRun,
     ScenarioStore,
     default_data_dir,
-    plan_from_record,
-    record_from_plan,
+    plan_on_estate,
+    run_from_plan,
 )
 
 
-def _record(name: str = "option A", *, place: str = "trafford", npv: float = 1234.5) -> PlanRecord:
+def _record(name: str = "option A", *, place: str = "trafford", npv: float = 1234.5) -> SavedRun:
+    """A hand-made run: a Plan with small tables (not solved), as the store saves it."""
     buildings = pd.DataFrame(
         {
             "building_id": ["A", "B"],
@@ -51,7 +54,26 @@ def _record(name: str = "option A", *, place: str = "trafford", npv: float = 123
         }
     )
     access = pd.DataFrame(
-        {"service": ["library"], "reach_km": [3.0], "reach_min": [None], "before_share": [0.9]}
+        {
+            "service": ["library"],
+            "rule": ["within 2.0 road km"],
+            "reach_km": [2.0],
+            "reach_min": [None],
+            "min_share": [None],
+            "before_population": [1000.0],
+            "after_population": [0.0],
+            "before_share": [1 / 3],
+            "after_share": [0.0],
+            "before_sites": [2],
+            "after_sites": [1],
+            "before_mean_km": [0.1234567890123456],
+            "after_mean_km": [0.65],
+            "before_p95_km": [0.2],
+            "after_p95_km": [0.7],
+            "deprived_deciles": [2],
+            "before_deprived_population": [100.0],
+            "after_deprived_population": [0.0],
+        }
     )
     zones = pd.DataFrame(
         {
@@ -63,29 +85,33 @@ def _record(name: str = "option A", *, place: str = "trafford", npv: float = 123
             "reach_library_after": [False],
         }
     )
-    partners = pd.DataFrame({"partner": ["Council"], "capital_receipts_gbp": [500_000.0]})
-    scenario = Scenario(name=name, keep=("A",), access=(AccessStandard("library", reach_km=2.0),))
-    summary = {
-        "place": "Trafford",
-        "scenario": name,
-        "status_words": "proven optimal",
-        "gap": float("nan"),
-        "kpis": {"npv_gbp": npv, "capital_receipts_gbp": 500_000.0, "payback_years": None},
+    money = {
+        "capital_receipts_gbp": 500_000.0,
+        "annual_revenue_saving_gbp": 12_000.0,
+        "one_off_cost_gbp": 3_000.0,
+        "move_cost_gbp": 2_000.0,
+        "disposal_and_exit_cost_gbp": 1_000.0,
+        "land_ha": 0.123456789,
+        "buildings_before": 2,
+        "buildings_after": 1,
     }
-    return PlanRecord(
-        place=place,
-        place_name="Trafford",
-        estate_key="v1",
+    partners = pd.DataFrame([{"partner": "Council", **money}])
+    scenario = Scenario(name=name, keep=("A",), access=(AccessStandard("library", reach_km=2.0),))
+    plan = Plan(
+        estate_name="Trafford",
         scenario=scenario,
-        summary=summary,
-        tables={
-            "buildings": buildings,
-            "occupiers": occupiers,
-            "access": access,
-            "zones": zones,
-            "partners": partners,
-        },
+        buildings=buildings,
+        occupiers=occupiers,
+        access=access,
+        partners=partners,
+        kpis={"npv_gbp": npv, "capital_receipts_gbp": 500_000.0, "payback_years": None},
+        info=SolveInfo(
+            solver="highs", status="optimal", proven_optimal=True, objective=-1.2345, bound=-1.2345
+        ),
+        build_s=0.5,
+        detour_factor=1.3,
     )
+    return SavedRun(plan=plan, zones=zones, place=place, estate_key="v1")
 
 
 @pytest.fixture
@@ -291,11 +317,11 @@ def test_a_saved_plan_is_rebuilt_exactly_without_solving(three_building_estate, 
 
     scenario = Scenario(years=10, discount_rate=0.0, access_enabled=False, time_limit_s=20)
     plan = optimise(three_building_estate, scenario)
-    record = record_from_plan(three_building_estate, plan, place="three", estate_key="k")
+    record = run_from_plan(three_building_estate, plan, place="three", estate_key="k")
     saved = ScenarioStore(tmp_path).save(record)
     loaded = ScenarioStore(tmp_path).load(saved.run_id)
 
-    rebuilt = plan_from_record(three_building_estate, loaded)
+    rebuilt = plan_on_estate(three_building_estate, loaded)
 
     assert rebuilt.kpis == pytest.approx(plan.kpis)
     assert rebuilt.buildings["decision"].tolist() == plan.buildings["decision"].tolist()
@@ -310,9 +336,68 @@ def test_a_saved_plan_is_not_rebuilt_on_other_data(three_building_estate, two_li
 
     plan = optimise(three_building_estate, Scenario(access_enabled=False, time_limit_s=20))
     record = ScenarioStore(tmp_path).save(
-        record_from_plan(three_building_estate, plan, place="three", estate_key="k")
+        run_from_plan(three_building_estate, plan, place="three", estate_key="k")
     )
     loaded = ScenarioStore(tmp_path).load(record.run_id)
 
     with pytest.raises(StoreError, match="was made on other data"):
-        plan_from_record(two_library_estate, loaded)
+        plan_on_estate(two_library_estate, loaded)
+
+
+def _stored_summary(store: ScenarioStore, run_id: int) -> dict:
+    with sqlite3.connect(store.path) as conn:
+        return json.loads(
+            conn.execute("SELECT summary_json FROM runs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        )
+
+
+def test_a_saved_run_is_read_back_as_a_plan_with_the_summary_it_was_saved_with(store):
+    run = _record()
+    saved = store.save(run, name="board option")
+
+    back = store.load(saved.run_id)
+
+    assert isinstance(back.plan, Plan) and back.read_back and not saved.read_back
+    assert back.plan.summary_dict() == _stored_summary(store, saved.run_id) == saved.summary
+    # figures below one are saved to 15 decimals in the tables, in full in the summary
+    assert back.plan.access["before_share"].tolist() == [1 / 3]
+    assert back.plan.partners["land_ha"].tolist() == [0.123456789]
+    assert back.summary["access"]["library"]["before_mean_km"] == 0.1234567890123456
+    assert back.plan.status_words == run.plan.status_words == "proven optimal"
+    assert (back.name, back.place_name, back.label) == ("board option", "Trafford", saved.label)
+    assert set(back.tables) == {"buildings", "occupiers", "partners", "access", "zones"}
+
+
+def test_a_saved_run_whose_summary_is_not_a_plans_cannot_be_read(store):
+    saved = store.save(_record())
+    with sqlite3.connect(store.path) as conn:
+        conn.execute("""UPDATE runs SET summary_json = '{"kpis": {"npv_gbp": 1.0}, "gap": "wide"}'""")
+        conn.execute("DELETE FROM run_digests")  # as a run saved before digests were kept
+
+    with pytest.raises(StoreError, match=r"Saved run 'option A' \(id 1\) cannot be read"):
+        store.load(saved.run_id)
+
+
+@pytest.mark.solver
+def test_a_trafford_run_read_back_is_the_plan_that_was_saved(tmp_path):
+    from estate import load_place
+    from optimiser.pipeline import optimise
+
+    estate = load_place("trafford")
+    plan = optimise(estate, Scenario(time_limit_s=60))
+    store = ScenarioStore(tmp_path)
+    saved = store.save(run_from_plan(estate, plan, place="trafford", estate_key="k"))
+
+    back = store.load(saved.run_id)
+
+    assert plan_on_estate(estate, saved) is plan  # a plan solved here is used as it is
+    assert back.plan.summary_dict() == _stored_summary(store, saved.run_id) == saved.summary
+    for table in ("buildings", "occupiers", "partners", "access"):  # None comes back as NaN
+        frame = getattr(plan, table)
+        expected = frame.astype(object).where(frame.notna(), np.nan).infer_objects()
+        pd.testing.assert_frame_equal(
+            back.tables[table], expected, check_dtype=False, check_exact=False, rtol=1e-12
+        )
+    rebuilt = plan_on_estate(estate, back)
+    assert rebuilt.kpis == pytest.approx(plan.kpis)
+    assert rebuilt.status_words == plan.status_words

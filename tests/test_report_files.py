@@ -22,7 +22,7 @@ from optimiser.report import kpis
 from optimiser.report.files import PLAN_TABLES, csv_zip, plan_tables, plan_to_excel, write_plan
 from optimiser.report.kpis import KPI_KEYS, format_money, format_number, format_value, is_blank, modelled_set
 from optimiser.scenario import Scenario
-from optimiser.store import record_from_plan
+from optimiser.store import run_from_plan
 from tests.conftest import REPO
 
 
@@ -107,7 +107,7 @@ def test_the_plan_tables_are_the_same_everywhere(three_plan, tmp_path):
     assert tuple(tables) == PLAN_TABLES
     assert tables["zones"].columns[0] == "zone_id"
 
-    record = record_from_plan(estate, plan, place="three", estate_key="k")
+    record = run_from_plan(estate, plan, place="three", estate_key="k")
     assert tuple(record.tables) == PLAN_TABLES
     with zipfile.ZipFile(io.BytesIO(csv_zip(record.tables, record.summary, record.scenario))) as archive:
         names = archive.namelist()

@@ -69,7 +69,7 @@ def board_pack_html(
         `Plan.summary_dict()`.
     tables
         ``buildings``, ``partners``, ``access`` (and optionally ``occupiers``), as in a
-        `optimiser.store.PlanRecord`.
+        `optimiser.store.SavedRun`.
     plan_map
         The plan's map, built with ``assets="inline"`` so Leaflet is part of the page. None
         leaves the map out.
