@@ -40,6 +40,7 @@ import shapely
 from estate import Estate
 from estate.schema import CRS
 from estate.validate import validate_table
+from optimiser.benders import BendersOptions, solve_benders
 from optimiser.errors import BenchError
 from optimiser.model import EstateModel, build_model
 from optimiser.pipeline import solve
@@ -445,7 +446,6 @@ METHODS = ("default", "benders")
 
 def _solve_benders(model: EstateModel, *, solver: str, time_limit_s: float, mip_gap: float,
                    threads: int | None, msg: bool) -> Plan:
-    from optimiser.benders import BendersOptions, solve_benders
 
     if solver != "highs":
         msg_ = f"--method benders runs on HiGHS only; got --solver {solver}."

@@ -64,23 +64,21 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pulp
 
-from optimiser.errors import SolveError
+from optimiser.errors import InfeasibleScenarioError, SolveError
 from optimiser.highs import HighsArrays, highspy_module, new_highs, use_threads
 from optimiser.model import EstateModel, effective_capacity
+from optimiser.plan import Plan, plan_from_solution
 from optimiser.progress import Progress, ProgressCallback
 from optimiser.solver import OPTIMAL_GAP, SolveInfo, relative_gap, settle
 
 ROOT_LAMBDA = 0.3  # in-out: separate at 0.3 x the master's LP optimum + 0.7 x the core point
 EXTRA_CUTS_PER_ROUND = 5  # at most this many of a master round's other improving solutions get a cut
 ROOT_GAP = 1e-4  # the root's cut loop stops when the LP relaxation is this close
-if TYPE_CHECKING:
-    from optimiser.plan import Plan
-
 FEAS_TOL = 1e-6  # relative tolerance of the plan check against the model's rows
 
 
@@ -812,8 +810,6 @@ def solve_benders(
         The master is infeasible (the scenario cannot be met).
 
     """
-    from optimiser.errors import InfeasibleScenarioError
-    from optimiser.plan import plan_from_solution
 
     options = options or BendersOptions()
     state = _State(started=time.perf_counter(), options=options)

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from optimiser.errors import OptimiserError
+from optimiser.provenance import code_version
 
 MANIFEST = "run.json"
 FORMAT = "public-estate-optimiser run folder"
@@ -381,7 +382,6 @@ def run_versions() -> dict[str, str]:
             out[package] = version(package)
         except PackageNotFoundError:
             out[package] = ""
-    from optimiser.provenance import code_version
 
     out["optimiser_code"] = code_version()
     return out
