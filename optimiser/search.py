@@ -9,8 +9,9 @@ model's rows, bounds and integrality (`HighsArrays.violation`) before it is offe
 user-solution callback) and the pipeline reads the best plan at the end.
 
 Windows (`windows`): each borough, largest first, then the cells of a 3 x 3 grid whose edges
-cross borough lines, so that moves across a borough boundary get a window too; the passes
-repeat until the time is up. A window's decisions are its buildings' keep variables and the
+cross borough lines, so that moves across a borough boundary get a window too; then pairs of
+neighbouring boroughs; then 2 x 2 and 4 x 4 grids; the passes repeat until the time is up or
+none improves the plan. A window's decisions are its buildings' keep variables and the
 moves of the occupiers housed there today.
 """
 
@@ -104,13 +105,40 @@ def window_columns(
     return cols, {b: np.array(c, dtype=np.int64) for b, c in by_building.items()}
 
 
-def windows(free: pd.DataFrame) -> list[frozenset[str]]:
-    """One pass of windows: boroughs largest first, then 3 x 3 grid cells largest first."""
-    out: list[frozenset[str]] = []
-    for groups in (free.groupby("borough").groups, free.groupby(grid_cells(free, 3)).groups):
-        sizes = {k: len(v) for k, v in groups.items()}
-        out.extend(frozenset(groups[k]) for k in sorted(sizes, key=lambda k: (-sizes[k], str(k))))
-    return out
+def windows(free: pd.DataFrame) -> list[list[frozenset[str]]]:
+    """The passes of windows, each a list of windows, largest first.
+
+    1. each borough, then each cell of a 3 x 3 grid (its edges cross borough lines);
+    2. each borough with its nearest neighbour (by centre), so moves between them are free;
+    3. each cell of a 2 x 2 grid, then of a 4 x 4 grid.
+
+    The search repeats the first pass while it improves the plan and tries the next ones
+    only when it stops (`fix_and_optimise`); a plan that no window of any pass improves is a
+    local optimum of all of them.
+    """
+    by_borough = free.groupby("borough").groups
+    centres = free.groupby("borough")[["easting", "northing"]].mean()
+    pairs: list[frozenset[str]] = []
+    for borough in centres.index:
+        others = centres.drop(index=borough)
+        if others.empty:
+            continue
+        distance = ((others - centres.loc[borough]) ** 2).sum(axis=1)
+        pair = frozenset(by_borough[borough]) | frozenset(by_borough[distance.idxmin()])
+        if pair not in pairs:
+            pairs.append(pair)
+    grid = {n: list(free.groupby(grid_cells(free, n)).groups.values()) for n in (2, 3, 4)}
+    passes = [
+        _largest_first(list(by_borough.values())) + _largest_first(grid[3]),
+        _largest_first(pairs),
+        _largest_first(grid[2]) + _largest_first(grid[4]),
+    ]
+    return [p for p in passes if p]
+
+
+def _largest_first(groups: Sequence[Any]) -> list[frozenset[str]]:
+    windows = [frozenset(g) for g in groups]
+    return sorted(windows, key=lambda w: (-len(w), sorted(w)[0] if w else ""))
 
 
 def grid_cells(buildings: pd.DataFrame, n: int) -> pd.Series:
@@ -138,7 +166,7 @@ def fix_and_optimise(
     mailbox: Mailbox,
     decision_cols: np.ndarray,
     cols_of_building: dict[str, np.ndarray],
-    window_list: Sequence[frozenset[str]],
+    passes: Sequence[Sequence[frozenset[str]]],
     *,
     deadline: float,
     should_stop: Callable[[], bool] | None = None,
@@ -151,8 +179,11 @@ def fix_and_optimise(
 
     `threads` is HiGHS's thread option, which must equal that of any solve running at the same
     time (HiGHS has one task scheduler per process). Stops early when `should_stop()` says so (a window solve is
-    interrupted then, not waited for), when `max_passes` passes are done, or when a whole pass
-    improves nothing (every window is then optimal given the others).
+    interrupted then, not waited for), when `max_passes` passes are done, or when no pass of
+    `passes` improves the plan (every window of every pass is then optimal given the rest).
+    The first pass repeats while it improves the plan; when it stops improving, the next
+    (larger windows) is tried, and any improvement goes back to the first (a variable
+    neighbourhood search).
     """
     started = time.perf_counter()
     stats = SearchStats()
@@ -174,9 +205,10 @@ def fix_and_optimise(
     every = np.arange(n, dtype=np.int32)
     decision = np.zeros(n, dtype=bool)
     decision[decision_cols] = True
-    while max_passes is None or stats.passes < max_passes:
+    current = 0  # which pass of `passes` runs next
+    while current < len(passes) and (max_passes is None or stats.passes < max_passes):
         improved_in_pass = False
-        for window in window_list:
+        for window in passes[current]:
             left = deadline - time.perf_counter()
             if left < 0.5 or (should_stop is not None and should_stop()):
                 stats.time_s = time.perf_counter() - started
@@ -205,7 +237,6 @@ def fix_and_optimise(
             if on_window is not None:
                 on_window(stats)
         stats.passes += 1
-        if not improved_in_pass:
-            break
+        current = 0 if improved_in_pass else current + 1
     stats.time_s = time.perf_counter() - started
     return stats
