@@ -45,7 +45,6 @@ from estate import load_estate  # noqa: E402
 from optimiser.model import build_model  # noqa: E402
 from optimiser.pipeline import solve  # noqa: E402
 from optimiser.scenario import Scenario  # noqa: E402
-from optimiser.solver import make_solver  # noqa: E402
 from optimiser.sweep import NATIONAL_TIME_LIMIT_S, default_base, run_sweep, scenario_row  # noqa: E402
 from optimiser.sweep.places import boundary_buffer_km, place_estate, resolve_places  # noqa: E402
 
@@ -68,14 +67,7 @@ def solve_once(estate: Any, scenario: Scenario) -> dict[str, Any]:
     t0 = time.perf_counter()
     model = build_model(estate, scenario)
     t1 = time.perf_counter()
-    solver = make_solver(
-        scenario.solver,
-        time_limit_s=scenario.time_limit_s,
-        mip_gap=scenario.mip_gap,
-        threads=scenario.threads,
-        start=model.start,
-    )
-    plan = solve(model, solver)
+    plan = solve(model)  # the scenario's solver, limit, gap and threads, from today's estate
     t2 = time.perf_counter()
     return {
         "build_s": t1 - t0,

@@ -132,8 +132,12 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
             var.index = i
         for i, constraint in enumerate(lp._constraints.values()):  # as PuLP's own adapter does
             constraint.index = i
+        if self.mailbox is not None and self.mip:  # the search read the very same problem already
+            arrays = self.mailbox.arrays
+        else:
+            arrays = HighsArrays.from_problem(lp, mip=bool(self.mip))
         try:
-            HighsArrays.from_problem(lp, mip=bool(self.mip)).pass_to(lp.solverModel)
+            arrays.pass_to(lp.solverModel)
         except ValueError as err:
             raise SolveError(str(err)) from err
         if self.start:

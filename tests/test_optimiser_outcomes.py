@@ -33,7 +33,7 @@ from optimiser.outcomes import (
     totals,
 )
 from optimiser.scenario import Scenario
-from tests.conftest import _building, make_estate
+from tests.conftest import _building, _occupier, make_estate
 
 SCENARIO = Scenario(
     years=10,
@@ -80,32 +80,9 @@ def estate() -> Estate:
         ),
     ]
     occupiers = [
-        {
-            "occupier_id": "a1",
-            "partner": "Council",
-            "service": "council_office",
-            "building_id": "A",
-            "space_m2": 300,
-            "space_type": "office",
-        },
-        {
-            "occupier_id": "b1",
-            "partner": "Council",
-            "service": "library",
-            "building_id": "B",
-            "space_m2": 200,
-            "space_type": "library",
-            "public_facing": True,
-        },
-        {
-            "occupier_id": "c1",
-            "partner": "DWP",
-            "service": "jobcentre",
-            "building_id": "C",
-            "space_m2": 100,
-            "space_type": "office",
-            "public_facing": True,
-        },
+        _occupier("a1", "A", 300),
+        _occupier("b1", "B", 200, "library", space_type="library", public_facing=True),
+        _occupier("c1", "C", 100, "jobcentre", partner="DWP", public_facing=True),
     ]
     zones = [
         {"zone_id": "Z1", "x": 380300, "y": 400000, "population": 1000, "imd_decile": 1},
