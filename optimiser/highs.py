@@ -151,6 +151,35 @@ class HighsArrays:
             worst = max(worst, float(np.abs(x[self.integer] - np.round(x[self.integer])).max()))
         return worst
 
+    def is_feasible(self, x: np.ndarray, *, rel_tol: float = 1e-6, int_tol: float = 1e-5) -> bool:
+        """Whether `x` meets every row, bound and integrality, each within a tolerance scaled to it.
+
+        A row's tolerance is `rel_tol` times the largest of 1, its bound and the sum of its terms'
+        sizes, as a solver's own tolerances are relative and its printed values are rounded.
+        """
+        if len(x) != self.num_col or not np.all(np.isfinite(x)):
+            return False
+        rows = np.repeat(np.arange(self.num_row), np.diff(self.starts))
+        terms = self.value * x[self.index]
+        activity = np.bincount(rows, weights=terms, minlength=self.num_row)
+        size = np.bincount(rows, weights=np.abs(terms), minlength=self.num_row)
+        with np.errstate(invalid="ignore"):
+            for bound, excess in (
+                (self.row_lower, self.row_lower - activity),
+                (self.row_upper, activity - self.row_upper),
+            ):
+                finite = np.isfinite(bound)
+                scale = np.maximum.reduce([np.ones(finite.sum()), np.abs(bound[finite]), size[finite]])
+                if np.any(excess[finite] > rel_tol * scale):
+                    return False
+            for bound, excess in ((self.lower, self.lower - x), (self.upper, x - self.upper)):
+                finite = np.isfinite(bound)
+                if np.any(excess[finite] > rel_tol * np.maximum(1.0, np.abs(bound[finite]))):
+                    return False
+        if self.integer.any() and np.abs(x[self.integer] - np.round(x[self.integer])).max() > int_tol:
+            return False
+        return True
+
     def values(self, x: np.ndarray) -> dict[str, float]:
         """`x` by variable name."""
         return dict(zip(self.names, (float(v) for v in x), strict=True))

@@ -379,6 +379,7 @@ class _CBC(pulp.COIN_CMD):  # type: ignore[misc]
         os.close(handle)
         log_path = Path(name)
         self.optionsDict["logPath"] = str(log_path)
+        start = {v.name: v.varValue for v in lp.variables()} if self.optionsDict.get("warmStart") else {}
         try:
             status = super().actualSolve(lp, **kwargs)
             log = log_path.read_text(errors="replace")
@@ -386,12 +387,43 @@ class _CBC(pulp.COIN_CMD):  # type: ignore[misc]
             log_path.unlink(missing_ok=True)
         if self.show_log:
             print(log)
-        self.info = cbc_info(lp, log, time.perf_counter() - started)
+        replaced = _keep_only_a_feasible_plan(lp, start)
+        self.info = cbc_info(lp, log, time.perf_counter() - started, values_replaced=replaced)
         return int(status)
 
 
-def cbc_info(lp: pulp.LpProblem, log: str, elapsed: float) -> SolveInfo:
-    """What a CBC run found, read from its log and the values PuLP loaded into `lp`."""
+def _keep_only_a_feasible_plan(lp: pulp.LpProblem, start: dict[str, float | None]) -> bool:
+    """Check the values CBC handed back against the model's rows; never take infeasible ones.
+
+    CBC stopped at a time limit can write values that break rows (seen on Trafford at a 1 s
+    limit: an objective below the proven optimum). Then the warm start's values are put back
+    when they are a feasible plan, or the solve reports no plan. True when CBC's values were
+    replaced: the log's claims about them then prove nothing.
+    """
+    if lp.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return False
+    arrays = HighsArrays.from_problem(lp)
+    found = np.array([float(v.varValue) if v.varValue is not None else 0.0 for v in lp.variables()])
+    if arrays.is_feasible(found):
+        return False
+    given = np.array([float(start.get(v.name) or 0.0) for v in lp.variables()])
+    if start and arrays.is_feasible(given):
+        for var, value in zip(lp.variables(), given, strict=True):
+            var.varValue = float(value)
+        lp.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionIntegerFeasible)
+        return True
+    for var in lp.variables():
+        var.varValue = None
+    lp.assignStatus(pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
+    return True
+
+
+def cbc_info(lp: pulp.LpProblem, log: str, elapsed: float, *, values_replaced: bool = False) -> SolveInfo:
+    """What a CBC run found, read from its log and the values PuLP loaded into `lp`.
+
+    With `values_replaced` (CBC's values failed the check and the warm start's stand in), the
+    log's "optimal" says nothing of the values held: only its printed bound is kept.
+    """
     result = (re.findall(r"^Result - (.*?)\s*$", log, flags=re.MULTILINE) or [""])[-1]
     has_solution = lp.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     constant = float(lp.objective.constant) if lp.objective is not None else 0.0
@@ -400,12 +432,16 @@ def cbc_info(lp: pulp.LpProblem, log: str, elapsed: float) -> SolveInfo:
         objective = constant + sum(c * (v.varValue or 0.0) for v, c in lp.objective.items())
     # a completed search, or a model with nothing to branch on that Clp solved as an LP
     # (no "Result" line then), proves the plan optimal: its objective is the bound
-    completed = has_solution and (
-        result == "Optimal solution found"
-        or (
-            not result
-            and lp.sol_status == pulp.LpSolutionOptimal
-            and re.search(r"^Optimal objective", log, flags=re.MULTILINE) is not None
+    completed = (
+        has_solution
+        and not values_replaced
+        and (
+            result == "Optimal solution found"
+            or (
+                not result
+                and lp.sol_status == pulp.LpSolutionOptimal
+                and re.search(r"^Optimal objective", log, flags=re.MULTILINE) is not None
+            )
         )
     )
     printed = re.findall(r"^Lower bound:\s*(\S+)", log, flags=re.MULTILINE)
@@ -417,7 +453,9 @@ def cbc_info(lp: pulp.LpProblem, log: str, elapsed: float) -> SolveInfo:
     elif completed:
         bound = objective
     lowered = result.lower()
-    if completed or result.startswith("Optimal solution found"):
+    if values_replaced:
+        state = "time_limit" if "time limit" in lowered else ("feasible" if has_solution else "no_solution")
+    elif completed or result.startswith("Optimal solution found"):
         state = "optimal"  # `settle` decides between optimal and gap_limit from the true gap
     elif "time limit" in lowered:
         state = "time_limit"

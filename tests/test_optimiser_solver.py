@@ -138,6 +138,47 @@ def test_a_cbc_stop_without_a_plan_has_no_objective():
     assert math.isnan(info.objective)
 
 
+def _covering_lp():
+    """min x + y with x + y >= 1.5, x, y binary: optimum 2."""
+    lp = pulp.LpProblem("cover", pulp.LpMinimize)
+    x, y = lp.add_variable("x", cat=pulp.LpBinary), lp.add_variable("y", cat=pulp.LpBinary)
+    lp += x + y
+    lp += x + y >= 1.5
+    return lp, x, y
+
+
+def test_cbc_values_that_break_a_row_give_way_to_a_feasible_start():
+    lp, x, y = _covering_lp()
+    x.varValue, y.varValue = 1.0, 0.0  # what CBC might hand back at a time limit: breaks the row
+    lp.assignStatus(pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible)
+    assert solver_module._keep_only_a_feasible_plan(lp, {"x": 1.0, "y": 1.0})
+    assert (x.varValue, y.varValue) == (1.0, 1.0)
+    info = cbc_info(lp, _cbc_log("Optimal solution found", "1.00000000", None), 1.0, values_replaced=True)
+    assert not info.proven_optimal and info.objective == pytest.approx(2.0)
+    assert math.isnan(info.bound) or info.bound <= 2.0
+
+
+def test_cbc_values_that_break_a_row_with_no_feasible_start_are_no_plan():
+    lp, x, y = _covering_lp()
+    x.varValue, y.varValue = 0.0, 1.0
+    lp.assignStatus(pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible)
+    assert solver_module._keep_only_a_feasible_plan(lp, {})
+    assert x.varValue is None and lp.sol_status == pulp.LpSolutionNoSolutionFound
+    info = cbc_info(lp, _cbc_log("Stopped on time limit", "1.00000000", "1.500"), 1.0, values_replaced=True)
+    assert info.status == "time_limit" and math.isnan(info.objective)
+
+
+def test_feasible_cbc_values_are_kept_within_a_relative_tolerance():
+    lp = pulp.LpProblem("big", pulp.LpMinimize)
+    x = lp.add_variable("x", 0, 1e7)
+    lp += x
+    lp += 3.0 * x >= 9_000_000.0
+    x.varValue = 3_000_000.0 - 1e-3  # off by 3e-3 on a row of 9e6: a rounded print, not a violation
+    lp.assignStatus(pulp.LpStatusOptimal, pulp.LpSolutionOptimal)
+    assert not solver_module._keep_only_a_feasible_plan(lp, {})
+    assert x.varValue == pytest.approx(3_000_000.0 - 1e-3)
+
+
 def test_a_printed_bound_is_rounded_down_to_stay_a_bound():
     assert solver_module._printed_floor("60071.051") == pytest.approx(60071.0505)
     assert solver_module._printed_floor("1.5e-05") == pytest.approx(1.45e-05)
