@@ -420,10 +420,13 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
         if stop and any(best_plan.search(line) for line in lines):  # a plan to keep exists
             stop[0].click().run()
 
-    _no_errors(at)
+    assert not at.exception, [e.value for e in at.exception]
     assert lines[0].startswith(("Building the model and a starting plan…", "Solving…"))
     assert any(best_plan.search(x) for x in lines)
-    assert "stopped by the user; not proven optimal" in at.warning[0].value
+    # a stopped run is red, and says in pounds how much better a plan could be
+    assert [e.value for e in at.error] == [at.error[0].value]
+    assert "stopped by the user; not proven optimal" in at.error[0].value
+    assert "the best possible plan is at most £" in at.error[0].value
     assert _metrics(at)["Buildings"].startswith(f"{len(load_place('greater_manchester').buildings):,} → ")
 
     at.button(key="sc_greater_manchester_0_run_top").click().run()
