@@ -714,7 +714,7 @@ def show_status(summary: dict[str, Any]) -> None:
     text = f"Solution: **{status.headline}**: {status.sentence} ({detail})."
     {"good": st.success, "caution": st.warning, "bad": st.error}[status.tone](text)
     if status.detail:
-        st.caption(f"Detail: {status.detail}.")
+        st.caption(f"For analysts: {status.detail}.")
 
 
 def bundled_scenarios() -> dict[str, Path]:

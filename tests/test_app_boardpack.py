@@ -206,7 +206,7 @@ def test_the_board_pack_is_one_self_contained_page():
     # the status in a board's terms, amber for a time limit; the relative gap for analysts only
     assert "the best possible plan is at most £68k (1.9%) better than this one" in html
     assert 'class="status status-caution"' in html
-    assert "for analysts: 0.31% of the net present cost" in html
+    assert "Detail for analysts: gap £68k" in html and "0.31% of the net present cost" in html
     assert "Disposal list (1 buildings)" in html
     assert "@media print" in html and "size: A4" in html
     assert "Money over 10 years, discounted at 3.5% a year" in html  # the scenario in words

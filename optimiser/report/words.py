@@ -334,7 +334,7 @@ def status_text(
         )
     if finite(gap) and finite(objective_k):
         parts.append(
-            f"for analysts: {float(gap):.2%} of the net present cost of {money_words(float(objective_k) * 1000)}"
+            f"{float(gap):.2%} of the net present cost of {money_words(float(objective_k) * 1000)}"
             + (f" (bound {money_words(float(bound_k) * 1000)})" if finite(bound_k) else "")
         )
     return StatusText(tone, headline, sentence, "; ".join(parts))
