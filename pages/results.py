@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
-from pages import common
+from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -25,6 +25,7 @@ buildings, occupiers, zones = tables["buildings"], tables["occupiers"], tables.g
 st.subheader(f"Option “{record.name}”")
 common.show_status(record.summary)
 common.show_kpis(record.summary, buildings)
+boardpack_view.pack_buttons([record], key=f"results_{cur.place}")
 
 chart1, chart2 = st.columns(2)
 with chart1:

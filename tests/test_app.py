@@ -545,6 +545,7 @@ def test_export_offers_every_format():
         "Buildings with decisions (GeoJSON)",
         "Buildings, moves and zones (GeoPackage)",
         "Workbook, a sheet per table (Excel)",
+        "Board pack (PDF, A4)",
         "Board pack (HTML, print to PDF)",
     ]
 
@@ -563,7 +564,7 @@ def test_a_saved_run_exports_in_every_format_in_a_new_session():
     fresh.run()
 
     _no_errors(fresh)
-    assert len(fresh.get("download_button")) == 7  # GeoJSON, GeoPackage and Excel from the rebuilt plan
+    assert len(fresh.get("download_button")) == 8  # GeoJSON, GeoPackage and Excel from the rebuilt plan
 
 
 def test_the_app_scripts_hold_no_classes():
