@@ -7,6 +7,7 @@ from streamlit_folium import st_folium
 
 from optimiser.report.kpis import kpi_table
 from optimiser.report.maps import access_services, plan_map
+from optimiser.report.words import service_name
 from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
@@ -40,7 +41,7 @@ services = sorted(set.intersection(*[set(access_services(r.tables.get("zones")))
 service = st.selectbox(
     "Shade zones by change in access to",
     [None, *services],
-    format_func=lambda s: "no shading" if s is None else s,
+    format_func=lambda s: "no shading" if s is None else service_name(s),
     key="compare_service",
 )
 columns = st.columns(len(records))

@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
+from optimiser.report.words import column_name, readable_table, service_name
 from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
@@ -42,7 +43,8 @@ with chart2:
         chart = chart.rename(
             columns={"annual_revenue_saving_gbp": "saving a year", "capital_receipts_gbp": "receipts"}
         )
-        st.bar_chart(chart, horizontal=True, stack=False, height=260, y_label="", x_label="£")
+        height = max(260, 48 * len(chart) + 60)  # room for every bar's label
+        st.bar_chart(chart, horizontal=True, stack=False, height=height, y_label="", x_label="£")
 
 st.markdown("**The estate before and after.** Click a building for its figures and the plan's reason.")
 services = access_services(zones)
@@ -50,7 +52,7 @@ m1, m2 = st.columns([1, 3])
 service = m1.selectbox(
     "Shade zones by change in access to",
     [None, *services],
-    format_func=lambda s: "no shading" if s is None else s,
+    format_func=lambda s: "no shading" if s is None else service_name(s),
     key=f"results_service_{cur.place}",
 )
 m1.caption(
@@ -100,20 +102,20 @@ with tab_b:
         text = table[["building_id", "name", "owner"]].astype(str).agg(" ".join, axis=1)
         table = table[text.str.contains(search, case=False, regex=False)]
     st.dataframe(
-        table,
+        readable_table(table),
         hide_index=True,
         width="stretch",
         height=380,
-        column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+        column_config={column_name("reason"): st.column_config.TextColumn(width="large")},
     )
     st.caption("`modelled` lists each building's modelled (not measured) columns.")
 with tab_p:
-    st.dataframe(tables["partners"], hide_index=True, width="stretch")
+    st.dataframe(readable_table(tables["partners"]), hide_index=True, width="stretch")
     st.caption("Receipts and savings go to the owning partner; move costs to the partner that moves.")
 with tab_a:
     st.dataframe(access_table(tables["access"]), hide_index=True, width="stretch")
     with st.expander("All access figures (mean and 95th-percentile travel, before and after)"):
-        st.dataframe(tables["access"], hide_index=True, width="stretch")
+        st.dataframe(readable_table(tables["access"]), hide_index=True, width="stretch")
 with tab_m:
     moved = occupiers[occupiers["from_building_id"].astype(str) != occupiers["to_building_id"].astype(str)]
-    st.dataframe(pd.DataFrame(moved), hide_index=True, width="stretch")
+    st.dataframe(readable_table(pd.DataFrame(moved)), hide_index=True, width="stretch")

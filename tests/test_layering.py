@@ -43,7 +43,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("solver",),
     ("plan",),
     ("pipeline",),
-    ("report.maps", "report.rundir", "report.boardpack", "report.files", "report"),
+    (
+        "report.maps",
+        "report.rundir",
+        "report.staticmap",
+        "report.boardpack",
+        "report.pdf",
+        "report.runpack",
+        "report.files",
+        "report",
+    ),
     ("store",),
     ("background", "bench", "benders", "auth", "sweep", "sweep.*", "cli", "__main__", "__init__"),
 )
