@@ -121,7 +121,10 @@ def _classes(buildings: pd.DataFrame) -> np.ndarray:
 
 
 def _xy(buildings: pd.DataFrame) -> np.ndarray:
-    return buildings[["easting", "northing"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    xy: np.ndarray = (
+        buildings[["easting", "northing"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    )
+    return xy
 
 
 def _moves(buildings: pd.DataFrame, occupiers: pd.DataFrame) -> np.ndarray:
@@ -138,7 +141,8 @@ def _moves(buildings: pd.DataFrame, occupiers: pd.DataFrame) -> np.ndarray:
         if a in where and b in where
     ]
     out = np.array(rows, dtype=float).reshape(-1, 4)
-    return out[np.isfinite(out).all(axis=1)]
+    finite: np.ndarray = out[np.isfinite(out).all(axis=1)]
+    return finite
 
 
 def _extent(
@@ -301,6 +305,11 @@ def _legend(fig: Any, *, before: bool, boundaries: Boundaries | None) -> None:
     )
 
 
+def _leave_room_for_the_legend(fig: Any) -> None:
+    """The panels in the top 90% of the figure; the legend below them."""
+    fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))
+
+
 def _png(fig: Any) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -334,7 +343,7 @@ def plan_map_png(
     aspect = (extent[3] - extent[1]) / max(extent[2] - extent[0], 1.0)
     panel_w = WIDTH_IN / 2
     fig = Figure(figsize=(WIDTH_IN, min(panel_w * aspect, 6.0) + 0.9), layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))
+    _leave_room_for_the_legend(fig)
     before_ax, after_ax = fig.subplots(1, 2)
     kinds = _classes(buildings)
     n_before, n_after = len(buildings), int((kinds != "dispose").sum())
@@ -378,7 +387,7 @@ def options_map_png(
     rows = -(-len(options) // columns)
     panel_w = WIDTH_IN / columns
     fig = Figure(figsize=(WIDTH_IN, rows * min(panel_w * aspect, 4.5) + 0.8), layout="constrained")
-    fig.get_layout_engine().set(rect=(0, 0.1, 1, 0.9))
+    _leave_room_for_the_legend(fig)
     axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
     for ax, (name, buildings, occupiers) in zip(axes, options, strict=False):
         kinds = _classes(buildings)

@@ -295,11 +295,12 @@ def status_text(
 
     """
 
-    def finite(value: float | None) -> bool:
-        return value is not None and math.isfinite(float(value))
+    def known(value: float | None) -> float | None:
+        return None if value is None or not math.isfinite(float(value)) else float(value)
 
-    gap_pounds = max(float(gap_gbp), 0.0) if finite(gap_gbp) else None
-    npv = float(npv_gbp) if finite(npv_gbp) else None
+    gap_pounds = None if (gap_known := known(gap_gbp)) is None else max(gap_known, 0.0)
+    npv = known(npv_gbp)
+    relative, objective, bound = known(gap), known(objective_k), known(bound_k)
     if status == "interrupted":
         headline = "stopped by the user; not proven optimal"
     elif status == "gap_limit" and gap_limit is not None:
@@ -332,10 +333,10 @@ def status_text(
         parts.append(
             f"gap {money_words(gap_pounds)} = {gap_pounds / npv:.2%} of this plan's NPV of {money_words(npv)}"
         )
-    if finite(gap) and finite(objective_k):
+    if relative is not None and objective is not None:
         parts.append(
-            f"{float(gap):.2%} of the net present cost of {money_words(float(objective_k) * 1000)}"
-            + (f" (bound {money_words(float(bound_k) * 1000)})" if finite(bound_k) else "")
+            f"{relative:.2%} of the net present cost of {money_words(objective * 1000)}"
+            + (f" (bound {money_words(bound * 1000)})" if bound is not None else "")
         )
     return StatusText(tone, headline, sentence, "; ".join(parts))
 
