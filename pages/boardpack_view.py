@@ -1,4 +1,5 @@
-"""The board pack's download buttons (PDF and HTML), for Results, Compare and Export.
+"""The board pack's download buttons (PDF and HTML), for Results, Compare and Export, and
+tables shown in the words a person uses (`show_table`).
 
 Only Streamlit glue: the pack is written by `optimiser.report.boardpack` (from the run's summary,
 tables and scenario), its PDF by `optimiser.report.pdf`. Both are made when a button is pressed
@@ -19,6 +20,23 @@ from pages import common
 if TYPE_CHECKING:
     from optimiser.report.boardpack import PackOption
     from optimiser.store import SavedRun
+
+
+def show_table(frame: Any, **kwargs: Any) -> None:
+    """A table with the words a person uses: display-name headings, codes as names
+    (`optimiser.report.words.readable_table`) and figures with thousands separators."""
+    import pandas as pd
+
+    from optimiser.report.words import readable_table
+
+    table = readable_table(pd.DataFrame(frame))
+    numbers = {
+        c: st.column_config.NumberColumn(format="localized")
+        for c in table.columns
+        if pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
+    }
+    config = {**numbers, **kwargs.pop("column_config", {})}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config, **kwargs)
 
 
 def pack_option(record: SavedRun, *, label: str = "") -> PackOption:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
-from optimiser.report.words import column_name, readable_table, service_name
+from optimiser.report.words import column_name, service_name
 from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
@@ -101,21 +100,17 @@ with tab_b:
     if search:
         text = table[["building_id", "name", "owner"]].astype(str).agg(" ".join, axis=1)
         table = table[text.str.contains(search, case=False, regex=False)]
-    st.dataframe(
-        readable_table(table),
-        hide_index=True,
-        width="stretch",
-        height=380,
-        column_config={column_name("reason"): st.column_config.TextColumn(width="large")},
+    boardpack_view.show_table(
+        table, height=380, column_config={column_name("reason"): st.column_config.TextColumn(width="large")}
     )
     st.caption("`modelled` lists each building's modelled (not measured) columns.")
 with tab_p:
-    st.dataframe(readable_table(tables["partners"]), hide_index=True, width="stretch")
+    boardpack_view.show_table(tables["partners"])
     st.caption("Receipts and savings go to the owning partner; move costs to the partner that moves.")
 with tab_a:
     st.dataframe(access_table(tables["access"]), hide_index=True, width="stretch")
     with st.expander("All access figures (mean and 95th-percentile travel, before and after)"):
-        st.dataframe(readable_table(tables["access"]), hide_index=True, width="stretch")
+        boardpack_view.show_table(tables["access"])
 with tab_m:
     moved = occupiers[occupiers["from_building_id"].astype(str) != occupiers["to_building_id"].astype(str)]
-    st.dataframe(readable_table(pd.DataFrame(moved)), hide_index=True, width="stretch")
+    boardpack_view.show_table(moved)

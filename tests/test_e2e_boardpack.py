@@ -28,6 +28,7 @@ from tests.test_e2e_browser import (
     _no_error_on_page,
     _server,
 )
+from tests.test_report_boardpack import save_first_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -106,24 +107,7 @@ def test_the_board_pack_from_the_results_page(tmp_path):
                     for heading in ("What this option does", "Headline outcomes", "How sure the answer is"):
                         assert heading in first
                     assert npv in first
-                if shutil.which("pdftoppm"):
-                    subprocess.run(
-                        [
-                            "pdftoppm",
-                            "-png",
-                            "-r",
-                            "80",
-                            "-f",
-                            "1",
-                            "-l",
-                            "1",
-                            "-singlefile",
-                            str(pdf_path),
-                            str(ARTIFACTS / "e2e_board_pack_pdf_page1"),
-                        ],
-                        check=True,
-                        timeout=120,
-                    )
+                save_first_page(pdf_path, "e2e_board_pack_pdf_page1")
 
                 # the HTML pack in the browser: the summary first, the map as a picture, print media
                 pack = _new_page(browser)
