@@ -211,7 +211,7 @@ def options_pack_html(
         label = esc(card.label)
         rows.append(
             f"<tr><th>{label}</th>"
-            + "".join(f'<td class="num">{esc(c[i].value)}{_mark(c[i].modelled)}</td>' for c in cards)
+            + "".join(f'<td class="num">{esc(_signed(c[i].value))}{_mark(c[i].modelled)}</td>' for c in cards)
             + "</tr>"
         )
     lines = [_scenario_lines(o) for o in options]
@@ -320,7 +320,7 @@ def _summary_page(option: PackOption, heading: str, generated: datetime | None, 
     cards = kpi_cards(summary, _buildings(option))
     kpi_html = "".join(
         f'<div class="kpi"><div class="label">{esc(c.label)}</div>'
-        f'<div class="value">{esc(c.value)}{_mark(c.modelled)}</div></div>'
+        f'<div class="value">{esc(_signed(c.value))}{_mark(c.modelled)}</div></div>'
         for c in cards
     )
     assumptions, constraints = _scenario_lines(option)
@@ -372,7 +372,7 @@ def _money_table(option: PackOption) -> str:
     breakdown = savings_breakdown(option.summary)
     biggest = max([abs(float(v)) for v in breakdown["gbp"]] + [1.0])
     money_rows = "".join(
-        f'<tr><td>{esc(str(r.component))}</td><td class="num">{esc(money_words(r.gbp))}{_mark(abs(r.gbp) > 0.5)}</td>'
+        f'<tr><td>{esc(str(r.component))}</td><td class="num">{esc(_signed(money_words(r.gbp)))}{_mark(abs(r.gbp) > 0.5)}</td>'
         f'<td><span class="bar {"pos" if r.gbp >= 0 else "neg"}" '
         f'style="width:{100 * abs(float(r.gbp)) / biggest:.1f}%"></span></td></tr>'
         for r in breakdown.itertuples()
@@ -381,7 +381,7 @@ def _money_table(option: PackOption) -> str:
     return (
         '<table><colgroup><col style="width:35%"><col style="width:20%"><col style="width:45%"></colgroup>'
         f"<thead><tr><th>Component</th><th class='num'>£</th><th></th></tr></thead><tbody>{money_rows}"
-        f'<tr><th>NPV</th><th class="num">{esc(money_words(npv))}{_mark(True)}</th><th></th></tr></tbody></table>'
+        f'<tr><th>NPV</th><th class="num">{esc(_signed(money_words(npv)))}{_mark(True)}</th><th></th></tr></tbody></table>'
     )
 
 
@@ -629,8 +629,14 @@ _DERIVED = {
 """Which modelled building columns each output figure rests on."""
 
 
+def _signed(text: str) -> str:
+    """A negative figure with the true minus sign (U+2212), which no spreadsheet reads as a
+    formula (Excel opens HTML tables), rather than a hyphen that `inert_text` would quote."""
+    return "\u2212" + text[1:] if len(text) > 1 and text[0] == "-" and text[1] in "£0123456789." else text
+
+
 def _cell(text: Any, *, mark: bool = False) -> str:
-    value = "" if is_blank(text) else inert_text(str(text))
+    value = "" if is_blank(text) else inert_text(_signed(str(text)))
     zero = value in ("£0", "0 t", "0.00 ha", "–", "")
     return html.escape(value) + (_mark(True) if mark and not zero else "")
 
