@@ -635,8 +635,10 @@ def _signed(text: str) -> str:
     return "\u2212" + text[1:] if len(text) > 1 and text[0] == "-" and text[1] in "£0123456789." else text
 
 
-def _cell(text: Any, *, mark: bool = False) -> str:
-    value = "" if is_blank(text) else inert_text(_signed(str(text)))
+def _cell(text: Any, *, mark: bool = False, number: bool = False) -> str:
+    """A table cell's text, inert and escaped; a figure (`number`) with the true minus sign."""
+    raw = "" if is_blank(text) else str(text)
+    value = inert_text(_signed(raw) if number else raw)
     zero = value in ("£0", "0 t", "0.00 ha", "–", "")
     return html.escape(value) + (_mark(True) if mark and not zero else "")
 
@@ -651,7 +653,9 @@ def _table(
     head = "".join(f'<th class="{"num" if n else ""}">{html.escape(t)}</th>' for t, _, n in header)
     body = "".join(
         "<tr>"
-        + "".join(f'<td class="{"num" if n else ""}">{_cell(text, mark=m)}</td>' for text, n, m in row)
+        + "".join(
+            f'<td class="{"num" if n else ""}">{_cell(text, mark=m, number=n)}</td>' for text, n, m in row
+        )
         + "</tr>"
         for row in rows
     )
