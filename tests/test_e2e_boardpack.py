@@ -19,6 +19,7 @@ import pytest
 
 from tests.test_e2e_browser import (
     ARTIFACTS,
+    MAP_FRAME,
     WAIT_MS,
     Watch,
     _free_port,
@@ -82,6 +83,7 @@ def test_the_board_pack_from_the_results_page(tmp_path):
                 assert "no better plan is possible" in words or "the best possible plan is at most £" in words
                 pdf_button = page.get_by_role("button", name="Board pack (PDF, A4)")
                 pdf_button.wait_for(timeout=WAIT_MS)
+                page.frame_locator(MAP_FRAME).first.locator(".leaflet-container").wait_for(timeout=WAIT_MS)
                 page.screenshot(path=ARTIFACTS / "e2e_boardpack_results.png", full_page=True)
                 _no_error_on_page(page)
                 npv = next(
