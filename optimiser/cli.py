@@ -18,6 +18,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,19 @@ from estate import PLACES, Estate, EstateError, EstateValidationError, load_esta
 from estate.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_out_folder
 from optimiser import auth, bench
+from optimiser.alternatives import (
+    DEFAULT_DIFFER,
+    DEFAULT_WITHIN,
+    EXACT_GAP,
+    alternatives_table,
+    exact,
+    find_alternatives,
+)
 from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
+from optimiser.prices import PRICE_CHOICES, with_prices
 from optimiser.progress import Printer
 from optimiser.report.files import RUN_FILES, write_plan
 from optimiser.report.rundir import check_run_target
@@ -48,6 +58,7 @@ from optimiser.sweep import (
 )
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
+MAX_ALTERNATIVES = 20
 DEFAULT_SWEEP_ESTATE = Path(__file__).resolve().parents[1] / "data" / "england.gpkg"
 
 
@@ -84,6 +95,7 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     run.add_argument("--quiet", action="store_true", help="less output")
     run.add_argument("--verbose", action="store_true", help="show the solver log")
+    _add_options_args(run)
     run.set_defaults(func=_cmd_run)
 
 
@@ -199,6 +211,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         name: check_option(flag, name, value) for flag, (name, value) in options.items() if value is not None
     }
     check_out_folder(args.out, what="--out", error=UsageError)
+    _check_options_args(args)
     scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     scenario = scenario.with_changes(**changes) if changes else scenario
     flag = (
@@ -209,6 +222,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, note = scenario.capped_to_machine(what=flag)
     if note:
         print(f"warning: {note}", file=sys.stderr)
+    if args.alternatives and exact(scenario) is not scenario:
+        print(
+            f"note: --alternatives solves the optimum and each alternative to a gap of {EXACT_GAP:g}",
+            file=sys.stderr,
+        )
+        scenario = exact(scenario)
     estate = load_from_args(args)
     check_run_target(args.out, known_files=RUN_FILES)  # before the solve, not after it
     if not args.quiet:
@@ -230,12 +249,95 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         if printer is not None:
             printer.close()
-    written = write_plan(estate, plan, args.out)
+    plan, extras = _board_options(args, estate, scenario, plan)
+    written = write_plan(estate, plan, args.out, **extras)
     print(plan.summary())
     print(
         f"  wrote {', '.join(written)} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
     )
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------- run: options for a board
+def _add_options_args(run: argparse.ArgumentParser) -> None:
+    """``run``'s flags for issue 13: alternatives (docs/optimiser.md, "Options for a board")."""
+    run.add_argument(
+        "--alternatives",
+        type=int,
+        default=0,
+        metavar="K",
+        help=f"also find up to K near-optimal alternatives (1-{MAX_ALTERNATIVES}), written as alt_1/ ... alt_K/",
+    )
+    run.add_argument(
+        "--within",
+        type=float,
+        default=DEFAULT_WITHIN * 100,
+        metavar="PCT",
+        help=f"alternatives cost at most PCT%% of |NPV| more than the optimum (default {DEFAULT_WITHIN * 100:g})",
+    )
+    run.add_argument(
+        "--differ",
+        type=int,
+        default=DEFAULT_DIFFER,
+        metavar="N",
+        help=f"each alternative differs from every other plan in N+ keep/dispose decisions (default {DEFAULT_DIFFER})",
+    )
+    run.add_argument(
+        "--prices",
+        choices=PRICE_CHOICES,
+        default="none",
+        help="price of each decision by re-solving with it reversed: disposed buildings, all free ones, or none (default)",
+    )
+    run.add_argument(
+        "--option-workers",
+        type=int,
+        default=1,
+        metavar="W",
+        help="Dask worker processes for the re-solves of --prices and --uncertainty (default 1: serial)",
+    )
+
+
+def _check_options_args(args: argparse.Namespace) -> None:
+    if not 0 <= args.alternatives <= MAX_ALTERNATIVES:
+        msg = f"command line: --alternatives {args.alternatives} is out of range. Allowed: a whole number from 0 to {MAX_ALTERNATIVES}. Fix: e.g. --alternatives 5."
+        raise UsageError(msg)
+    if not (0 < args.within <= 100):
+        msg = f"command line: --within {args.within:g} is out of range. Allowed: a percentage above 0, up to 100. Fix: e.g. --within 2."
+        raise UsageError(msg)
+    if args.option_workers < 1:
+        msg = f"command line: --option-workers {args.option_workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --option-workers 2."
+        raise UsageError(msg)
+    args.option_workers, note = cap_to_cores(
+        args.option_workers, what=f"--option-workers {args.option_workers}"
+    )
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    if args.differ < 1:
+        msg = f"command line: --differ {args.differ} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --differ 3."
+        raise UsageError(msg)
+
+
+def _board_options(
+    args: argparse.Namespace, estate: Estate, scenario: Scenario, plan: Plan
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan (with any added columns) and write_plan's extras for the options asked for."""
+    extras: dict[str, Any] = {"extra_tables": {}, "extra_runs": {}, "extra_summary": {}}
+    if args.alternatives:
+        found = find_alternatives(
+            estate, scenario, plan, count=args.alternatives, within=args.within / 100, differ=args.differ
+        )
+        extras["extra_tables"]["alternatives.csv"] = alternatives_table(found)
+        extras["extra_runs"] |= {f"alt_{k}": p for k, p in enumerate(found.plans, start=1)}
+        extras["extra_summary"]["alternatives"] = found.summary()
+        print(found.note, file=sys.stderr)
+        print(alternatives_table(found).drop(columns=["folder"]).to_string(index=False), file=sys.stderr)
+    if args.prices != "none":
+        priced = with_prices(estate, scenario, plan, which=args.prices, workers=args.option_workers)
+        plan = replace(plan, buildings=priced)
+        shown = priced[priced["price_basis"].str.contains("would cost|not possible", regex=True)]
+        for bid, basis in zip(shown["building_id"], shown["price_basis"], strict=True):
+            print(f"  price {bid}: {basis}", file=sys.stderr)
+    return plan, extras
 
 
 # ---------------------------------------------------------------------- bench
