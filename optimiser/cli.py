@@ -1,4 +1,4 @@
-"""Command line: ``python -m optimiser validate|run|bench|sweep|users``.
+"""Command line: ``python -m optimiser validate|run|bench|sweep|frontier|users``.
 
 The one front door: every subcommand's parser is here, with the few lines that turn its
 arguments into a call of `estate` or `optimiser` and print the outcome.
@@ -36,6 +36,8 @@ from optimiser.alternatives import (
 )
 from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
+from optimiser.frontier import FRONTIER_FILES, frontier, write_frontier
+from optimiser.frontier import PARAMETERS as FRONTIER_PARAMETERS
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
 from optimiser.prices import PRICE_CHOICES, with_prices
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parser(sub)
     _add_bench_parser(sub)
     _add_sweep_parser(sub)
+    _add_frontier_parser(sub)
     _add_users_parser(sub)
     return parser
 
@@ -338,6 +341,78 @@ def _board_options(
         for bid, basis in zip(shown["building_id"], shown["price_basis"], strict=True):
             print(f"  price {bid}: {basis}", file=sys.stderr)
     return plan, extras
+
+
+# ---------------------------------------------------------------------- frontier
+def _add_frontier_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``frontier``: the optimum over a grid of one parameter (optimiser.frontier)."""
+    front = sub.add_parser("frontier", help="solve a grid of one parameter and plot NPV against it")
+    _add_estate_args(front)
+    front.add_argument("--scenario", type=Path, help="scenario TOML the grid starts from")
+    front.add_argument("--param", required=True, help=f"the parameter: {', '.join(FRONTIER_PARAMETERS)}")
+    front.add_argument("--values", required=True, help="comma-separated values, e.g. 1,1.5,2,2.5,3,4")
+    front.add_argument("--time-limit", type=float, help="solver seconds per point")
+    front.add_argument("--gap", type=float, help="relative optimality gap per point (default 1e-4)")
+    front.add_argument("--workers", type=int, default=1, help="Dask worker processes (default 1: serial)")
+    front.add_argument("--out", type=Path, required=True, help="folder for frontier.csv/.png/.html")
+    front.set_defaults(func=_cmd_frontier)
+
+
+def _cmd_frontier(args: argparse.Namespace) -> int:
+    check_out_folder(args.out, what="--out", error=UsageError)
+    try:
+        values = [float(v) for v in args.values.split(",") if v.strip()]
+    except ValueError:
+        msg = f"command line: --values {args.values!r} is not a list of numbers. Fix: e.g. --values 1,1.5,2."
+        raise UsageError(msg) from None
+    if args.workers < 1:
+        msg = f"command line: --workers {args.workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --workers 2."
+        raise UsageError(msg)
+    args.workers, note = cap_to_cores(args.workers, what=f"--workers {args.workers}")
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
+    changes = {
+        name: check_option(flag, name, value)
+        for flag, name, value in (
+            ("--time-limit", "time_limit_s", args.time_limit),
+            ("--gap", "mip_gap", args.gap),
+        )
+        if value is not None
+    }
+    scenario = scenario.with_changes(**changes) if changes else scenario
+    if args.workers > 1:
+        scenario = scenario.with_changes(threads=1)  # one thread a worker, as the sweep runs
+    estate = load_from_args(args)
+    check_run_target(args.out, known_files=FRONTIER_FILES, cache_dirs=("jobs",))
+    done = [0]
+
+    def tick(_: int, result: dict[str, Any]) -> None:
+        done[0] += 1
+        print(f"  point {done[0]}/{len(values)}: {result['status']}", file=sys.stderr)
+
+    table = frontier(
+        estate,
+        scenario,
+        args.param,
+        values,
+        workers=args.workers,
+        cache_dir=args.out / "jobs",
+        on_result=tick,
+    )
+    identity = {
+        "command": "frontier",
+        "place": estate.name,
+        "scenario": scenario.name,
+        "parameter": args.param,
+    }
+    write_frontier(table, args.out, identity=identity)
+    shown = table[
+        ["value", "status", "proven_optimal", "npv_gbp", "gap_gbp", "buildings_disposed", "monotone"]
+    ]
+    print(shown.to_string(index=False))
+    print(f"  wrote {', '.join(FRONTIER_FILES)} and run.json to {args.out}")
+    return EXIT_OK if (table["monotone"] != "violated").all() else EXIT_NO_SOLUTION
 
 
 # ---------------------------------------------------------------------- bench
