@@ -14,6 +14,7 @@ import getpass
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 import warnings
@@ -44,6 +45,7 @@ from optimiser.prices import PRICE_CHOICES, with_prices
 from optimiser.progress import Printer
 from optimiser.report.files import RUN_FILES, write_plan
 from optimiser.report.rundir import check_run_target
+from optimiser.robustness import CORE_SHARE, MAX_DRAWS, robustness
 from optimiser.scenario import Scenario, check_option
 from optimiser.sweep import (
     DEFAULT_TIME_LIMIT_S,
@@ -292,6 +294,21 @@ def _add_options_args(run: argparse.ArgumentParser) -> None:
         help="price of each decision by re-solving with it reversed: disposed buildings, all free ones, or none (default)",
     )
     run.add_argument(
+        "--uncertainty",
+        type=int,
+        default=0,
+        metavar="N",
+        help="solve N draws of the modelled money figures (spreads: the scenario's [uncertainty]); "
+        "writes robustness.csv and P10/P50/P90 in summary.json",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of the --uncertainty draws (default 0)")
+    run.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "estate-optimiser-cache",
+        help="folder where re-solves are kept by their inputs and read back by the next run (default: in the temp folder)",
+    )
+    run.add_argument(
         "--option-workers",
         type=int,
         default=1,
@@ -306,6 +323,12 @@ def _check_options_args(args: argparse.Namespace) -> None:
         raise UsageError(msg)
     if not (0 < args.within <= 100):
         msg = f"command line: --within {args.within:g} is out of range. Allowed: a percentage above 0, up to 100. Fix: e.g. --within 2."
+        raise UsageError(msg)
+    if not 0 <= args.uncertainty <= MAX_DRAWS:
+        msg = f"command line: --uncertainty {args.uncertainty} is out of range. Allowed: a whole number from 0 to {MAX_DRAWS}. Fix: e.g. --uncertainty 50."
+        raise UsageError(msg)
+    if args.seed < 0:
+        msg = f"command line: --seed {args.seed} is out of range. Allowed: a whole number, 0 or more. Fix: e.g. --seed 1."
         raise UsageError(msg)
     if args.option_workers < 1:
         msg = f"command line: --option-workers {args.option_workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --option-workers 2."
@@ -335,11 +358,37 @@ def _board_options(
         print(found.note, file=sys.stderr)
         print(alternatives_table(found).drop(columns=["folder"]).to_string(index=False), file=sys.stderr)
     if args.prices != "none":
-        priced = with_prices(estate, scenario, plan, which=args.prices, workers=args.option_workers)
+        priced = with_prices(
+            estate,
+            scenario,
+            plan,
+            which=args.prices,
+            workers=args.option_workers,
+            cache_dir=args.cache / "prices",
+        )
         plan = replace(plan, buildings=priced)
         shown = priced[priced["price_basis"].str.contains("would cost|not possible", regex=True)]
         for bid, basis in zip(shown["building_id"], shown["price_basis"], strict=True):
             print(f"  price {bid}: {basis}", file=sys.stderr)
+    if args.uncertainty:
+        found = robustness(
+            estate,
+            scenario,
+            plan,
+            draws=args.uncertainty,
+            seed=args.seed,
+            workers=args.option_workers,
+            cache_dir=args.cache / "draws",
+        )
+        extras["extra_tables"] |= {"robustness.csv": found.buildings, "robustness_draws.csv": found.draws}
+        extras["extra_summary"] |= found.summary()
+        s = found.summary()
+        print(
+            f"uncertainty: {len(found.solved)} of {args.uncertainty} draws solved (seed {args.seed}); NPV P10 "
+            f"£{s['npv_p10_gbp'] or 0:,.0f}, P50 £{s['npv_p50_gbp'] or 0:,.0f}, P90 £{s['npv_p90_gbp'] or 0:,.0f}; "
+            f"robust core ({CORE_SHARE:.0%}+ of draws): {', '.join(found.core) or 'none'}",
+            file=sys.stderr,
+        )
     return plan, extras
 
 
