@@ -317,30 +317,38 @@ def _add_options_args(run: argparse.ArgumentParser) -> None:
     )
 
 
+def _in_range(flag: str, value: object, ok: bool, allowed: str, example: str) -> None:
+    """Refuse a flag's value that is out of range, with what is allowed and an example (exit 2)."""
+    if not ok:
+        msg = f"command line: {flag} {value} is out of range. Allowed: {allowed}. Fix: e.g. {flag} {example}."
+        raise UsageError(msg)
+
+
 def _check_options_args(args: argparse.Namespace) -> None:
-    if not 0 <= args.alternatives <= MAX_ALTERNATIVES:
-        msg = f"command line: --alternatives {args.alternatives} is out of range. Allowed: a whole number from 0 to {MAX_ALTERNATIVES}. Fix: e.g. --alternatives 5."
-        raise UsageError(msg)
-    if not (0 < args.within <= 100):
-        msg = f"command line: --within {args.within:g} is out of range. Allowed: a percentage above 0, up to 100. Fix: e.g. --within 2."
-        raise UsageError(msg)
-    if not 0 <= args.uncertainty <= MAX_DRAWS:
-        msg = f"command line: --uncertainty {args.uncertainty} is out of range. Allowed: a whole number from 0 to {MAX_DRAWS}. Fix: e.g. --uncertainty 50."
-        raise UsageError(msg)
-    if args.seed < 0:
-        msg = f"command line: --seed {args.seed} is out of range. Allowed: a whole number, 0 or more. Fix: e.g. --seed 1."
-        raise UsageError(msg)
-    if args.option_workers < 1:
-        msg = f"command line: --option-workers {args.option_workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --option-workers 2."
-        raise UsageError(msg)
+    whole = "a whole number, 1 or more"
+    _in_range(
+        "--alternatives",
+        args.alternatives,
+        0 <= args.alternatives <= MAX_ALTERNATIVES,
+        f"a whole number from 0 to {MAX_ALTERNATIVES}",
+        "5",
+    )
+    _in_range("--within", f"{args.within:g}", 0 < args.within <= 100, "a percentage above 0, up to 100", "2")
+    _in_range("--differ", args.differ, args.differ >= 1, whole, "3")
+    _in_range(
+        "--uncertainty",
+        args.uncertainty,
+        0 <= args.uncertainty <= MAX_DRAWS,
+        f"a whole number from 0 to {MAX_DRAWS}",
+        "50",
+    )
+    _in_range("--seed", args.seed, args.seed >= 0, "a whole number, 0 or more", "1")
+    _in_range("--option-workers", args.option_workers, args.option_workers >= 1, whole, "2")
     args.option_workers, note = cap_to_cores(
         args.option_workers, what=f"--option-workers {args.option_workers}"
     )
     if note:
         print(f"warning: {note}", file=sys.stderr)
-    if args.differ < 1:
-        msg = f"command line: --differ {args.differ} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --differ 3."
-        raise UsageError(msg)
 
 
 def _board_options(
@@ -414,9 +422,7 @@ def _cmd_frontier(args: argparse.Namespace) -> int:
     except ValueError:
         msg = f"command line: --values {args.values!r} is not a list of numbers. Fix: e.g. --values 1,1.5,2."
         raise UsageError(msg) from None
-    if args.workers < 1:
-        msg = f"command line: --workers {args.workers} is out of range. Allowed: a whole number, 1 or more. Fix: e.g. --workers 2."
-        raise UsageError(msg)
+    _in_range("--workers", args.workers, args.workers >= 1, "a whole number, 1 or more", "2")
     args.workers, note = cap_to_cores(args.workers, what=f"--workers {args.workers}")
     if note:
         print(f"warning: {note}", file=sys.stderr)

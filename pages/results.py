@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
-from pages import common
+from pages import common, options_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -116,3 +116,5 @@ with tab_a:
 with tab_m:
     moved = occupiers[occupiers["from_building_id"].astype(str) != occupiers["to_building_id"].astype(str)]
     st.dataframe(pd.DataFrame(moved), hide_index=True, width="stretch")
+
+options_view.show(cur, record)  # issue 13: alternatives, prices, trade-offs, robustness

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -13,8 +11,8 @@ from estate import load_place
 from optimiser import optimise
 from optimiser.alternatives import alternatives_table, exact, find_alternatives
 from optimiser.scenario import Scenario
-from tests.conftest import REPO
 from tests.recompute import check_written_plan
+from tests.test_cli_run import _run
 
 pytestmark = pytest.mark.solver
 ALTERNATIVES = ("--alternatives", "5", "--quiet")
@@ -23,14 +21,7 @@ ALTERNATIVES = ("--alternatives", "5", "--quiet")
 @pytest.fixture(scope="module")
 def trafford_alternatives(tmp_path_factory):
     out = tmp_path_factory.mktemp("alternatives") / "run"
-    done = subprocess.run(
-        [sys.executable, "-m", "optimiser", "run", "--place", "trafford", "--out", str(out), *ALTERNATIVES],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=900,
-    )
+    done = _run("run", "--place", "trafford", "--out", str(out), *ALTERNATIVES, timeout=900)
     assert done.returncode == 0, done.stderr
     return out, done
 

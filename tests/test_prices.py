@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 
@@ -12,7 +9,7 @@ from estate import load_place
 from optimiser import optimise
 from optimiser.prices import with_prices
 from optimiser.scenario import Scenario
-from tests.conftest import REPO
+from tests.test_cli_run import _run
 
 pytestmark = pytest.mark.solver
 
@@ -75,24 +72,7 @@ def test_three_trafford_prices_equal_separate_proven_optimal_runs():
     ],
 )
 def test_bad_option_flags_exit_2_before_any_solve(tmp_path, flags, words):
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "optimiser",
-            "run",
-            "--place",
-            "trafford",
-            "--out",
-            str(tmp_path / "o"),
-            *flags,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=120,
-    )
+    done = _run("run", "--place", "trafford", "--out", str(tmp_path / "o"), *flags, timeout=120)
     assert done.returncode == 2, done.stderr
     assert words in done.stderr
     assert "Traceback" not in done.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -14,7 +13,7 @@ from optimiser import optimise
 from optimiser.fanout import with_factors
 from optimiser.robustness import CORE_SHARE, draw_factors, robustness
 from optimiser.scenario import Scenario
-from tests.conftest import REPO
+from tests.test_cli_run import _run
 
 pytestmark = pytest.mark.solver
 
@@ -65,16 +64,15 @@ def test_shares_and_core_on_the_three_building_estate(three_building_estate):
     assert summary["uncertainty"]["core_share"] == CORE_SHARE
 
 
-def _run(out, cache, *extra: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "optimiser", "run", "--place", "trafford", "--out", str(out), "--quiet"]
-    command += ["--uncertainty", "8", "--seed", "3", "--gap", "1e-7", "--cache", str(cache), *extra]
-    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False, timeout=900)
+def _draws(out, cache) -> subprocess.CompletedProcess[str]:
+    flags = ("--uncertainty", "8", "--seed", "3", "--gap", "1e-7", "--cache", str(cache))
+    return _run("run", "--place", "trafford", "--out", str(out), "--quiet", *flags, timeout=900)
 
 
 def test_trafford_uncertainty_reports_percentiles_and_shares_and_repeats_exactly(tmp_path):
-    first = _run(tmp_path / "a", tmp_path / "cache_a")
+    first = _draws(tmp_path / "a", tmp_path / "cache_a")
     assert first.returncode == 0, first.stderr
-    second = _run(tmp_path / "b", tmp_path / "cache_b")  # a fresh cache: every draw solved again
+    second = _draws(tmp_path / "b", tmp_path / "cache_b")  # a fresh cache: every draw solved again
     assert second.returncode == 0, second.stderr
     sa = json.loads((tmp_path / "a" / "summary.json").read_text())
     sb = json.loads((tmp_path / "b" / "summary.json").read_text())
