@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from optimiser.frontier import check_monotone
 from optimiser.report.rundir import verify_run_dir
-from tests.conftest import REPO
+from tests.test_cli_run import _run
 
 pytestmark = pytest.mark.solver
 
@@ -30,18 +28,8 @@ def test_the_gp_reach_frontier_on_trafford_is_monotone_with_each_point_s_status(
     scenario = tmp_path / "gp.toml"
     scenario.write_text(GP_SHARE)
     out = tmp_path / "frontier"
-    command = [
-        sys.executable,
-        "-m",
-        "optimiser",
-        "frontier",
-        "--place",
-        "trafford",
-        "--scenario",
-        str(scenario),
-    ]
-    command += ["--param", "access.gp_practice.reach_km", "--values", VALUES, "--out", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False, timeout=900)
+    flags = ("--scenario", str(scenario), "--param", "access.gp_practice.reach_km", "--values", VALUES)
+    done = _run("frontier", "--place", "trafford", *flags, "--out", str(out), timeout=900)
     assert done.returncode == 0, done.stderr
     verify_run_dir(out)
     table = pd.read_csv(out / "frontier.csv")
