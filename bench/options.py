@@ -32,9 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--draws", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=2, help="Dask workers of the second run (default 2)")
+    parser.add_argument("--gap", type=float, default=1e-4, help="relative gap of every solve (default 1e-4)")
     args = parser.parse_args(argv)
     estate = load_place(args.place)
-    scenario = Scenario(threads=1)
+    scenario = Scenario(threads=1, mip_gap=args.gap)
     plan = optimise(estate, scenario)
     out: dict[str, object] = {
         "place": estate.name,
@@ -71,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     a, b = found.values()
     out["identical_shares"] = bool(a.buildings.equals(b.buildings))
     out["identical_npvs"] = bool((a.draws["npv_gbp"] - b.draws["npv_gbp"]).abs().max() < 1.0)
+    out["largest_npv_difference_gbp"] = round(float((a.draws["npv_gbp"] - b.draws["npv_gbp"]).abs().max()))
+    out["draws_with_other_disposals"] = int((a.draws["disposed"] != b.draws["disposed"]).sum())
     print(json.dumps(out, indent=2))
     return 0
 

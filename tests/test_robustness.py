@@ -88,3 +88,23 @@ def test_trafford_uncertainty_reports_percentiles_and_shares_and_repeats_exactly
     core = sorted(ra.loc[ra["disposed_share"] >= CORE_SHARE, "building_id"])
     assert core == sa["uncertainty"]["robust_core"]
     assert "robust core" in first.stderr
+
+
+def test_the_draws_on_two_dask_workers_equal_the_serial_draws_and_are_cached(three_building_estate, tmp_path):
+    scenario = Scenario(discount_rate=0.0, cat_services=(), time_limit_s=20, mip_gap=1e-9, threads=1)
+    estate = three_building_estate
+    b = estate.buildings.copy()
+    b["modelled"] = [("running_cost_gbp", "market_value_gbp")] * 3
+    estate = type(estate)(**{**estate.__dict__, "buildings": b})
+    plan = optimise(estate, scenario)
+    serial = robustness(estate, scenario, plan, draws=4, seed=5)
+    cache = tmp_path / "cache"
+    on_dask = robustness(estate, scenario, plan, draws=4, seed=5, workers=2, cache_dir=cache)
+    assert on_dask.buildings.equals(serial.buildings)
+    assert list(on_dask.draws["npv_gbp"]) == pytest.approx(list(serial.draws["npv_gbp"]), abs=1e-6)
+    assert len(list(cache.glob("*.json"))) == 4
+    seen = []
+    again = robustness(
+        estate, scenario, plan, draws=4, seed=5, cache_dir=cache, on_result=lambda i, r: seen.append(i)
+    )
+    assert seen == [] and again.buildings.equals(serial.buildings)  # every draw read back, none solved
