@@ -21,7 +21,7 @@ from tests.test_e2e_browser import (
     _server,
 )
 
-pytestmark = pytest.mark.solver
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _tab(page, name: str):
