@@ -258,7 +258,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     written = write_plan(estate, plan, args.out, **extras)
     print(plan.summary())
     print(
-        f"  wrote {', '.join(written)} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
+        f"  wrote {', '.join(dict.fromkeys(n.split('/')[0] for n in written))} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
     )
     return EXIT_OK
 
