@@ -107,7 +107,8 @@ def _prices(cur: common.Current, plan: Any, state: dict[str, Any]) -> None:
             width="stretch",
             column_config={"price_basis": st.column_config.TextColumn("price basis", width="large")},
         )
-        picked = st.selectbox("Building", list(shown["building_id"]), key="opt_price_pick")
+        order = shown.sort_values("price_of_decision_gbp", ascending=False, na_position="last", kind="stable")
+        picked = st.selectbox("Building", list(order["building_id"]), key="opt_price_pick")
         if picked is not None:
             row = shown[shown["building_id"] == picked].iloc[0]
             st.markdown(f"**{picked}** ({row['name']}): {row['price_basis']}")
