@@ -56,7 +56,10 @@ def test_options_for_the_board_in_a_real_browser(tmp_path):
 
                 panel = _tab(page, "Price of each decision")
                 panel.get_by_role("button", name="Price the decisions").click()
-                panel.get_by_text("keeping this building would cost").first.wait_for(timeout=WAIT_MS)
+                price = panel.locator(
+                    "[data-testid='stMarkdownContainer']", has_text="keeping this building would cost"
+                )
+                price.wait_for(timeout=WAIT_MS)  # the dearest disposal's price, in words
 
                 panel = _tab(page, "Trade-offs")
                 panel.get_by_role("button", name="Draw the curve").click()
