@@ -319,7 +319,7 @@ def test_explicit_rows_are_applied_to_the_base_and_a_bad_key_makes_a_row_malform
     assert cheap.scenario.time_limit_s == 5
     assert typo.scenario is None and typo.error.startswith(
         "grid.toml [[scenarios]] row 2: unknown scenario key 'move_cots' (did you mean 'move_cost_gbp_per_m2'?). "
-        "Allowed keys: allow_moves, capital_budget_gbp,"
+        "Allowed keys: allow_moves, backlog_spread, capital_budget_gbp,"
     )
 
 
