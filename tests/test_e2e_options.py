@@ -31,6 +31,16 @@ def _tab(page, name: str):
     return page.get_by_role("tabpanel", name=name)
 
 
+def _shown(page, locator, step: str) -> None:
+    """Wait for `locator`; on a timeout, keep a screenshot and say what the page shows instead."""
+    try:
+        locator.wait_for(timeout=WAIT_MS)
+    except Exception:
+        page.screenshot(path=ARTIFACTS / f"e2e_options_{step}_failed.png", full_page=True)
+        errors = page.locator("[data-testid='stAlertContentError']").all_inner_texts()
+        pytest.fail(f"{step}: not shown; errors on the page: {errors}")
+
+
 def test_options_for_the_board_in_a_real_browser(tmp_path):
     _need_browser()
     from playwright.sync_api import sync_playwright
@@ -64,8 +74,11 @@ def test_options_for_the_board_in_a_real_browser(tmp_path):
                 price.wait_for(timeout=WAIT_MS)  # the dearest disposal's price, in words
 
                 panel = _tab(page, "Trade-offs")
+                values = panel.get_by_label("Values (comma-separated)")
+                values.fill("1.5,2,3")
+                values.press("Enter")
                 panel.get_by_role("button", name="Draw the curve").click()
-                panel.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=WAIT_MS)
+                _shown(page, panel.locator("[data-testid='stVegaLiteChart']").first, "trade-offs")
 
                 panel = _tab(page, "Robustness")
                 panel.get_by_role("button", name="Draw and solve").click()
