@@ -410,7 +410,7 @@ def test_the_row_count_adds_explicit_rows_and_counts_single_values_once():
         (
             "[gird]\ncat_discount = [0, 1]\n",
             "grid.toml: unknown key 'gird' (did you mean 'grid'?). Allowed keys: base, grid, scenarios, "
-            "description, name, appraisal, costs, moves, outcomes, limits, locks, solver, access.",
+            "description, name, appraisal, costs, moves, outcomes, limits, locks, solver, uncertainty, access.",
         ),
         (
             "grid = 3\n",
