@@ -72,6 +72,10 @@ SCENARIO_KEYS: dict[str, dict[str, Key]] = {
             "threads", "int", 1, optional=True, example=2, off="the solver's own choice"
         ),  # more than the machine's cores is lowered to them when solving (estate.limits)
     },
+    "uncertainty": {  # spreads of `run --uncertainty` (optimiser.robustness): +/- share, uniform
+        f"{figure}_spread": Key(f"{figure}_spread", "float", 0, 1, high_open=True, example=0.2)
+        for figure in ("running_cost", "market_value", "backlog", "disposal_cost", "rent")
+    },
 }
 TOP_KEYS = {
     "name": Key("name", "text", example="default"),
@@ -247,6 +251,12 @@ class Scenario:
     access: tuple[AccessStandard, ...] = ()
     access_enabled: bool = True
     protect_deprived_deciles: int | None = None  # overrides every standard's value when set
+    # uncertainty: the +/- spread of each modelled money figure in `run --uncertainty`
+    running_cost_spread: float = 0.2
+    market_value_spread: float = 0.2
+    backlog_spread: float = 0.2
+    disposal_cost_spread: float = 0.2
+    rent_spread: float = 0.2
     # solver
     solver: str = "highs"
     time_limit_s: float = 120.0

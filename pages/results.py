@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
 from optimiser.report.words import column_name, service_name
-from pages import boardpack_view, common
+from pages import boardpack_view, common, options_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -114,3 +114,5 @@ with tab_a:
 with tab_m:
     moved = occupiers[occupiers["from_building_id"].astype(str) != occupiers["to_building_id"].astype(str)]
     boardpack_view.show_table(moved)
+
+options_view.show(cur, record)  # issue 13: alternatives, prices, trade-offs, robustness

@@ -114,9 +114,21 @@ RUN_FILES = (
 )
 
 
-def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
+def write_plan(
+    estate: Estate,
+    plan: Plan,
+    out_dir: str | Path,
+    *,
+    extra_tables: Mapping[str, pd.DataFrame] | None = None,
+    extra_runs: Mapping[str, Plan] | None = None,
+    extra_summary: Mapping[str, Any] | None = None,
+) -> dict[str, Path]:
     """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json,
     plan.gpkg, scenario.toml and the manifest run.json to `out_dir`, as one whole run or not at all.
+
+    `extra_tables` (file name -> table) are written beside them, `extra_runs` (folder name ->
+    plan) as run folders of their own inside it (e.g. ``alt_1/``, each with its run.json),
+    `extra_summary` joins summary.json; all of them are in the run's manifest.
 
     The files are written into a fresh folder beside `out_dir`, which then replaces it
     (`optimiser.report.rundir.write_run_dir`); every text cell is inert (`optimiser.report.inert`).
@@ -129,7 +141,8 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
 
     """
     tables = {f"{name}.csv": frame for name, frame in plan_tables(estate, plan).items()}
-    summary = plan.summary_dict() | {"note": MODELLED_FILE_NOTE}
+    summary = plan.summary_dict() | dict(extra_summary or {}) | {"note": MODELLED_FILE_NOTE}
+    tables |= dict(extra_tables or {})
 
     def write(folder: Path) -> None:
         for name, frame in tables.items():
@@ -140,6 +153,8 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
         (folder / "scenario.toml").write_bytes(plan.scenario.to_toml().encode())  # for `report`
         write_geopackage(estate, plan, folder / "plan.gpkg")
         checkpoint("wrote plan.gpkg")
+        for name, other in (extra_runs or {}).items():
+            write_plan(estate, other, folder / name)
 
     return write_run_dir(out_dir, write, run_identity(estate, plan, command="run"), known_files=RUN_FILES)
 
