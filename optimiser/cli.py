@@ -380,7 +380,7 @@ def _board_options(
         for bid, basis in zip(shown["building_id"], shown["price_basis"], strict=True):
             print(f"  price {bid}: {basis}", file=sys.stderr)
     if args.uncertainty:
-        found = robustness(
+        drawn = robustness(
             estate,
             scenario,
             plan,
@@ -389,13 +389,13 @@ def _board_options(
             workers=args.option_workers,
             cache_dir=args.cache / "draws",
         )
-        extras["extra_tables"] |= {"robustness.csv": found.buildings, "robustness_draws.csv": found.draws}
-        extras["extra_summary"] |= found.summary()
-        s = found.summary()
+        extras["extra_tables"] |= {"robustness.csv": drawn.buildings, "robustness_draws.csv": drawn.draws}
+        extras["extra_summary"] |= drawn.summary()
+        s = drawn.summary()
         print(
-            f"uncertainty: {len(found.solved)} of {args.uncertainty} draws solved (seed {args.seed}); NPV P10 "
+            f"uncertainty: {len(drawn.solved)} of {args.uncertainty} draws solved (seed {args.seed}); NPV P10 "
             f"£{s['npv_p10_gbp'] or 0:,.0f}, P50 £{s['npv_p50_gbp'] or 0:,.0f}, P90 £{s['npv_p90_gbp'] or 0:,.0f}; "
-            f"robust core ({CORE_SHARE:.0%}+ of draws): {', '.join(found.core) or 'none'}",
+            f"robust core ({CORE_SHARE:.0%}+ of draws): {', '.join(drawn.core) or 'none'}",
             file=sys.stderr,
         )
     return plan, extras
