@@ -18,6 +18,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ from estate.settings import check_out_folder
 from optimiser import auth, bench
 from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
+from optimiser.partnership import coalition_plan, find_partner, partnership_lines, partnership_plan
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
 from optimiser.progress import Printer
 from optimiser.report.files import RUN_FILES, write_plan
 from optimiser.report.rundir import check_run_target
 from optimiser.scenario import Scenario, check_option
+from optimiser.shapley import run_shapley
 from optimiser.sweep import (
     DEFAULT_TIME_LIMIT_S,
     NATIONAL_TIME_LIMIT_S,
@@ -84,7 +87,33 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     run.add_argument("--quiet", action="store_true", help="less output")
     run.add_argument("--verbose", action="store_true", help="show the solver log")
+    _add_partner_args(run)
     run.set_defaults(func=_cmd_run)
+
+
+def _add_partner_args(run: argparse.ArgumentParser) -> None:
+    partners = run.add_argument_group("partners (docs/optimiser.md)")
+    partners.add_argument(
+        "--partnership",
+        action="store_true",
+        help="solve each partner's stand-alone plan too: partnership value, standalone_npv_gbp",
+    )
+    partners.add_argument(
+        "--standalone", metavar="PARTNER", help="write PARTNER's stand-alone plan instead of the joint one"
+    )
+    partners.add_argument(
+        "--shapley", action="store_true", help="solve every coalition of partner groups: the Shapley split"
+    )
+    partners.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="Dask worker processes for stand-alone and coalition solves (0: here)",
+    )
+    partners.add_argument("--scheduler", help="address of a running Dask scheduler, instead of --workers")
+    partners.add_argument(
+        "--coalition-cache", type=Path, help="folder keeping coalition results between runs"
+    )
 
 
 def _add_estate_args(parser: argparse.ArgumentParser) -> None:
@@ -221,7 +250,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     printer = None if args.quiet or args.verbose else Printer(sys.stderr)
     try:
-        plan = optimise(estate, scenario, msg=args.verbose, progress=printer)
+        plan, extra = _plan_for_run(args, estate, scenario, printer)
     except ScenarioError as err:  # a check against the estate (e.g. a lock): name the scenario file
         if args.scenario is None:
             raise
@@ -230,12 +259,48 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         if printer is not None:
             printer.close()
-    written = write_plan(estate, plan, args.out)
+    written = write_plan(estate, plan, args.out, extra=extra)
     print(plan.summary())
+    for line in partnership_lines(plan):
+        print(line)
     print(
         f"  wrote {', '.join(written)} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
     )
     return EXIT_OK
+
+
+def _plan_for_run(
+    args: argparse.Namespace, estate: Estate, scenario: Scenario, printer: Printer | None
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan `run` writes (joint, stand-alone or with the partnership figures) and its extra tables."""
+    if args.workers < 0:
+        msg = f"--workers must be 0 (solve here) or more; got {args.workers}."
+        raise UsageError(msg)
+    if args.standalone is not None:
+        if args.partnership or args.shapley:
+            msg = "--standalone writes one partner's plan; leave out --partnership and --shapley with it."
+            raise UsageError(msg)
+        return coalition_plan(estate, scenario, [find_partner(estate, args.standalone)], msg=args.verbose), {}
+    if not (args.partnership or args.shapley or scenario.no_partner_worse_off == "standalone"):
+        return optimise(estate, scenario, msg=args.verbose, progress=printer), {}
+    options: dict[str, Any] = {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "cache_dir": args.coalition_cache,
+    }
+    memo: dict[Any, Any] = {}
+    plan = partnership_plan(estate, scenario, memo=memo, msg=args.verbose, progress=printer, **options)
+    if not args.shapley:
+        return plan, {}
+    result = run_shapley(estate, scenario, plan, memo=memo, **options)
+    figures = {
+        "owner_split_in_core": result.in_core,
+        "owner_split_blocked_by": result.blocked_by,
+        "coalition_solves": result.solves,
+        "grand_coalition_npv_gbp": float(result.shapley["shapley_gbp"].sum()),
+    }
+    plan = replace(plan, partnership=plan.partnership | figures)
+    return plan, {"coalitions": result.coalitions, "shapley": result.shapley}
 
 
 # ---------------------------------------------------------------------- bench

@@ -19,6 +19,9 @@ from estate.settings import read_toml as _read_toml
 from optimiser.errors import ScenarioError
 
 SOLVERS = ("highs", "cbc")
+SHARING_RULES = ("owner", "pooled")  # who gets what of a plan: see optimiser.partners
+POOLED_KEYS = ("floor_area", "running_cost", "equal")
+NO_WORSE_OFF = ("off", "zero", "standalone")
 ID_WORDS = "an ID of letters A-Z a-z, digits 0-9 and _ only"
 
 
@@ -71,6 +74,20 @@ SCENARIO_KEYS: dict[str, dict[str, Key]] = {
         "threads": Key(
             "threads", "int", 1, optional=True, example=2, off="the solver's own choice"
         ),  # more than the machine's cores is lowered to them when solving (estate.limits)
+    },
+    "partners": {
+        "sharing_rule": Key("sharing_rule", "choice", choices=SHARING_RULES, example="owner"),
+        "pooled_key": Key("pooled_key", "choice", choices=POOLED_KEYS, example="floor_area"),
+        "occupancy_charge_gbp_per_m2": Key(
+            "occupancy_charge_gbp_per_m2",
+            "float",
+            0,
+            100_000,
+            optional=True,
+            example=150.0,
+            off="the host building's running cost per m2",
+        ),
+        "no_partner_worse_off": Key("no_partner_worse_off", "choice", choices=NO_WORSE_OFF, example="zero"),
     },
 }
 TOP_KEYS = {
@@ -247,6 +264,11 @@ class Scenario:
     access: tuple[AccessStandard, ...] = ()
     access_enabled: bool = True
     protect_deprived_deciles: int | None = None  # overrides every standard's value when set
+    # partners (optimiser.partners): who pays, who benefits
+    sharing_rule: str = "owner"
+    pooled_key: str = "floor_area"
+    occupancy_charge_gbp_per_m2: float | None = None  # a year; None = the host's running cost per m2
+    no_partner_worse_off: str = "off"
     # solver
     solver: str = "highs"
     time_limit_s: float = 120.0

@@ -38,14 +38,26 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "jsonable", "provenance", "progress", "highs", "report.inert", "report.kpis"),
     ("scenario",),
     ("costs", "access"),
-    ("outcomes", "search"),
-    ("model",),
+    ("outcomes", "search", "partners"),
+    ("model", "model_partners"),
     ("solver",),
     ("plan",),
     ("pipeline",),
     ("report.maps", "report.rundir", "report.boardpack", "report.files", "report"),
     ("store",),
-    ("background", "bench", "benders", "auth", "sweep", "sweep.*", "cli", "__main__", "__init__"),
+    (
+        "background",
+        "bench",
+        "benders",
+        "auth",
+        "sweep",
+        "sweep.*",
+        "partnership",
+        "shapley",
+        "cli",
+        "__main__",
+        "__init__",
+    ),
 )
 # Arrows the layers alone would allow but the design forbids: outputs format a Plan, they never
 # build or solve one; outcomes come from a plan's decisions alone.
@@ -53,6 +65,7 @@ FORBIDDEN = {
     "report": ("model", "solver", "pipeline", "highs", "search", "benders"),
     "report.*": ("model", "solver", "pipeline", "highs", "search", "benders"),
     "outcomes": ("model", "solver", "pipeline", "plan"),
+    "partners": ("model", "solver", "pipeline", "plan"),
 }
 
 

@@ -109,12 +109,18 @@ RUN_FILES = (
     "access.csv",
     "summary.json",
     "plan.gpkg",
+    "coalitions.csv",
+    "shapley.csv",
 )
 
 
-def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
+def write_plan(
+    estate: Estate, plan: Plan, out_dir: str | Path, *, extra: Mapping[str, pd.DataFrame] | None = None
+) -> dict[str, Path]:
     """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json,
     plan.gpkg and the manifest run.json to `out_dir`, as one whole run or not at all.
+    `extra` tables (e.g. ``coalitions`` and ``shapley`` of ``run --shapley``) are written as
+    ``<name>.csv`` too.
 
     The files are written into a fresh folder beside `out_dir`, which then replaces it
     (`optimiser.report.rundir.write_run_dir`); every text cell is inert (`optimiser.report.inert`).
@@ -127,6 +133,7 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
 
     """
     tables = {f"{name}.csv": frame for name, frame in plan_tables(estate, plan).items()}
+    tables |= {f"{name}.csv": frame for name, frame in (extra or {}).items()}
     summary = plan.summary_dict() | {"note": MODELLED_FILE_NOTE}
 
     def write(folder: Path) -> None:
