@@ -96,7 +96,8 @@ def _add_partner_args(run: argparse.ArgumentParser) -> None:
     partners.add_argument(
         "--partnership",
         action="store_true",
-        help="solve each partner's stand-alone plan too: partnership value, standalone_npv_gbp",
+        help="solve each partner's stand-alone plan too: partnership value, standalone_npv_gbp "
+        "(scenario: partners.standalone_plans = true)",
     )
     partners.add_argument(
         "--standalone", metavar="PARTNER", help="write PARTNER's stand-alone plan instead of the joint one"
@@ -281,7 +282,9 @@ def _plan_for_run(
             msg = "--standalone writes one partner's plan; leave out --partnership and --shapley with it."
             raise UsageError(msg)
         return coalition_plan(estate, scenario, [find_partner(estate, args.standalone)], msg=args.verbose), {}
-    if not (args.partnership or args.shapley or scenario.no_partner_worse_off == "standalone"):
+    if args.partnership or args.shapley:
+        scenario = scenario.with_changes(standalone_plans=True)
+    if not (scenario.standalone_plans or scenario.no_partner_worse_off == "standalone"):
         return optimise(estate, scenario, msg=args.verbose, progress=printer), {}
     options: dict[str, Any] = {
         "workers": args.workers,

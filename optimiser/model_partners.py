@@ -41,6 +41,7 @@ def coalition_scenario(estate: Estate, scenario: Scenario, members: frozenset[st
         dispose=tuple(b for b in scenario.dispose if b in own),
         receipts_target_gbp=None,
         no_partner_worse_off="off",
+        standalone_plans=False,
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
@@ -242,6 +243,7 @@ def partnership_plan(
     progress: ProgressCallback | None = None,
     msg: bool = False,
     on_result: Callable[[CoalitionResult], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Plan:
     """The joint plan with its partnership figures: stand-alone NPVs first, then the joint plan
     (with ``no_partner_worse_off`` on: the free plan, then the fair one, and the price).
@@ -266,11 +268,12 @@ def partnership_plan(
     standalone_s = time.perf_counter() - started
     floors = {p: r.npv_gbp for p, r in standalone.items()}
     rule = scenario.no_partner_worse_off
-    free = optimise(estate, scenario.with_changes(no_partner_worse_off="off"), progress=progress, msg=msg)
+    solve_options: dict[str, Any] = {"progress": progress, "msg": msg, "cancel": cancel}
+    free = optimise(estate, scenario.with_changes(no_partner_worse_off="off"), **solve_options)
     figures: dict[str, Any] = {}
     plan = free
     if rule != "off":
-        plan = optimise(estate, scenario, partner_floors_gbp=floors, progress=progress, msg=msg)
+        plan = optimise(estate, scenario, partner_floors_gbp=floors, **solve_options)
         best_free_k = min(free.info.objective, plan.info.objective)
         figures["price_of_fairness_gbp"] = (plan.info.objective - best_free_k) * 1000
         figures["price_of_fairness_uncertainty_gbp"] = _gap_gbp(free) + _gap_gbp(plan)

@@ -88,6 +88,7 @@ SCENARIO_KEYS: dict[str, dict[str, Key]] = {
             off="the host building's running cost per m2",
         ),
         "no_partner_worse_off": Key("no_partner_worse_off", "choice", choices=NO_WORSE_OFF, example="zero"),
+        "standalone_plans": Key("standalone_plans", "bool", example=True),
     },
 }
 TOP_KEYS = {
@@ -269,6 +270,7 @@ class Scenario:
     pooled_key: str = "floor_area"
     occupancy_charge_gbp_per_m2: float | None = None  # a year; None = the host's running cost per m2
     no_partner_worse_off: str = "off"
+    standalone_plans: bool = False  # solve each partner's stand-alone plan too (partnership value)
     # solver
     solver: str = "highs"
     time_limit_s: float = 120.0

@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
 from pages import common
+from pages.partners_view import show_partners
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -26,6 +27,7 @@ st.subheader(f"Option “{record.name}”")
 common.show_status(record.summary)
 common.show_kpis(record.summary, buildings)
 
+show_partners(record.summary, tables["partners"])
 chart1, chart2 = st.columns(2)
 with chart1:
     st.markdown("**Where the NPV comes from** (£; savings are discounted over the appraisal period)")

@@ -43,7 +43,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("solver",),
     ("plan",),
     ("pipeline",),
-    ("report.maps", "report.rundir", "report.boardpack", "report.files", "report"),
+    ("report.maps", "report.rundir", "report.boardpack", "report.files", "report.partners", "report"),
     ("store",),
     (
         "background",
