@@ -191,7 +191,7 @@ def _run_on_dask(
     """Submit every payload to Dask (`optimiser.sweep.runner.make_client`); keep each result as it comes."""
     from distributed import as_completed  # Dask's heavy import: only when jobs run
 
-    from optimiser.sweep.runner import make_client
+    from optimiser.sweep import make_client
 
     client, cluster = make_client(workers=max(workers, 1), scheduler=scheduler)
     try:
