@@ -41,7 +41,9 @@ def main() -> int:
     scenario = Scenario(time_limit_s=args.time_limit)
     groups = sorted(set(partner_groups(estate)))
     coalitions = [
-        members_of_groups(estate, s) for k in range(1, len(groups) + 1) for s in itertools.combinations(groups, k)
+        members_of_groups(estate, s)
+        for k in range(1, len(groups) + 1)
+        for s in itertools.combinations(groups, k)
     ]
     print(
         f"{estate.name}: {len(estate.buildings)} buildings, {len(estate.occupiers)} occupiers, "

@@ -125,7 +125,9 @@ def test_shapley_solves_every_coalition_and_the_shares_add_up(tmp_path):
     # the core test, redone from the CSVs: no coalition's worth above its members' rule shares
     share = shapley.set_index("group")["rule_share_gbp"]
     blocked = [
-        c for c, v in coalitions.set_index("coalition")["npv_gbp"].items() if v > share[c.split("+")].sum() + 1.0
+        c
+        for c, v in coalitions.set_index("coalition")["npv_gbp"].items()
+        if v > share[c.split("+")].sum() + 1.0
     ]
     assert summary["owner_split_in_core"] == (not blocked)
     assert sorted(x["coalition"] for x in summary["owner_split_blocked_by"]) == sorted(blocked)

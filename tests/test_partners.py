@@ -200,3 +200,13 @@ def test_the_ledger_has_the_documented_columns(estate):
         assert column in plan.partners
     assert math.isnan(plan.partners["standalone_npv_gbp"].iloc[0])
     assert isinstance(plan.partners, pd.DataFrame)
+
+
+def test_coalitions_on_dask_give_what_the_serial_solves_give(estate):
+    coalitions = [frozenset(["Council"]), frozenset(["DWP"]), frozenset(["Council", "DWP"])]
+    serial = solve_coalitions(estate, BASE, coalitions)
+    on_dask = solve_coalitions(estate, BASE, coalitions, workers=1)
+    assert {m: r.npv_gbp for m, r in on_dask.items()} == pytest.approx(
+        {m: r.npv_gbp for m, r in serial.items()}
+    )
+    assert on_dask[frozenset(["Council", "DWP"])].npv_gbp == pytest.approx(1_780_000)
