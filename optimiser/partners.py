@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from estate import Estate
+from optimiser.outcomes import partner_totals
 from optimiser.scenario import Scenario
 
 NO_BUILDINGS_GROUP = "other"  # the owner_type of a partner that owns no building
@@ -120,26 +121,11 @@ def partner_ledger(
     """
     names = partners_of(estate)
     af = scenario.annuity_factor
-    frame = money.assign(partner=estate.buildings["owner"].astype(str))
-    by_owner = frame.groupby("partner").agg(
-        buildings_before=("disposed", "size"),
-        buildings_disposed=("disposed", "sum"),
-        capital_receipts_gbp=("receipt_gbp", "sum"),
-        annual_revenue_saving_gbp=("annual_saving_gbp", "sum"),
-        backlog_avoided_gbp=("backlog_avoided_gbp", "sum"),
-        disposal_cost_gbp=("disposal_cost_gbp", "sum"),
-        lease_exit_gbp=("lease_exit_gbp", "sum"),
-        land_ha=("land_ha", "sum"),
-        carbon_tco2e_saved=("carbon_saved_tco2e", "sum"),
-        floor_area_released_m2=("gia_released_m2", "sum"),
-    )
-    out = by_owner.reindex(names, fill_value=0)
-    out["disposal_and_exit_cost_gbp"] = out.pop("disposal_cost_gbp") + out.pop("lease_exit_gbp")
-    partner_of = estate.occupiers["partner"].astype(str).reindex(parts["occupier_id"]).to_numpy()
-    moves = pd.Series(part_cost.to_numpy(), index=partner_of).groupby(level=0).sum()
-    out["move_cost_gbp"] = moves.reindex(names, fill_value=0.0)
-    out["one_off_cost_gbp"] = out["disposal_and_exit_cost_gbp"] + out["move_cost_gbp"]
-    out["buildings_after"] = out["buildings_before"] - out["buildings_disposed"]
+    out = partner_totals(estate, money, parts, part_cost).set_index("partner").reindex(names, fill_value=0)
+    owner = estate.buildings["owner"].astype(str)
+    for column in ("backlog_avoided_gbp", "gia_released_m2"):
+        out[column] = money[column].groupby(owner).sum().reindex(names, fill_value=0.0)
+    out = out.rename(columns={"gia_released_m2": "floor_area_released_m2"})
     charges = charged_parts(estate, scenario, parts)
     paid = charges.groupby("payer")["annual_gbp"].sum().reindex(names, fill_value=0.0)
     received = charges.groupby("payee")["annual_gbp"].sum().reindex(names, fill_value=0.0)
