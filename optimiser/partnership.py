@@ -194,6 +194,11 @@ def _run_on_dask(
     from optimiser.sweep import make_client
 
     client, cluster = make_client(workers=max(workers, 1), scheduler=scheduler)
+    # one solver thread a job, as the sweep's jobs (a worker is one process of one thread)
+    payloads = [
+        p if p["scenario"].threads is not None else p | {"scenario": p["scenario"].with_changes(threads=1)}
+        for p in payloads
+    ]
     try:
         futures = [client.submit(coalition_job, p, pure=False, retries=1) for p in payloads]
         for future in as_completed(futures):
