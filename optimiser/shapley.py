@@ -79,7 +79,7 @@ class ShapleyResult:
     shapley: pd.DataFrame  # group, shapley_gbp, rule_share_gbp, transfer_gbp
     in_core: bool
     blocked_by: list[dict[str, Any]]
-    solves: int
+    solves: int  # coalitions solved by this call (not from the run's memo or the disk cache)
 
 
 def coalition_name(groups: Sequence[str]) -> str:
@@ -148,7 +148,7 @@ def run_shapley(
         shapley=shapley,
         in_core=not blocked,
         blocked_by=[{"coalition": coalition_name(s), "excess_gbp": e} for s, e in blocked],
-        solves=len(set(members.values()) - before),
+        solves=sum(1 for m in set(members.values()) - before if not results[m].cached),
     )
 
 
