@@ -30,6 +30,25 @@ from optimiser.outcomes import partner_totals
 from optimiser.scenario import Scenario
 
 NO_BUILDINGS_GROUP = "other"  # the owner_type of a partner that owns no building
+PARTNERSHIP_KEYS = (  # summary.json figures of optimiser.partnership and optimiser.shapley (Plan.partnership)
+    "partnership_value_gbp",
+    "partnership_value_uncertainty_gbp",
+    "joint_npv_gbp",
+    "standalone_npv_total_gbp",
+    "standalone_solves",
+    "standalone_proven_optimal",
+    "standalone_time_s",
+    "standalone_workers",
+    "no_partner_worse_off",
+    "price_of_fairness_gbp",
+    "price_of_fairness_uncertainty_gbp",
+    "free_objective",
+    "free_npv_gbp",
+    "owner_split_in_core",
+    "owner_split_blocked_by",
+    "coalition_solves",
+    "grand_coalition_npv_gbp",
+)
 PENNY = 0.005  # pounds: the ledger adds up to the place's totals within this
 LEDGER_SUMS = (  # ledger column -> the place's KPI it adds up to
     ("capital_receipts_gbp", "capital_receipts_gbp"),
@@ -175,6 +194,7 @@ def ledger_mismatches(ledger: pd.DataFrame, kpis: Mapping[str, Any]) -> list[str
 
 
 __all__ = [
+    "PARTNERSHIP_KEYS",
     "charged_parts",
     "ledger_mismatches",
     "members_of_groups",

@@ -210,3 +210,18 @@ def test_coalitions_on_dask_give_what_the_serial_solves_give(estate):
         {m: r.npv_gbp for m, r in serial.items()}
     )
     assert on_dask[frozenset(["Council", "DWP"])].npv_gbp == pytest.approx(1_780_000)
+
+
+def test_a_saved_plan_keeps_its_partnership_figures(estate):
+    from optimiser.plan import plan_from_saved
+
+    plan = partnership_plan(estate, BASE)
+    tables = {
+        "buildings": plan.buildings,
+        "occupiers": plan.occupiers,
+        "access": plan.access,
+        "partners": plan.partners,
+    }
+    back = plan_from_saved(plan.scenario, plan.summary_dict(), tables)
+    assert back.summary_dict()["partnership_value_gbp"] == pytest.approx(760_000)
+    assert back.partnership["joint_npv_gbp"] == pytest.approx(1_780_000)
