@@ -168,7 +168,7 @@ def partner_ledger(
         out["pooled_transfer_gbp"] = 0.0
     out["npv_gbp"] = out["owner_rule_npv_gbp"] + out["pooled_transfer_gbp"]
     out["standalone_npv_gbp"] = np.nan  # filled in by optimiser.partnership when solved
-    out.insert(0, "group", partner_groups(estate).reindex(names).to_numpy())
+    out["group"] = partner_groups(estate).reindex(names).to_numpy()
     return out.rename_axis("partner").reset_index()
 
 

@@ -69,7 +69,10 @@ def test_partners_view_in_a_real_browser_equals_partners_csv(tmp_path):
                 assert shown == format_money(summary["partnership_value_gbp"])
                 chart = page.locator("[data-testid='stVegaLiteChart'] svg").first
                 chart.wait_for(timeout=WAIT_MS)
-                labels = {t.strip() for t in chart.locator("text").all_inner_texts()}
+                labels = {
+                    t.strip()
+                    for t in chart.locator("text").evaluate_all("els => els.map(e => e.textContent)")
+                }
                 body = page.inner_text("body")
                 page.screenshot(path=ARTIFACTS / "e2e_partners_results.png", full_page=True)
                 for _, row in partners.iterrows():
