@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from estate import Estate
+from optimiser.partnership import partnership_plan
 from optimiser.pipeline import optimise
 from optimiser.progress import Progress
 from optimiser.scenario import Scenario
@@ -53,7 +54,10 @@ class SolveJob:
     def run(self, estate: Estate) -> None:
         """Build, solve and summarise (in the worker thread), exactly as the CLI's ``run`` does."""
         try:
-            plan = optimise(estate, self.scenario, progress=self._report, cancel=self.cancel)
+            if self.scenario.standalone_plans or self.scenario.no_partner_worse_off == "standalone":
+                plan = partnership_plan(estate, self.scenario, progress=self._report, cancel=self.cancel)
+            else:
+                plan = optimise(estate, self.scenario, progress=self._report, cancel=self.cancel)
             self.stage = "summarising"
             self.record = run_from_plan(
                 estate, plan, place=self.place, estate_key=self.estate_key, ran_by=self.ran_by

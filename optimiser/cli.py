@@ -39,6 +39,7 @@ from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
 from optimiser.frontier import FRONTIER_FILES, frontier, write_frontier
 from optimiser.frontier import PARAMETERS as FRONTIER_PARAMETERS
+from optimiser.partnership import coalition_plan, find_partner, partnership_lines, partnership_plan
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
 from optimiser.prices import PRICE_CHOICES, with_prices
@@ -47,6 +48,7 @@ from optimiser.report.files import RUN_FILES, write_plan
 from optimiser.report.rundir import check_run_target
 from optimiser.robustness import CORE_SHARE, MAX_DRAWS, robustness
 from optimiser.scenario import Scenario, check_option
+from optimiser.shapley import run_shapley
 from optimiser.sweep import (
     DEFAULT_TIME_LIMIT_S,
     NATIONAL_TIME_LIMIT_S,
@@ -102,7 +104,34 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.add_argument("--quiet", action="store_true", help="less output")
     run.add_argument("--verbose", action="store_true", help="show the solver log")
     _add_options_args(run)
+    _add_partner_args(run)
     run.set_defaults(func=_cmd_run)
+
+
+def _add_partner_args(run: argparse.ArgumentParser) -> None:
+    partners = run.add_argument_group("partners (docs/optimiser.md)")
+    partners.add_argument(
+        "--partnership",
+        action="store_true",
+        help="solve each partner's stand-alone plan too: partnership value, standalone_npv_gbp "
+        "(scenario: partners.standalone_plans = true)",
+    )
+    partners.add_argument(
+        "--standalone", metavar="PARTNER", help="write PARTNER's stand-alone plan instead of the joint one"
+    )
+    partners.add_argument(
+        "--shapley", action="store_true", help="solve every coalition of partner groups: the Shapley split"
+    )
+    partners.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="Dask worker processes for stand-alone and coalition solves (0: here)",
+    )
+    partners.add_argument("--scheduler", help="address of a running Dask scheduler, instead of --workers")
+    partners.add_argument(
+        "--coalition-cache", type=Path, help="folder keeping coalition results between runs"
+    )
 
 
 def _add_estate_args(parser: argparse.ArgumentParser) -> None:
@@ -246,7 +275,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     printer = None if args.quiet or args.verbose else Printer(sys.stderr)
     try:
-        plan = optimise(estate, scenario, msg=args.verbose, progress=printer)
+        plan, extra = _plan_for_run(args, estate, scenario, printer)
     except ScenarioError as err:  # a check against the estate (e.g. a lock): name the scenario file
         if args.scenario is None:
             raise
@@ -256,8 +285,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if printer is not None:
             printer.close()
     plan, extras = _board_options(args, estate, scenario, plan)
+    extras["extra_tables"] |= {f"{name}.csv": frame for name, frame in extra.items()}
     written = write_plan(estate, plan, args.out, **extras)
     print(plan.summary())
+    for line in partnership_lines(plan):
+        print(line)
     print(
         f"  wrote {', '.join(dict.fromkeys(n.split('/')[0] for n in written))} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
     )
@@ -469,6 +501,42 @@ def _cmd_frontier(args: argparse.Namespace) -> int:
     print(shown.to_string(index=False))
     print(f"  wrote {', '.join(FRONTIER_FILES)} and run.json to {args.out}")
     return EXIT_OK if (table["monotone"] != "violated").all() else EXIT_NO_SOLUTION
+
+
+def _plan_for_run(
+    args: argparse.Namespace, estate: Estate, scenario: Scenario, printer: Printer | None
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan `run` writes (joint, stand-alone or with the partnership figures) and its extra tables."""
+    if args.workers < 0:
+        msg = f"--workers must be 0 (solve here) or more; got {args.workers}."
+        raise UsageError(msg)
+    if args.standalone is not None:
+        if args.partnership or args.shapley:
+            msg = "--standalone writes one partner's plan; leave out --partnership and --shapley with it."
+            raise UsageError(msg)
+        return coalition_plan(estate, scenario, [find_partner(estate, args.standalone)], msg=args.verbose), {}
+    if args.partnership or args.shapley:
+        scenario = scenario.with_changes(standalone_plans=True)
+    if not (scenario.standalone_plans or scenario.no_partner_worse_off == "standalone"):
+        return optimise(estate, scenario, msg=args.verbose, progress=printer), {}
+    options: dict[str, Any] = {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "cache_dir": args.coalition_cache,
+    }
+    memo: dict[Any, Any] = {}
+    plan = partnership_plan(estate, scenario, memo=memo, msg=args.verbose, progress=printer, **options)
+    if not args.shapley:
+        return plan, {}
+    result = run_shapley(estate, scenario, plan, memo=memo, **options)
+    figures = {
+        "owner_split_in_core": result.in_core,
+        "owner_split_blocked_by": result.blocked_by,
+        "coalition_solves": result.solves,
+        "grand_coalition_npv_gbp": float(result.shapley["shapley_gbp"].sum()),
+    }
+    plan = replace(plan, partnership=plan.partnership | figures)
+    return plan, {"coalitions": result.coalitions, "shapley": result.shapley}
 
 
 # ---------------------------------------------------------------------- bench

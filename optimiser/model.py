@@ -48,6 +48,8 @@ Constraints, one builder per family (``_add_<family>_rows``), in the order they 
    `_add_share_rows`)
 10. Optional limits (`_add_limit_rows`): ``capital_budget`` (moves, forced ones included,
     disposal costs and lease exits), ``receipts_target``, ``max_disposals``, ``carbon_cap``.
+11. Optional ``fair_<n>`` (`_add_partner_rows`, `optimiser.model_partners`): each partner's
+    NPV under the sharing rule at least zero or at least its stand-alone NPV.
 
 With ``elastic=True`` (`optimiser.pipeline.diagnose`) the capacity, access, share and limit
 rows get penalised slack. Cheap checks refuse a scenario that no plan can meet:
@@ -67,6 +69,7 @@ import itertools
 import math
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +81,14 @@ from estate import Estate
 from optimiser.access import reach_pairs, standards_for
 from optimiser.costs import building_costs, move_cost_k
 from optimiser.errors import InfeasibleScenarioError, ScenarioError
+from optimiser.model_partners import (
+    FAIRNESS_FAMILY,
+    check_members,
+    coalition_scenario,
+    fairness_rows,
+    keep_others,
+    restrict_pairs,
+)
 from optimiser.scenario import AccessStandard, Scenario, pct
 
 ELASTIC_PENALTY = 1.0e6  # £k per unit of slack, only in the diagnostic re-solve
@@ -127,6 +138,8 @@ class EstateModel:
     start: dict[str, float] = field(default_factory=dict)  # warm start, by variable name
     cost_table: bool = False
     today_cost: float = math.nan  # net present cost of keeping today's estate (nan: not a plan here)
+    coalition: frozenset[str] | None = None  # the partners of a stand-alone or coalition plan
+    partner_floors_gbp: dict[str, float] | None = None  # stand-alone NPVs for no_partner_worse_off
 
 
 @dataclass(eq=False)
@@ -157,6 +170,8 @@ def build_model(
     *,
     cost_table: pd.DataFrame | None = None,
     elastic: bool = False,
+    coalition: frozenset[str] | None = None,
+    partner_floors_gbp: Mapping[str, float] | None = None,
 ) -> EstateModel:
     """Build the MILP described in the module docstring.
 
@@ -173,6 +188,11 @@ def build_model(
     elastic
         Add penalised slack to the access, capacity and limit rows, to diagnose
         infeasibility (see `optimiser.pipeline.diagnose`).
+    coalition
+        The partners of a stand-alone or coalition plan: only their teams move, only into
+        their buildings; everything else stays as it is (`optimiser.model_partners`).
+    partner_floors_gbp
+        Each partner's stand-alone NPV (pounds), for ``no_partner_worse_off = "standalone"``.
 
     Raises
     ------
@@ -184,14 +204,22 @@ def build_model(
     """
     started = time.perf_counter()
     b, occ = estate.buildings, estate.occupiers
+    if coalition is not None:
+        check_members(estate, coalition)
+        scenario = coalition_scenario(estate, scenario, coalition)
     _check_locks(estate, scenario)
     costs = building_costs(estate, scenario)
     if cost_table is not None:
         pairs = _pairs_from_table(estate, cost_table)
     else:
-        pairs = _prune_pairs_that_never_fit(estate, _allowed_pairs(estate, scenario))
+        pairs = _allowed_pairs(estate, scenario)
+        if coalition is not None:
+            pairs = restrict_pairs(estate, pairs, coalition)
+        pairs = _prune_pairs_that_never_fit(estate, pairs)
 
     fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
+    if coalition is not None:
+        keep_others(estate, coalition, fixed_keep, keep_reason)
     options = pairs.groupby("occupier_id").size()
     findings = _check_before_solve(
         estate, scenario, pairs, options, fixed_keep, as_stated=cost_table is not None
@@ -238,6 +266,7 @@ def build_model(
     if scenario.access_enabled and cost_table is None:
         _add_access_rows(model, elastic=elastic)
     _add_limit_rows(model, elastic=elastic)
+    _add_partner_rows(model, partner_floors_gbp, elastic=elastic)
     today: dict[str, float] = {}  # today's estate, when it is a plan of this model
     if not any(v is False for v in fixed_keep.values()) and cost_table is None:
         today = _start_from_today(model)
@@ -276,6 +305,8 @@ def build_model(
         start=start,
         today_cost=today_cost,
         cost_table=cost_table is not None,
+        coalition=coalition,
+        partner_floors_gbp=dict(partner_floors_gbp) if partner_floors_gbp is not None else None,
     )
 
 
@@ -1077,6 +1108,25 @@ def _add_limit_rows(model: _Builder, *, elastic: bool) -> None:
         )
     if elastic:
         model.slacks["limits"] = slack
+
+
+def _add_partner_rows(model: _Builder, floors_gbp: Mapping[str, float] | None, *, elastic: bool) -> None:
+    """(11) ``fair_<n>``: no partner worse off under the sharing rule (`optimiser.model_partners`)."""
+    slacks = fairness_rows(
+        model.estate,
+        model.scenario,
+        model.problem,
+        floors_gbp,
+        elastic=elastic,
+        keep=model.keep,
+        move=model.move,
+        fixed_keep=model.fixed_keep,
+        fixed_host=model.fixed_host,
+        pairs=model.pairs,
+        costs=model.costs,
+    )
+    if slacks:
+        model.slacks[FAIRNESS_FAMILY] = slacks
 
 
 def _start_from_today(model: _Builder) -> dict[str, float]:

@@ -12,6 +12,7 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from estate import Estate
 from optimiser.errors import InfeasibleScenarioError, SolveError
 from optimiser.highs import HighsArrays, use_threads
 from optimiser.model import ELASTIC_PENALTY, EstateModel, build_model
+from optimiser.model_partners import FAIRNESS_FAMILY
 from optimiser.plan import Plan, plan_from_solution
 from optimiser.progress import Progress, ProgressCallback, Ticker
 from optimiser.scenario import Scenario, pct
@@ -75,7 +77,17 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None, *, explain: b
     info: SolveInfo = getattr(solver, "info", SolveInfo(solver=str(solver)))
     if problem.sol_status not in USABLE:
         if info.status == "infeasible" or problem.status == pulp.LpStatusInfeasible:
-            findings = diagnose(model.estate, scenario, cost_table=_cost_table_of(model)) if explain else []
+            findings = (
+                diagnose(
+                    model.estate,
+                    scenario,
+                    cost_table=_cost_table_of(model),
+                    coalition=model.coalition,
+                    partner_floors_gbp=model.partner_floors_gbp,
+                )
+                if explain
+                else []
+            )
             msg = f"Scenario {scenario.name!r} cannot be met:"
             raise InfeasibleScenarioError(msg, tuple(findings))
         lp_path = Path(tempfile.gettempdir()) / f"{problem.name}_{int(time.time())}.lp"
@@ -95,9 +107,23 @@ def _cost_table_of(model: EstateModel) -> pd.DataFrame | None:
     return model.pairs[["occupier_id", "building_id"]].assign(cost_gbp_k=model.pairs["cost_k"])
 
 
-def diagnose(estate: Estate, scenario: Scenario, *, cost_table: pd.DataFrame | None = None) -> list[str]:
+def diagnose(
+    estate: Estate,
+    scenario: Scenario,
+    *,
+    cost_table: pd.DataFrame | None = None,
+    coalition: frozenset[str] | None = None,
+    partner_floors_gbp: Mapping[str, float] | None = None,
+) -> list[str]:
     """Which requirement cannot be met, and by how much: an elastic re-solve read per family."""
-    model = build_model(estate, scenario.with_changes(warm_start=False), elastic=True, cost_table=cost_table)
+    model = build_model(
+        estate,
+        scenario.with_changes(warm_start=False),
+        elastic=True,
+        cost_table=cost_table,
+        coalition=coalition,
+        partner_floors_gbp=partner_floors_gbp,
+    )
     slack_vars = [v for family in model.slacks.values() for v in family.values()]
     penalty = pulp.LpAffineExpression([(v, ELASTIC_PENALTY) for v in slack_vars])
     problem = model.problem
@@ -123,6 +149,13 @@ def diagnose(estate: Estate, scenario: Scenario, *, cost_table: pd.DataFrame | N
         if family == "capacity":
             for h, amount in sorted(used.items(), key=lambda kv: -kv[1])[:5]:
                 findings.append(f"capacity of {h}: short by {amount:,.0f} m2")
+        elif family == FAIRNESS_FAMILY:
+            floor = "its stand-alone NPV" if scenario.no_partner_worse_off == "standalone" else "zero"
+            for partner, amount in sorted(used.items(), key=lambda kv: -kv[1]):
+                findings.append(
+                    f"no partner worse off: {partner} would be short by £{amount * 1000:,.0f} of {floor} "
+                    f"under the {scenario.sharing_rule} sharing rule"
+                )
         elif family.startswith("access:"):
             service = family.split(":", 1)[1]
             rows = model.access[service]
@@ -162,6 +195,8 @@ def optimise(
     cancel: threading.Event | None = None,
     msg: bool = False,
     search: str = "auto",
+    coalition: frozenset[str] | None = None,
+    partner_floors_gbp: Mapping[str, float] | None = None,
 ) -> Plan:
     """Build and solve within the time limit, with a primal search beside large solves.
 
@@ -177,9 +212,9 @@ def optimise(
     ``beside``, ``first`` or ``off`` (HiGHS alone; for benchmarks). `progress` is called with
     a `optimiser.progress.Progress` at every piece of news and at least once a second, from
     whichever part is running. The returned Plan is made once with
-    the final figures.
+    the final figures. `coalition` and `partner_floors_gbp` go to `optimiser.model.build_model`.
     """
-    model = build_model(estate, scenario)
+    model = build_model(estate, scenario, coalition=coalition, partner_floors_gbp=partner_floors_gbp)
     with Ticker(progress, today=model.today_cost) as ticker:
         ticker.news(stage="solving")
 

@@ -24,11 +24,11 @@ from optimiser.outcomes import (
     access_outcomes,
     money_by_building,
     move_costs,
-    partner_totals,
     payback_words,
     sites_by_service,
     totals,
 )
+from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger
 from optimiser.report.words import StatusText, status_text
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import SolveInfo
@@ -53,7 +53,8 @@ class Plan:
     access
         One row per access standard, before and after.
     partners
-        Per partner totals.
+        The partner ledger (`optimiser.partners.partner_ledger`): per partner, under the
+        scenario's sharing rule.
     kpis
         Headline figures in pounds (see `optimiser.outcomes.totals`).
     info
@@ -72,6 +73,7 @@ class Plan:
     build_s: float
     detour_factor: float
     model_stats: dict[str, Any] = field(default_factory=dict)
+    partnership: dict[str, Any] = field(default_factory=dict)  # summary figures of optimiser.partnership
 
     @property
     def proven_optimal(self) -> bool:
@@ -167,7 +169,9 @@ class Plan:
             str(r["partner"]): {k: _num(r[k]) for k in money}
             | {
                 "npv_gbp": _num(
-                    self.scenario.annuity_factor * r["annual_revenue_saving_gbp"]
+                    r["npv_gbp"]
+                    if "npv_gbp" in r
+                    else self.scenario.annuity_factor * r["annual_revenue_saving_gbp"]
                     + r["capital_receipts_gbp"]
                     - r["one_off_cost_gbp"]
                 )
@@ -201,6 +205,8 @@ class Plan:
             "kpis": {k: _num(v) for k, v in self.kpis.items()},
             "access": access,
             "partners": partners,
+            "sharing_rule": self.scenario.sharing_rule,
+            **{k: _num(v) for k, v in self.partnership.items()},
         }
 
 
@@ -296,7 +302,7 @@ def make_plan(
     standards = standards_for(estate, scenario) if scenario.access_enabled else []
     public = set(occ.loc[occ["public_facing"].astype(bool), "service"])
     access = access_outcomes(estate, [s for s in standards if s.service in public], parts)
-    partners = partner_totals(estate, money, parts, part_cost)
+    partners = partner_ledger(estate, scenario, money, parts, part_cost)
     sole = _sole_providers(estate, [s for s in standards if s.service in public], parts)
     buildings = _building_table(estate, keep, money, occ_out, keep_reason or {}, sole, reasons)
     return Plan(
@@ -472,6 +478,7 @@ def plan_from_saved(
         build_s=float(summary.get("build_s") or 0.0),
         detour_factor=number("detour_factor"),
         model_stats=dict(summary.get("model", {})),
+        partnership={k: summary[k] for k in PARTNERSHIP_KEYS if k in summary},
     )
 
 

@@ -19,6 +19,9 @@ from estate.settings import read_toml as _read_toml
 from optimiser.errors import ScenarioError
 
 SOLVERS = ("highs", "cbc")
+SHARING_RULES = ("owner", "pooled")  # who gets what of a plan: see optimiser.partners
+POOLED_KEYS = ("floor_area", "running_cost", "equal")
+NO_WORSE_OFF = ("off", "zero", "standalone")
 ID_WORDS = "an ID of letters A-Z a-z, digits 0-9 and _ only"
 
 
@@ -75,6 +78,21 @@ SCENARIO_KEYS: dict[str, dict[str, Key]] = {
     "uncertainty": {  # spreads of `run --uncertainty` (optimiser.robustness): +/- share, uniform
         f"{figure}_spread": Key(f"{figure}_spread", "float", 0, 1, high_open=True, example=0.2)
         for figure in ("running_cost", "market_value", "backlog", "disposal_cost", "rent")
+    },
+    "partners": {
+        "sharing_rule": Key("sharing_rule", "choice", choices=SHARING_RULES, example="owner"),
+        "pooled_key": Key("pooled_key", "choice", choices=POOLED_KEYS, example="floor_area"),
+        "occupancy_charge_gbp_per_m2": Key(
+            "occupancy_charge_gbp_per_m2",
+            "float",
+            0,
+            100_000,
+            optional=True,
+            example=150.0,
+            off="the host building's running cost per m2",
+        ),
+        "no_partner_worse_off": Key("no_partner_worse_off", "choice", choices=NO_WORSE_OFF, example="zero"),
+        "standalone_plans": Key("standalone_plans", "bool", example=True),
     },
 }
 TOP_KEYS = {
@@ -257,6 +275,12 @@ class Scenario:
     backlog_spread: float = 0.2
     disposal_cost_spread: float = 0.2
     rent_spread: float = 0.2
+    # partners (optimiser.partners): who pays, who benefits
+    sharing_rule: str = "owner"
+    pooled_key: str = "floor_area"
+    occupancy_charge_gbp_per_m2: float | None = None  # a year; None = the host's running cost per m2
+    no_partner_worse_off: str = "off"
+    standalone_plans: bool = False  # solve each partner's stand-alone plan too (partnership value)
     # solver
     solver: str = "highs"
     time_limit_s: float = 120.0

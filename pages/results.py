@@ -9,6 +9,7 @@ from optimiser.report.kpis import access_table, partner_savings, savings_breakdo
 from optimiser.report.maps import access_services, plan_map
 from optimiser.report.words import column_name, service_name
 from pages import boardpack_view, common, options_view
+from pages.partners_view import show_partners
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -27,6 +28,7 @@ common.show_status(record.summary)
 common.show_kpis(record.summary, buildings)
 boardpack_view.pack_buttons([record], key=f"results_{cur.place}")
 
+show_partners(record.summary, tables["partners"])
 chart1, chart2 = st.columns(2)
 with chart1:
     st.markdown("**Where the NPV comes from** (£; savings are discounted over the appraisal period)")

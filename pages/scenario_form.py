@@ -17,7 +17,7 @@ import streamlit as st
 from estate import Estate
 from estate.schema import ACCESS_RULES
 from optimiser.access import standards_for
-from optimiser.scenario import AccessStandard, Scenario
+from optimiser.scenario import NO_WORSE_OFF, POOLED_KEYS, SHARING_RULES, AccessStandard, Scenario
 
 RULES = [r for r in ACCESS_RULES if r != "max_mean_increase"]  # the optimiser does not support it yet
 ACCESS_COLUMNS = [
@@ -94,6 +94,7 @@ def draw(
         v.update(_outcomes_and_limits(base, key=key))
         v.update(_solver(base, solvers, key=key))
         v.update(_uncertainty(base, key=key))
+        v.update(_partners(base, key=key))
         submitted_bottom = st.form_submit_button(
             "Run", type="primary", key=key + "run_bottom", disabled=not can_run
         )
@@ -407,6 +408,60 @@ def _solver(base: Scenario, solvers: list[str], *, key: str) -> dict[str, Any]:
                 value=_as_int(base.threads),
                 key=key + "threads",
             )
+        )
+    return v
+
+
+def _partners(base: Scenario, *, key: str) -> dict[str, Any]:
+    """Who pays, who benefits: the sharing rule and the no-partner-worse-off option (an expander)."""
+    v: dict[str, Any] = {}
+    words = {
+        "owner": "owner: each keeps its own buildings' money, pays its own moves",
+        "pooled": "pooled: the place's NPV shared by a key",
+        "floor_area": "floor area today",
+        "running_cost": "running cost today",
+        "equal": "equal shares",
+        "off": "off",
+        "zero": "no partner below zero",
+        "standalone": "no partner below its stand-alone plan",
+    }
+    with st.expander("Partners: who pays, who benefits", expanded=False):
+        c1, c2, c3 = st.columns(3)
+        v["sharing_rule"] = c1.selectbox(
+            "Sharing rule",
+            list(SHARING_RULES),
+            index=SHARING_RULES.index(base.sharing_rule),
+            format_func=words.get,
+            key=key + "sharing",
+        )
+        v["pooled_key"] = c2.selectbox(
+            "Pooled by",
+            list(POOLED_KEYS),
+            index=POOLED_KEYS.index(base.pooled_key),
+            format_func=words.get,
+            key=key + "pooledkey",
+        )
+        v["occupancy_charge_gbp_per_m2"] = _optional_float(
+            c3.number_input(
+                "Occupancy charge, £/m2 a year (blank: the host's running cost per m2)",
+                min_value=0.0,
+                step=10.0,
+                value=_as_float(base.occupancy_charge_gbp_per_m2),
+                key=key + "occupancy",
+            )
+        )
+        d1, d2 = st.columns(2)
+        v["no_partner_worse_off"] = d1.selectbox(
+            "No partner worse off",
+            list(NO_WORSE_OFF),
+            index=NO_WORSE_OFF.index(base.no_partner_worse_off),
+            format_func=words.get,
+            key=key + "noworse",
+        )
+        v["standalone_plans"] = d2.checkbox(
+            "Work out each partner's stand-alone plan (the partnership value)",
+            value=base.standalone_plans,
+            key=key + "standalone",
         )
     return v
 

@@ -81,7 +81,61 @@ def check_written_plan(out: Path, *, cat_discount: float = 1.0) -> dict[str, flo
             assert lost.empty, f"{service}: zones lost reach: {list(lost[:5])}"
         if std["rule"] == "min_share":
             assert pop[cover["after"]].sum() >= std["min_share"] * pop.sum() - 1e-6
+    check_partner_ledger(out)
     return {"saving": saving, "receipts": receipts}
+
+
+LEDGER_TOTALS = (  # partners.csv column -> summary.json kpi it adds up to
+    ("capital_receipts_gbp", "capital_receipts_gbp"),
+    ("annual_revenue_saving_gbp", "annual_revenue_saving_gbp"),
+    ("backlog_avoided_gbp", "backlog_avoided_gbp"),
+    ("move_cost_gbp", "move_cost_gbp"),
+    ("one_off_cost_gbp", "one_off_cost_gbp"),
+    ("npv_gbp", "npv_gbp"),
+    ("buildings_before", "buildings_before"),
+    ("buildings_after", "buildings_after"),
+)
+
+
+def check_partner_ledger(out: Path) -> None:
+    """The partner ledger in partners.csv adds up to the place's totals in summary.json to the
+    penny, its charges paid equal those received, and each NPV is its parts (owner rule) or
+    its share (pooled); receipts and savings follow the owners in buildings.csv."""
+    p = pd.read_csv(out / "partners.csv")
+    p["partner"] = p["partner"].map(original_text)
+    summary = json.loads((out / "summary.json").read_text())
+    kpis = summary["kpis"]
+    for column, kpi in LEDGER_TOTALS:
+        assert abs(p[column].sum() - kpis[kpi]) <= 0.005, (column, p[column].sum(), kpis[kpi])
+    paid, received = p["occupancy_charges_paid_gbp"].sum(), p["occupancy_charges_received_gbp"].sum()
+    assert abs(paid - received) <= 0.005, (paid, received)
+    af = _annuity(summary["appraisal"]["years"], summary["appraisal"]["discount_rate"])
+    parts = (
+        af * p["annual_revenue_saving_gbp"]
+        + p["capital_receipts_gbp"]
+        + p["backlog_avoided_gbp"]
+        - p["one_off_cost_gbp"]
+        + p["occupancy_charges_received_gbp"]
+        - p["occupancy_charges_paid_gbp"]
+    )
+    assert np.allclose(parts, p["owner_rule_npv_gbp"], atol=0.005), (parts, p["owner_rule_npv_gbp"])
+    if summary.get("sharing_rule") == "pooled":
+        assert np.allclose(p["npv_gbp"], p["pooled_share"] * kpis["npv_gbp"], atol=0.005)
+    else:
+        assert np.allclose(p["npv_gbp"], p["owner_rule_npv_gbp"], atol=0.005)
+    b = pd.read_csv(out / "buildings.csv", dtype={"building_id": str})
+    if "owner" in b:
+        gone = b[b["decision"] == "dispose"]
+        by_owner = gone.groupby(gone["owner"].map(original_text))["running_cost_gbp"].sum()
+        mine = p.set_index("partner")["annual_revenue_saving_gbp"]
+        assert np.allclose(by_owner.reindex(mine.index, fill_value=0.0), mine, atol=0.005)
+    for partner, entry in summary["partners"].items():
+        row = p[p["partner"] == partner]
+        assert len(row) == 1 and abs(float(row["npv_gbp"].iloc[0]) - entry["npv_gbp"]) <= 0.005, partner
+
+
+def _annuity(years: int, rate: float) -> float:
+    return float(years) if rate == 0 else (1 - (1 + rate) ** -years) / rate
 
 
 class pytest_approx:

@@ -38,8 +38,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "jsonable", "provenance", "progress", "highs", "report.inert", "report.kpis", "report.words"),
     ("scenario",),
     ("costs", "access"),
-    ("outcomes", "search"),
-    ("model",),
+    ("outcomes", "search", "partners"),
+    ("model", "model_partners"),
     ("solver",),
     ("plan",),
     ("pipeline",),
@@ -52,10 +52,23 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "report.pdf",
         "report.runpack",
         "report.files",
+        "report.partners",
         "report",
     ),
     ("store",),
-    ("background", "bench", "benders", "auth", "sweep", "sweep.*", "cli", "__main__", "__init__"),
+    (
+        "background",
+        "bench",
+        "benders",
+        "auth",
+        "sweep",
+        "sweep.*",
+        "partnership",
+        "shapley",
+        "cli",
+        "__main__",
+        "__init__",
+    ),
 )
 # Issue 13's re-solve fan-out sits in the top layer beside the sweep it runs on and the cli that calls it.
 LAYERS = (*LAYERS[:-1], (*LAYERS[-1], "fanout", "prices", "frontier", "robustness"))
@@ -65,6 +78,7 @@ FORBIDDEN = {
     "report": ("model", "solver", "pipeline", "highs", "search", "benders"),
     "report.*": ("model", "solver", "pipeline", "highs", "search", "benders"),
     "outcomes": ("model", "solver", "pipeline", "plan"),
+    "partners": ("model", "solver", "pipeline", "plan"),
 }
 
 

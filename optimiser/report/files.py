@@ -110,6 +110,8 @@ RUN_FILES = (
     "access.csv",
     "summary.json",
     "plan.gpkg",
+    "coalitions.csv",
+    "shapley.csv",
     "scenario.toml",
 )
 

@@ -1,0 +1,133 @@
+"""`run --partnership / --standalone / --shapley` on Trafford, checked from the written files alone.
+
+Every plan written here passes `tests.recompute.check_written_plan` (housing, capacity, access,
+money, and the partner ledger adding up to the place's totals to the penny).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from optimiser.report.inert import original_text
+from tests.recompute import check_written_plan
+from tests.test_cli_run import _run
+
+pytestmark = pytest.mark.solver
+COUNCIL = "Trafford Council"
+
+
+def _partners(out: Path) -> pd.DataFrame:
+    p = pd.read_csv(out / "partners.csv")
+    p["partner"] = p["partner"].map(original_text)
+    return p.set_index("partner")
+
+
+def _summary(out: Path) -> dict:
+    return json.loads((out / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def partnership_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("partnership")
+    done = _run("run", "--place", "trafford", "--partnership", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    return out, done
+
+
+def test_the_partnership_plan_passes_the_plan_checks_and_its_ledger_adds_up(partnership_out):
+    out, done = partnership_out
+    check_written_plan(out)
+    assert "partnership value £" in done.stdout
+
+
+def test_the_partnership_value_is_joint_less_the_stand_alone_npvs_from_the_csvs(partnership_out):
+    out, _ = partnership_out
+    p, s = _partners(out), _summary(out)
+    assert p["standalone_npv_gbp"].notna().all()
+    value = s["kpis"]["npv_gbp"] - p["standalone_npv_gbp"].sum()
+    assert s["partnership_value_gbp"] == pytest.approx(value, abs=0.01)
+    assert s["partnership_value_gbp"] >= 0
+    assert s["sharing_rule"] == "owner"
+    assert "price_of_fairness_gbp" not in s
+
+
+def test_a_stand_alone_plan_passes_the_same_checks_and_moves_only_its_own(partnership_out, tmp_path):
+    out, _ = partnership_out
+    done = _run("run", "--place", "trafford", "--standalone", COUNCIL, "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    check_written_plan(tmp_path)
+    b = pd.read_csv(tmp_path / "buildings.csv", dtype={"building_id": str})
+    b["owner"] = b["owner"].map(original_text)
+    assert (b.loc[b["owner"] != COUNCIL, "decision"] == "keep").all()
+    assert (b.loc[b["owner"] == COUNCIL, "decision"] == "dispose").any()
+    o = pd.read_csv(tmp_path / "occupiers.csv", dtype=str)
+    o["partner"] = o["partner"].map(original_text)
+    moved = o[o["from_building_id"] != o["to_building_id"]]
+    assert (moved["partner"] == COUNCIL).all() and len(moved)
+    council_buildings = set(b.loc[b["owner"] == COUNCIL, "building_id"])
+    assert set(moved["to_building_id"]) <= council_buildings
+    npv = _summary(tmp_path)["kpis"]["npv_gbp"]
+    assert npv == pytest.approx(_partners(out).at[COUNCIL, "standalone_npv_gbp"], abs=1.0)
+
+
+def test_no_partner_worse_off_than_stand_alone_checked_from_the_csvs(tmp_path):
+    scenario = tmp_path / "fair.toml"
+    scenario.write_text('[partners]\nno_partner_worse_off = "standalone"\n')
+    out = tmp_path / "out"
+    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    check_written_plan(out)
+    p, s = _partners(out), _summary(out)
+    assert (p["npv_gbp"] >= p["standalone_npv_gbp"] - 1.0).all(), p[["npv_gbp", "standalone_npv_gbp"]]
+    price = (s["objective"] - min(s["free_objective"], s["objective"])) * 1000
+    assert s["price_of_fairness_gbp"] == pytest.approx(price, abs=0.01)
+    assert s["price_of_fairness_gbp"] >= 0
+    assert "price of fairness" in done.stdout
+
+
+def test_a_rule_no_plan_can_meet_exits_3_naming_the_partner_and_shortfall(tmp_path):
+    # the community health team in GP_0089 must move, and its partner owns no building to gain from
+    scenario = tmp_path / "unfair.toml"
+    scenario.write_text('[locks]\ndispose = ["GP_0089"]\n[partners]\nno_partner_worse_off = "zero"\n')
+    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--out", str(tmp_path / "out"))
+    assert done.returncode == 3, done.stderr
+    assert "no partner worse off: NHS community health services would be short by £" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_an_unknown_stand_alone_partner_exits_2_listing_the_partners(tmp_path):
+    done = _run("run", "--place", "trafford", "--standalone", "Nobody", "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert "'Nobody' is not a partner of Trafford" in done.stderr and COUNCIL in done.stderr
+
+
+def test_shapley_solves_every_coalition_and_the_shares_add_up(tmp_path):
+    out = tmp_path / "shapley"
+    done = _run("run", "--place", "trafford", "--shapley", "--out", str(out), timeout=900)
+    assert done.returncode == 0, done.stderr
+    check_written_plan(out)
+    coalitions = pd.read_csv(out / "coalitions.csv")
+    shapley = pd.read_csv(out / "shapley.csv")
+    groups = sorted(shapley["group"])
+    assert len(groups) <= 6 and len(coalitions) == 2 ** len(groups) - 1
+    assert list(coalitions.columns[:3]) == ["coalition", "members", "npv_gbp"]
+    grand = coalitions.set_index("coalition").at["+".join(groups), "npv_gbp"]
+    assert shapley["shapley_gbp"].sum() == pytest.approx(grand, abs=0.01)
+    rule = shapley["rule_share_gbp"].sum()
+    assert rule == pytest.approx(_summary(out)["kpis"]["npv_gbp"], abs=0.01)
+    assert (shapley["transfer_gbp"] - (shapley["shapley_gbp"] - shapley["rule_share_gbp"])).abs().max() < 0.01
+    summary = _summary(out)
+    assert isinstance(summary["owner_split_in_core"], bool)
+    # the core test, redone from the CSVs: no coalition's worth above its members' rule shares
+    share = shapley.set_index("group")["rule_share_gbp"]
+    blocked = [
+        c
+        for c, v in coalitions.set_index("coalition")["npv_gbp"].items()
+        if v > share[c.split("+")].sum() + 1.0
+    ]
+    assert summary["owner_split_in_core"] == (not blocked)
+    assert sorted(x["coalition"] for x in summary["owner_split_blocked_by"]) == sorted(blocked)
