@@ -481,6 +481,10 @@ def test_results_show_kpis_status_map_and_tables():
         "Partners",
         "Access to services",
         "Moves",
+        "Alternatives",  # the board's options (pages/options_view.py)
+        "Price of each decision",
+        "Trade-offs",
+        "Robustness",
     ]
     access = next(df.value for df in at.dataframe if "people within reach before" in df.value.columns)
     assert set(access["service"]) >= {"Library", "GP practice"}  # names a person uses, not codes
