@@ -23,7 +23,9 @@ from estate import Estate
 from optimiser.errors import InfeasibleScenarioError, SolveError
 from optimiser.highs import HighsArrays, use_threads
 from optimiser.model import ELASTIC_PENALTY, EstateModel, build_model
+from optimiser.model_phased import PhasedModel, build_phased_model
 from optimiser.plan import Plan, plan_from_solution
+from optimiser.programme import phased_shortfall
 from optimiser.progress import Progress, ProgressCallback, Ticker
 from optimiser.scenario import Scenario, pct
 from optimiser.search import Mailbox, SearchStats, fix_and_optimise, window_columns, windows
@@ -72,7 +74,8 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
     info: SolveInfo = getattr(solver, "info", SolveInfo(solver=str(solver)))
     if problem.sol_status not in USABLE:
         if info.status == "infeasible" or problem.status == pulp.LpStatusInfeasible:
-            findings = diagnose(model.estate, scenario, cost_table=_cost_table_of(model))
+            findings = phased_shortfall(model.estate, scenario) if isinstance(model, PhasedModel) else []
+            findings = findings or diagnose(model.estate, scenario, cost_table=_cost_table_of(model))
             msg = f"Scenario {scenario.name!r} cannot be met:"
             raise InfeasibleScenarioError(msg, tuple(findings))
         lp_path = Path(tempfile.gettempdir()) / f"{problem.name}_{int(time.time())}.lp"
@@ -176,7 +179,7 @@ def optimise(
     whichever part is running. The returned Plan is made once with
     the final figures.
     """
-    model = build_model(estate, scenario)
+    model = build_phased_model(estate, scenario) if scenario.phased else build_model(estate, scenario)
     with Ticker(progress, today=model.today_cost) as ticker:
         ticker.news(stage="solving")
 

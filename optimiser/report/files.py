@@ -109,7 +109,22 @@ RUN_FILES = (
     "access.csv",
     "summary.json",
     "plan.gpkg",
+    "programme.csv",  # a phased plan's three tables (optimiser.programme)
+    "cashflow.csv",
+    "partners_by_year.csv",
 )
+
+
+def programme_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """A phased plan's programme, cash flow and cash per partner by year ({} for a static plan)."""
+    if plan.programme is None:
+        return {}
+    p = plan.programme
+    return {
+        "programme": p.events.copy(),
+        "cashflow": p.cashflow.copy(),
+        "partners_by_year": p.partners_by_year.copy(),
+    }
 
 
 def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
@@ -127,6 +142,7 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
 
     """
     tables = {f"{name}.csv": frame for name, frame in plan_tables(estate, plan).items()}
+    tables |= {f"{name}.csv": frame for name, frame in programme_tables(plan).items()}
     summary = plan.summary_dict() | {"note": MODELLED_FILE_NOTE}
 
     def write(folder: Path) -> None:
