@@ -136,6 +136,7 @@ class Timing:
     move_k: dict[tuple[str, str], float]  # the whole move's cost
     today_running_k: float  # every building's running + backlog share a year
     fixed_yearly_k: float  # running + backlog share of buildings kept for sure, a year
+    left: dict[str, list[Lin]] = field(default_factory=dict)  # whole occupier -> moved by year t
     serve: dict[tuple[str, str, int], pulp.LpVariable] = field(default_factory=dict)
     reached: dict[tuple[str, int, int], pulp.LpVariable] = field(default_factory=dict)
     reached_sites: dict[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
@@ -271,7 +272,7 @@ def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
     }
     ends |= {(a, h): ONE for a, h in static.fixed_host.items() if h != home[a]}
     for (a, h), end in ends.items():
-        cat = pulp.LpContinuous if split.get(a, False) else pulp.LpBinary
+        cat = pulp.LpContinuous  # a whole occupier's part follows its binary `left` (below)
         slots = [ZERO]
         for t in range(1, T):
             if t - 1 < lead:
@@ -290,6 +291,7 @@ def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
             )
         if T - 1 < lead and end[0]:  # no move can be ready within the period
             _Acc().add(end).row(problem, pulp.LpConstraintEQ, 0.0, f"no_fit_out_{a}_{h}")
+    left = _add_left(problem, static, arrive, home, split, T)
 
     timing = Timing(
         years=T,
@@ -304,6 +306,7 @@ def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
         receipt_k=c["receipt_k"].astype(float).to_dict(),
         disposal_k=c["disposal_cost_k"].astype(float).to_dict(),
         move_k={key: float(pair_cost[key]) for key in arrive},
+        left=left,
         today_running_k=float(yearly.sum()),
         fixed_yearly_k=float(yearly[[bid for bid in b.index if bid not in gone]].sum()),
     )
@@ -339,6 +342,47 @@ def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
         "today_cost": today_cost,
     }
     return PhasedModel(**fields, timing=timing, static_scenario=static.scenario)
+
+
+def _add_left(
+    problem: pulp.LpProblem,
+    static: EstateModel,
+    arrive: dict[tuple[str, str], list[Lin]],
+    home: dict[str, str],
+    split: dict[str, bool],
+    T: int,
+) -> dict[str, list[Lin]]:
+    """``left[a, t]`` binary for each whole occupier that may move: it has moved by year ``t``;
+    monotone, ``left[a, T] = 1 - move[a, today]``, and ``sum_h arrive[a, h, t] = left[a, t]``
+    (so its parts, continuous, are whole: one binary per occupier and year, not per pair)."""
+    hosts: dict[str, list[str]] = defaultdict(list)
+    for a, h in arrive:
+        hosts[a].append(h)
+    left: dict[str, list[Lin]] = {}
+    for a, dest in hosts.items():
+        if split.get(a, False):
+            continue
+        stay = static.move.get((a, home[a]))
+        end = ONE if stay is None else _not(stay)
+        slots: list[Lin] = [ZERO]
+        for t in range(1, T):
+            if all(not arrive[(a, h)][t][0] for h in dest):
+                slots.append(ZERO)
+                continue
+            var = problem.add_variable(f"left_{a}_{t}", cat=pulp.LpBinary)
+            slots.append(_var(var))
+            acc = _Acc().add(_var(var), -1.0)
+            for h in dest:
+                acc.add(arrive[(a, h)][t])
+            acc.row(problem, pulp.LpConstraintEQ, 0.0, f"left_{a}_{t}")
+        slots.append(end)
+        for t in range(2, T):
+            if slots[t - 1][0]:
+                _Acc().add(slots[t - 1]).add(slots[t], -1.0).row(
+                    problem, pulp.LpConstraintLE, 0.0, f"left_order_{a}_{t}"
+                )
+        left[a] = slots
+    return left
 
 
 def event(slots: list[Lin], d: int) -> Lin:
@@ -413,8 +457,11 @@ def _add_leave_rows(problem: pulp.LpProblem, timing: Timing, occ: pd.DataFrame) 
             if not timing.gone[b][t][0]:
                 continue
             acc = _Acc()
-            for h in dest.get(a, ()):
-                acc.add(timing.arrive[(a, h)][t])
+            if a in timing.left:
+                acc.add(timing.left[a][t])
+            else:
+                for h in dest.get(a, ()):
+                    acc.add(timing.arrive[(a, h)][t])
             acc.add(timing.gone[b][t], -1.0).row(problem, pulp.LpConstraintGE, 0.0, f"leave_{a}_{t}")
 
 
@@ -477,9 +524,7 @@ def _add_year_conflict_rows(problem: pulp.LpProblem, timing: Timing, estate: Est
             for t in range(1, timing.years):
                 if not slots[t][0]:
                     continue
-                acc = _Acc().add(slots[t])
-                for h2 in dest[o]:
-                    acc.add(timing.arrive[(o, h2)][t], -1.0)
+                acc = _Acc().add(slots[t]).add(timing.left[o][t], -1.0)
                 acc.row(problem, pulp.LpConstraintLE, 0.0, f"after_{h}_{a}_{o}_{t}")
 
 
@@ -606,6 +651,10 @@ def _add_year_limit_rows(
             acc = _Acc()
             for a, hosts in dest.items():
                 moved = _Acc()
+                if a in timing.left:
+                    moved.add(event(timing.left[a], d))
+                    acc.add(_lin_of(moved))
+                    continue
                 for h in hosts:
                     moved.add(event(timing.arrive[(a, h)], d))
                 if len(moved.expr()) == 0:
@@ -617,8 +666,6 @@ def _add_year_limit_rows(
                         problem, pulp.LpConstraintLE, 0.0, f"moving_{a}_{d}"
                     )
                     acc.add(_var(var))
-                else:
-                    acc.add(_lin_of(moved))
             acc.row(problem, pulp.LpConstraintLE, float(scenario.max_moves_per_year), f"moves_{d}")
         if scenario.capital_budget_per_year_gbp is not None:
             one_off_at(timing, d).row(
@@ -673,6 +720,12 @@ def schedule_values(
     for key, slots in timing.arrive.items():
         final = end_value(slots[-1])
         d = move_time.get(key, 0)
+        for t in range(1, timing.years):
+            for v, _c in slots[t][0]:
+                values.setdefault(v.name, final if t >= d + 1 else 0.0)
+    for a, slots in timing.left.items():
+        final = end_value(slots[-1])
+        d = min((t for (o, _h), t in move_time.items() if o == a), default=0)
         for t in range(1, timing.years):
             for v, _c in slots[t][0]:
                 values.setdefault(v.name, final if t >= d + 1 else 0.0)

@@ -46,6 +46,9 @@ EVENT_COLUMNS = [
     "to_building_id",
     "share",
     "cash_gbp",
+    "one_off_cost_gbp",
+    "receipt_gbp",
+    "receipt_year",
 ]
 
 
@@ -177,6 +180,9 @@ def make_programme(
                 "to_building_id": "",
                 "share": 1.0,
                 "cash_gbp": receipt_gbp - disposal_gbp - exit_gbp,
+                "one_off_cost_gbp": disposal_gbp + exit_gbp,
+                "receipt_gbp": receipt_gbp,
+                "receipt_year": start + d + lag if receipt_gbp else None,
             }
         )
         owner = str(b.at[bid, "owner"])
@@ -196,6 +202,9 @@ def make_programme(
                     "to_building_id": h,
                     "share": share,
                     "cash_gbp": -cost,
+                    "one_off_cost_gbp": cost,
+                    "receipt_gbp": 0.0,
+                    "receipt_year": None,
                 }
             )
             ledger.append((d, str(occ.at[a, "partner"]), "one_off_cost_gbp", cost))
