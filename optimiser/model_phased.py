@@ -65,7 +65,7 @@ import pulp
 from estate import Estate
 from optimiser.access import reach_pairs, standards_for
 from optimiser.costs import RENT_SHARE_IF_UNKNOWN, ROUTE_LEASE
-from optimiser.errors import ScenarioError
+from optimiser.errors import InfeasibleScenarioError, ScenarioError
 from optimiser.model import EstateModel, _minimal_sets, build_model, effective_capacity, start_from_decisions
 from optimiser.scenario import Scenario, annuity_factor
 
@@ -232,6 +232,7 @@ def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
     allowed = event_times(estate, scenario, c["route"], c["receipt_k"])
     exit_k = lease_exit_by_time(estate, scenario, c["running_k"])
 
+    _check_locked_out(estate, scenario, static, allowed)
     gone: dict[str, list[Lin]] = {}
     changing = [bid for bid in b.index if static.fixed_keep.get(bid) is not True]
     for bid in changing:
@@ -383,6 +384,30 @@ def _add_left(
                 )
         left[a] = slots
     return left
+
+
+def _check_locked_out(
+    estate: Estate, scenario: Scenario, static: EstateModel, allowed: dict[str, tuple[int, ...]]
+) -> None:
+    """A locked-out building must leave within the period, after its occupiers can move."""
+    occ = estate.occupiers
+    lead = scenario.fit_out_lead_years if scenario.allow_moves else scenario.years
+    findings = []
+    for bid in [b for b, kept in static.fixed_keep.items() if kept is False]:
+        housed = occ.index[occ["building_id"] == bid]
+        earliest = lead if len(housed) else 0
+        times = [d for d in allowed[bid] if d >= earliest]
+        if not times:
+            when = ", ".join(str(scenario.start_year + d) for d in allowed[bid]) or "no year"
+            findings.append(
+                f"building {bid} is locked out but may leave only in {when} (lease dates, "
+                f"phasing.receipt_lag_years = {scenario.receipt_lag_years}), and its {len(housed)} "
+                f"occupier(s) can move only from {scenario.start_year + earliest} "
+                f"(phasing.fit_out_lead_years = {scenario.fit_out_lead_years})"
+            )
+    if findings:
+        msg = f"Scenario {scenario.name!r} cannot be met:"
+        raise InfeasibleScenarioError(msg, tuple(findings))
 
 
 def event(slots: list[Lin], d: int) -> Lin:

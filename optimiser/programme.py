@@ -20,6 +20,8 @@ import pulp
 
 from estate import Estate
 from optimiser.costs import ROUTE_LEASE, building_costs
+from optimiser.errors import OptimiserError
+from optimiser.model import build_model
 from optimiser.model_phased import (
     PhasedModel,
     Timing,
@@ -297,7 +299,7 @@ def phased_shortfall(estate: Estate, scenario: Scenario) -> list[str]:
     cumulative = _Acc()
     for t in range(timing.years + 1):
         cumulative.add(_lin_of(receipts_at(timing, t))).add(_lin_of(one_off_at(timing, t)), -1.0)
-        row = _Acc().add(_lin_of(cumulative)).add(((extra, 1.0),), 0.0)
+        row = _Acc().add(_lin_of(cumulative)).add((((extra, 1.0),), 0.0))
         row.row(problem, pulp.LpConstraintGE, -scenario.upfront_investment_gbp / 1000, f"cash_{t}")
     problem.setObjective(pulp.LpAffineExpression([(extra, 1.0)]))
     solver = make_solver(scenario.solver, time_limit_s=min(scenario.time_limit_s, 60), mip_gap=1e-6)
@@ -329,3 +331,57 @@ def phased_shortfall(estate: Estate, scenario: Scenario) -> list[str]:
         f"phasing.upfront_investment_gbp by that much, allow early lease exits, shorten "
         f"phasing.receipt_lag_years, or remove locks that force costs early"
     ]
+
+
+STATIC_SHARE = 0.25  # of the time limit, for the static plan the warm start is sequenced from
+SEQUENCE_SHARE = 0.15  # of the time limit, for sequencing that plan's end state
+
+
+def sequenced_start(estate: Estate, scenario: Scenario) -> dict[str, float]:
+    """A starting programme for the joint phased solve: the static plan's end state, sequenced.
+
+    Solves the static model (`STATIC_SHARE` of the time limit), then the phased model with its
+    end state fixed to that plan (`SEQUENCE_SHARE`): an exact sequencing MILP over the changed
+    buildings and occupiers only. Returns every variable's value by name (the names of
+    `build_phased_model`'s variables, the same in every build), or {} when either step has no
+    plan (the end state may have no programme under the yearly rules). Only a start: the
+    joint solve proves the bound.
+    """
+    usable = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    limit = scenario.time_limit_s
+    static_scenario = scenario.with_changes(phased=False)
+    try:
+        static = build_model(estate, static_scenario)
+        solver = make_solver(
+            scenario.solver,
+            time_limit_s=max(1.0, STATIC_SHARE * limit),
+            mip_gap=scenario.mip_gap,
+            threads=scenario.threads,
+            start=static.start,
+        )
+        static.problem.solve(solver)
+        if static.problem.sol_status not in usable:
+            return {}
+        seq = build_phased_model(estate, scenario)
+    except OptimiserError:
+        return {}
+    for name, var in [*static.keep.items(), *static.move.items()]:
+        twin = seq.keep.get(name) if isinstance(name, str) else seq.move.get(name)
+        if twin is None:
+            continue
+        value = float(var.value() or 0.0)
+        value = round(value) if var.cat == pulp.LpInteger else min(1.0, max(0.0, value))
+        twin.lowBound = twin.upBound = value
+    solver = make_solver(
+        scenario.solver,
+        time_limit_s=max(1.0, SEQUENCE_SHARE * limit),
+        mip_gap=scenario.mip_gap,
+        threads=scenario.threads,
+    )
+    try:
+        seq.problem.solve(solver)
+    except pulp.PulpSolverError:
+        return {}
+    if seq.problem.sol_status not in usable:
+        return {}
+    return {v.name: float(v.value() or 0.0) for v in seq.problem.variables()}

@@ -62,8 +62,12 @@ def test_with_every_timing_rule_off_the_phased_optimum_is_the_static_one(three_b
     # the NPV is the cash flow's own, and is today's cost less the plan's
     model = build_phased_model(three_building_estate, scenario.with_changes(phased=True))
     assert phased.programme is not None
-    assert phased.kpis["npv_gbp"] == pytest.approx((model.today_cost - phased.info.objective) * 1000, rel=1e-9)
-    assert phased.programme.npv_gbp == pytest.approx(float(phased.programme.cashflow["discounted_net_gbp"].sum()))
+    assert phased.kpis["npv_gbp"] == pytest.approx(
+        (model.today_cost - phased.info.objective) * 1000, rel=1e-9
+    )
+    assert phased.programme.npv_gbp == pytest.approx(
+        float(phased.programme.cashflow["discounted_net_gbp"].sum())
+    )
 
 
 def test_a_lease_without_early_exit_leaves_at_its_break_and_its_team_moves_first(three_building_estate):
@@ -92,8 +96,12 @@ def test_a_lease_without_early_exit_leaves_at_its_break_and_its_team_moves_first
 
 def test_the_cash_per_partner_adds_up_to_the_cash_flow(three_building_estate):
     scenario = Scenario(phased=True, receipt_lag_years=2)
-    programme = make_programme(three_building_estate, scenario, {"B": 1, "C": 0}, {("b1", "A"): [(1, 1.0)], ("c1", "A"): [(0, 1.0)]})
-    by_year = programme.partners_by_year.groupby("year")[["receipts_gbp", "one_off_cost_gbp", "saving_gbp", "net_gbp"]].sum()
+    programme = make_programme(
+        three_building_estate, scenario, {"B": 1, "C": 0}, {("b1", "A"): [(1, 1.0)], ("c1", "A"): [(0, 1.0)]}
+    )
+    by_year = programme.partners_by_year.groupby("year")[
+        ["receipts_gbp", "one_off_cost_gbp", "saving_gbp", "net_gbp"]
+    ].sum()
     cash = programme.cashflow.set_index("year")
     for col in by_year.columns:
         assert np.allclose(by_year[col].to_numpy(), cash[col].to_numpy())
@@ -108,7 +116,9 @@ def test_the_cash_per_partner_adds_up_to_the_cash_flow(three_building_estate):
 @pytest.fixture(scope="module")
 def trafford_phased(tmp_path_factory):
     out = tmp_path_factory.mktemp("phased") / "run"
-    done = _run("run", "--place", "trafford", "--scenario", str(PHASED), "--time-limit", "30", "--out", str(out))
+    done = _run(
+        "run", "--place", "trafford", "--scenario", str(PHASED), "--time-limit", "30", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr
     return out
 
@@ -122,24 +132,49 @@ def test_trafford_phased_run_passes_the_independent_check(trafford_phased):
 
 def test_no_upfront_money_gives_a_programme_that_never_goes_below_zero(tmp_path):
     scenario = tmp_path / "zero.toml"
-    scenario.write_text(PHASED.read_text().replace("upfront_investment_gbp = 2000000", "upfront_investment_gbp = 0"))
+    scenario.write_text(
+        PHASED.read_text().replace("upfront_investment_gbp = 2000000", "upfront_investment_gbp = 0")
+    )
     out = tmp_path / "run"
-    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--time-limit", "20", "--out", str(out))
+    done = _run(
+        "run", "--place", "trafford", "--scenario", str(scenario), "--time-limit", "20", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr
     figures = check_phased_run(REPO / "data" / "trafford.gpkg", out)
     assert figures["lowest_cash_gbp"] >= -1e-3
 
 
 def test_when_no_programme_meets_the_cash_rule_the_exit_is_3_naming_the_year_and_shortfall(tmp_path):
-    """Every receipt comes ten years late, and a locked-out leasehold's team must move first."""
+    """Receipts come nine years late, and a locked-out surgery's team must move (after a year of
+    fit-out) before any receipt: no programme keeps the cumulative cash at or above zero."""
     scenario = tmp_path / "broke.toml"
     text = PHASED.read_text().replace("upfront_investment_gbp = 2000000", "upfront_investment_gbp = 0")
-    text = text.replace("receipt_lag_years = 1", "receipt_lag_years = 10")
+    text = text.replace("receipt_lag_years = 1", "receipt_lag_years = 9")
     text = text.replace("allow_early_lease_exit = false", "allow_early_lease_exit = true")
-    text += '\n[locks]\ndispose = ["COUNCIL_E08000009"]\n'
+    text += '\n[locks]\ndispose = ["GP_0089"]\n\n[access]\nenabled = false\n'
     scenario.write_text(text)
-    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--time-limit", "20", "--out", str(tmp_path / "o"))
+    done = _run(
+        "run",
+        "--place",
+        "trafford",
+        "--scenario",
+        str(scenario),
+        "--time-limit",
+        "20",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert done.returncode == 3, done.stderr
     assert "cash-flow rule" in done.stderr and "least shortfall is" in done.stderr
     assert "in 20" in done.stderr and "£" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_locked_out_building_that_cannot_leave_in_time_is_named(tmp_path):
+    scenario = tmp_path / "late.toml"
+    text = PHASED.read_text().replace("receipt_lag_years = 1", "receipt_lag_years = 10")
+    scenario.write_text(text + '\n[locks]\ndispose = ["GP_0089"]\n')
+    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--out", str(tmp_path / "o"))
+    assert done.returncode == 3, done.stderr
+    assert "GP_0089 is locked out but may leave only in 2026" in done.stderr
+    assert "fit_out_lead_years = 1" in done.stderr
