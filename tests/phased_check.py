@@ -123,7 +123,7 @@ def check_phased_run(gpkg: Path, out: Path) -> dict[str, float]:
         cols = [pos[h] for h in site_ids]
         return (road_km[:, cols] <= reach + 1e-9).any(axis=1)
 
-    today_parts = {(a, h): 1.0 for a, h in occupiers["building_id"].items()}
+    today_parts = dict.fromkeys(occupiers["building_id"].items(), 1.0)
     before = {
         s["service"]: reached(sites(today_parts, s["service"], set()), float(s["reach_km"]))
         for _, s in standards.iterrows()

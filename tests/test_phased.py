@@ -24,7 +24,12 @@ PHASED = REPO / "data" / "scenarios" / "phased.toml"
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "optimiser", *args], capture_output=True, text=True, cwd=REPO, timeout=900
+        [sys.executable, "-m", "optimiser", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=900,
+        check=False,
     )
 
 
