@@ -736,24 +736,18 @@ def schedule_values(
     def end_value(lin: Lin) -> float:
         return lin[1] + sum(c * end.get(v.name, 0.0) for v, c in lin[0])
 
+    def step(slots: list[Lin], d: int) -> None:  # 0 until time d, the end state from year d + 1
+        final = end_value(slots[-1])
+        for t in range(1, timing.years):
+            for v, _c in slots[t][0]:
+                values.setdefault(v.name, final if t >= d + 1 else 0.0)
+
     for bid, slots in timing.gone.items():
-        final = end_value(slots[-1])
-        d = leave_time.get(bid, 0)
-        for t in range(1, timing.years):
-            for v, _c in slots[t][0]:
-                values.setdefault(v.name, final if t >= d + 1 else 0.0)
+        step(slots, leave_time.get(bid, 0))
     for key, slots in timing.arrive.items():
-        final = end_value(slots[-1])
-        d = move_time.get(key, 0)
-        for t in range(1, timing.years):
-            for v, _c in slots[t][0]:
-                values.setdefault(v.name, final if t >= d + 1 else 0.0)
+        step(slots, move_time.get(key, 0))
     for a, slots in timing.left.items():
-        final = end_value(slots[-1])
-        d = min((t for (o, _h), t in move_time.items() if o == a), default=0)
-        for t in range(1, timing.years):
-            for v, _c in slots[t][0]:
-                values.setdefault(v.name, final if t >= d + 1 else 0.0)
+        step(slots, min((t for (o, _h), t in move_time.items() if o == a), default=0))
     occ = model.estate.occupiers
     part = {v: values.get(v, end.get(v, 0.0)) for v in values}
 
