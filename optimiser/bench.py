@@ -115,10 +115,8 @@ class _Tokens:
 
     def word(self, what: str, *, context: str = "") -> tuple[str, int]:
         if self.done():
-            msg = (
-                f"{self.source} line {self.last_line}: the file ends before {what}"
-                f"{'; ' + context if context else ''}."
-            )
+            msg = (f"{self.source} line {self.last_line}: the file ends before {what}"
+                   f"{'; ' + context if context else ''}.")
             raise BenchError(msg)
         tok, line = self.items[self.pos]
         self.pos += 1
@@ -148,7 +146,8 @@ class _Tokens:
     def expect_end(self, context: str) -> None:
         if not self.done():
             tok, line = self.items[self.pos]
-            msg = f"{self.source} line {line}: unexpected extra value {tok!r} after the last cost; {context}."
+            msg = (f"{self.source} line {line}: unexpected extra value {tok!r} after the last cost; "
+                   f"{context}.")
             raise BenchError(msg)
 
 
@@ -162,10 +161,8 @@ def _read_text(path: Path) -> tuple[str, str]:
             with zipfile.ZipFile(path) as archive:
                 members = [i for i in archive.infolist() if not i.is_dir()]
                 if len(members) != 1:
-                    msg = (
-                        f"{path.name}: expected one instance file in the zip, found {len(members)}"
-                        f" ({', '.join(i.filename for i in members[:5])})."
-                    )
+                    msg = (f"{path.name}: expected one instance file in the zip, found {len(members)}"
+                           f" ({', '.join(i.filename for i in members[:5])}).")
                     raise BenchError(msg)
                 data = archive.read(members[0])
                 source = f"{path.name}:{members[0].filename}"
@@ -213,9 +210,8 @@ def read_holmberg(path: str | Path) -> CFLPInstance:
     for i in range(m):
         capacities[i] = tokens.number(f"the capacity of facility {i + 1}", context=size, minimum=0)
         fixed[i] = tokens.number(f"the fixed cost of facility {i + 1}", context=size, minimum=0)
-    demands = np.array(
-        [tokens.number(f"the demand of customer {j + 1}", context=size, minimum=0) for j in range(n)]
-    )
+    demands = np.array([tokens.number(f"the demand of customer {j + 1}", context=size, minimum=0)
+                        for j in range(n)])
     costs = np.empty((m, n))
     for i in range(m):
         for j in range(n):
@@ -256,10 +252,8 @@ def read_orlib_cap(path: str | Path, capacity: float | None = None) -> CFLPInsta
             tokens.pos += 1
             literal.append(line)
             if capacity is None:
-                msg = (
-                    f"{source} line {line}: the capacity of facility {i + 1} is the word 'capacity'; "
-                    "give it with --capacity (capb: 5000, 6000, 7000 or 8000)."
-                )
+                msg = (f"{source} line {line}: the capacity of facility {i + 1} is the word 'capacity'; "
+                       "give it with --capacity (capb: 5000, 6000, 7000 or 8000).")
                 raise BenchError(msg)
             capacities[i] = capacity
         else:
@@ -325,9 +319,8 @@ def read_bounds(path: str | Path) -> dict[str, tuple[float, float]]:
                 raise ValueError
             lb, ub = float(parts[1]), float(parts[2])
         except ValueError:
-            msg = (
-                f"{path.name} line {lineno}: expected 'name lower_bound upper_bound', found {line.strip()!r}."
-            )
+            msg = (f"{path.name} line {lineno}: expected 'name lower_bound upper_bound', "
+                   f"found {line.strip()!r}.")
             raise BenchError(msg) from None
         if lb > ub + 1e-9 * max(1.0, abs(ub)):
             msg = f"{path.name} line {lineno}: lower bound {lb:g} is above upper bound {ub:g}."
@@ -338,11 +331,8 @@ def read_bounds(path: str | Path) -> dict[str, tuple[float, float]]:
 
 def orlib_cap_optima(path: str | Path) -> dict[str, float]:
     """Published optima of the ``cap`` instances in ``bounds.txt`` (rows where lb = ub), e.g. capb_5000."""
-    return {
-        name: ub
-        for name, (lb, ub) in read_bounds(path).items()
-        if name.startswith("cap") and abs(ub - lb) <= 1e-9 * max(1.0, abs(ub))
-    }
+    return {name: ub for name, (lb, ub) in read_bounds(path).items()
+            if name.startswith("cap") and abs(ub - lb) <= 1e-9 * max(1.0, abs(ub))}
 
 
 # ------------------------------------------------------------------------------------------
@@ -355,43 +345,35 @@ def instance_to_estate(
     m, n = instance.m, instance.n
     fids = [f"F{i + 1}" for i in range(m)]
     cids = [f"C{j + 1}" for j in range(n)]
-    points = [
-        shapely.Point(_ORIGIN_E + _SPACING_M * (i % 100), _ORIGIN_N + _SPACING_M * (i // 100))
-        for i in range(m)
-    ]
-    raw_b = gpd.GeoDataFrame(
-        {
-            "building_id": fids,
-            "name": [f"facility {i + 1}" for i in range(m)],
-            "owner": PARTNER,
-            "tenure": "freehold",
-            "gia_m2": instance.capacities.astype(float),
-            "capacity_m2": instance.capacities.astype(float),
-            "space_types": SPACE_TYPE,
-            "running_cost_gbp": instance.fixed_costs.astype(float) * 1000,
-            "backlog_gbp": 0.0,
-            "market_value_gbp": 0.0,
-            "disposal_cost_gbp": 0.0,
-            "source_row": np.arange(1, m + 1),
-        },
-        geometry=points,
-        crs=CRS,
-    )
+    points = [shapely.Point(_ORIGIN_E + _SPACING_M * (i % 100), _ORIGIN_N + _SPACING_M * (i // 100))
+              for i in range(m)]
+    raw_b = gpd.GeoDataFrame({
+        "building_id": fids,
+        "name": [f"facility {i + 1}" for i in range(m)],
+        "owner": PARTNER,
+        "tenure": "freehold",
+        "gia_m2": instance.capacities.astype(float),
+        "capacity_m2": instance.capacities.astype(float),
+        "space_types": SPACE_TYPE,
+        "running_cost_gbp": instance.fixed_costs.astype(float) * 1000,
+        "backlog_gbp": 0.0,
+        "market_value_gbp": 0.0,
+        "disposal_cost_gbp": 0.0,
+        "source_row": np.arange(1, m + 1),
+    }, geometry=points, crs=CRS)
     # with a cost table the building "today" means nothing; the cheapest facility keeps notes few
     today = np.asarray(instance.costs.argmin(axis=0))
-    raw_o = pd.DataFrame(
-        {
-            "occupier_id": cids,
-            "name": [f"customer {j + 1}" for j in range(n)],
-            "partner": PARTNER,
-            "service": "customer",
-            "building_id": [fids[i] for i in today],
-            "space_m2": instance.demands.astype(float),
-            "space_type": SPACE_TYPE,
-            "splittable": not instance.single_source,
-            "source_row": np.arange(1, n + 1),
-        }
-    )
+    raw_o = pd.DataFrame({
+        "occupier_id": cids,
+        "name": [f"customer {j + 1}" for j in range(n)],
+        "partner": PARTNER,
+        "service": "customer",
+        "building_id": [fids[i] for i in today],
+        "space_m2": instance.demands.astype(float),
+        "space_type": SPACE_TYPE,
+        "splittable": not instance.single_source,
+        "source_row": np.arange(1, n + 1),
+    })
     tables = {}
     for table, raw in (("buildings", raw_b), ("occupiers", raw_o)):
         good, bad, issues = validate_table(raw, table, source=f"{instance.name} {table}")
@@ -399,26 +381,16 @@ def instance_to_estate(
             msg = f"{instance.name}: {len(bad)} {table} rejected by the estate schema, e.g. {issues[0]}"
             raise BenchError(msg)
         tables[table] = good
-    estate = Estate.from_tables(
-        buildings=tables["buildings"], occupiers=tables["occupiers"], name=instance.name
-    )
-    table = pd.DataFrame(
-        {
-            "occupier_id": np.tile(np.array(cids, dtype=object), m),
-            "building_id": np.repeat(np.array(fids, dtype=object), n),
-            "cost_gbp_k": instance.costs.reshape(-1).astype(float),
-        }
-    )
+    estate = Estate.from_tables(buildings=tables["buildings"], occupiers=tables["occupiers"],
+                                name=instance.name)
+    table = pd.DataFrame({
+        "occupier_id": np.tile(np.array(cids, dtype=object), m),
+        "building_id": np.repeat(np.array(fids, dtype=object), n),
+        "cost_gbp_k": instance.costs.reshape(-1).astype(float),
+    })
     scenario = Scenario(
-        name=instance.name,
-        years=1,
-        discount_rate=0.0,
-        include_backlog=False,
-        access_enabled=False,
-        disposal_cost_share=0.0,
-        move_cost_gbp_per_m2=0.0,
-        mip_gap=0.0,
-        time_limit_s=time_limit_s,
+        name=instance.name, years=1, discount_rate=0.0, include_backlog=False, access_enabled=False,
+        disposal_cost_share=0.0, move_cost_gbp_per_m2=0.0, mip_gap=0.0, time_limit_s=time_limit_s,
         warm_start=False,
     )
     return estate, table, scenario
@@ -460,29 +432,27 @@ def solve_instance(
     built = build_model(estate, scenario, cost_table=table)
     model = replace(built, build_s=time.perf_counter() - started)  # a new model; `built` is unchanged
     if method == "benders":
-        return _solve_benders(
-            model, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg
-        )
+        return _solve_benders(model, solver=solver, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                              threads=threads, msg=msg)
     if method != "default":
         msg_ = f"Unknown method {method!r}; use one of {', '.join(METHODS)}."
         raise BenchError(msg_)
-    return solve(
-        model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, msg=msg)
-    )
+    return solve(model, make_solver(solver, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads,
+                                    msg=msg))
 
 
 METHODS = ("default", "benders")
 
 
-def _solve_benders(
-    model: EstateModel, *, solver: str, time_limit_s: float, mip_gap: float, threads: int | None, msg: bool
-) -> Plan:
+def _solve_benders(model: EstateModel, *, solver: str, time_limit_s: float, mip_gap: float,
+                   threads: int | None, msg: bool) -> Plan:
 
     if solver != "highs":
         msg_ = f"--method benders runs on HiGHS only; got --solver {solver}."
         raise BenchError(msg_)
     # a gap of 0 asks for a proof; Benders, whose loop ends on a relative gap, stops at 1e-7
-    options = BendersOptions(time_limit_s=time_limit_s, mip_gap=max(mip_gap, 1e-7), threads=threads, msg=msg)
+    options = BendersOptions(time_limit_s=time_limit_s, mip_gap=max(mip_gap, 1e-7),
+                             threads=threads, msg=msg)
     return solve_benders(model, options)
 
 

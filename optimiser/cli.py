@@ -1,4 +1,4 @@
-"""Command line: ``python -m optimiser validate|run|bench|sweep|users``.
+"""Command line: ``python -m optimiser validate|run|bench|sweep|frontier|users|report``.
 
 The one front door: every subcommand's parser is here, with the few lines that turn its
 arguments into a call of `estate` or `optimiser` and print the outcome.
@@ -14,10 +14,12 @@ import getpass
 import json
 import os
 import sys
+import tempfile
 import time
 import traceback
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +27,25 @@ from estate import PLACES, Estate, EstateError, EstateValidationError, load_esta
 from estate.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
 from estate.settings import check_out_folder
 from optimiser import auth, bench
+from optimiser.alternatives import (
+    DEFAULT_DIFFER,
+    DEFAULT_WITHIN,
+    EXACT_GAP,
+    alternatives_table,
+    exact,
+    find_alternatives,
+)
 from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
+from optimiser.frontier import FRONTIER_FILES, frontier, write_frontier
+from optimiser.frontier import PARAMETERS as FRONTIER_PARAMETERS
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
+from optimiser.prices import PRICE_CHOICES, with_prices
 from optimiser.progress import Printer
 from optimiser.report.files import RUN_FILES, write_plan
 from optimiser.report.rundir import check_run_target
+from optimiser.robustness import CORE_SHARE, MAX_DRAWS, robustness
 from optimiser.scenario import Scenario, check_option
 from optimiser.sweep import (
     DEFAULT_TIME_LIMIT_S,
@@ -48,6 +62,7 @@ from optimiser.sweep import (
 )
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_NO_SOLUTION = 0, 1, 2, 3
+MAX_ALTERNATIVES = 20
 DEFAULT_SWEEP_ESTATE = Path(__file__).resolve().parents[1] / "data" / "england.gpkg"
 
 
@@ -60,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parser(sub)
     _add_bench_parser(sub)
     _add_sweep_parser(sub)
+    _add_frontier_parser(sub)
     _add_users_parser(sub)
+    _add_report_parser(sub)
     return parser
 
 
@@ -84,6 +101,7 @@ def _add_run_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     run.add_argument("--quiet", action="store_true", help="less output")
     run.add_argument("--verbose", action="store_true", help="show the solver log")
+    _add_options_args(run)
     run.set_defaults(func=_cmd_run)
 
 
@@ -199,6 +217,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         name: check_option(flag, name, value) for flag, (name, value) in options.items() if value is not None
     }
     check_out_folder(args.out, what="--out", error=UsageError)
+    _check_options_args(args)
     scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
     scenario = scenario.with_changes(**changes) if changes else scenario
     flag = (
@@ -209,6 +228,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario, note = scenario.capped_to_machine(what=flag)
     if note:
         print(f"warning: {note}", file=sys.stderr)
+    if args.alternatives and exact(scenario) is not scenario:
+        print(
+            f"note: --alternatives solves the optimum and each alternative to a gap of {EXACT_GAP:g}",
+            file=sys.stderr,
+        )
+        scenario = exact(scenario)
     estate = load_from_args(args)
     check_run_target(args.out, known_files=RUN_FILES)  # before the solve, not after it
     if not args.quiet:
@@ -230,12 +255,220 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         if printer is not None:
             printer.close()
-    written = write_plan(estate, plan, args.out)
+    plan, extras = _board_options(args, estate, scenario, plan)
+    written = write_plan(estate, plan, args.out, **extras)
     print(plan.summary())
     print(
-        f"  wrote {', '.join(written)} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
+        f"  wrote {', '.join(dict.fromkeys(n.split('/')[0] for n in written))} and run.json to {args.out} ({time.perf_counter() - started:.2f} s in all)"
     )
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------- run: options for a board
+def _add_options_args(run: argparse.ArgumentParser) -> None:
+    """``run``'s flags for issue 13: alternatives (docs/optimiser.md, "Options for a board")."""
+    run.add_argument(
+        "--alternatives",
+        type=int,
+        default=0,
+        metavar="K",
+        help=f"also find up to K near-optimal alternatives (1-{MAX_ALTERNATIVES}), written as alt_1/ ... alt_K/",
+    )
+    run.add_argument(
+        "--within",
+        type=float,
+        default=DEFAULT_WITHIN * 100,
+        metavar="PCT",
+        help=f"alternatives cost at most PCT%% of |NPV| more than the optimum (default {DEFAULT_WITHIN * 100:g})",
+    )
+    run.add_argument(
+        "--differ",
+        type=int,
+        default=DEFAULT_DIFFER,
+        metavar="N",
+        help=f"each alternative differs from every other plan in N+ keep/dispose decisions (default {DEFAULT_DIFFER})",
+    )
+    run.add_argument(
+        "--prices",
+        choices=PRICE_CHOICES,
+        default="none",
+        help="price of each decision by re-solving with it reversed: disposed buildings, all free ones, or none (default)",
+    )
+    run.add_argument(
+        "--uncertainty",
+        type=int,
+        default=0,
+        metavar="N",
+        help="solve N draws of the modelled money figures (spreads: the scenario's [uncertainty]); "
+        "writes robustness.csv and P10/P50/P90 in summary.json",
+    )
+    run.add_argument("--seed", type=int, default=0, help="seed of the --uncertainty draws (default 0)")
+    run.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "estate-optimiser-cache",
+        help="folder where re-solves are kept by their inputs and read back by the next run (default: in the temp folder)",
+    )
+    run.add_argument(
+        "--option-workers",
+        type=int,
+        default=1,
+        metavar="W",
+        help="Dask worker processes for the re-solves of --prices and --uncertainty (default 1: serial)",
+    )
+
+
+def _in_range(flag: str, value: object, ok: bool, allowed: str, example: str) -> None:
+    """Refuse a flag's value that is out of range, with what is allowed and an example (exit 2)."""
+    if not ok:
+        msg = f"command line: {flag} {value} is out of range. Allowed: {allowed}. Fix: e.g. {flag} {example}."
+        raise UsageError(msg)
+
+
+def _check_options_args(args: argparse.Namespace) -> None:
+    whole = "a whole number, 1 or more"
+    _in_range(
+        "--alternatives",
+        args.alternatives,
+        0 <= args.alternatives <= MAX_ALTERNATIVES,
+        f"a whole number from 0 to {MAX_ALTERNATIVES}",
+        "5",
+    )
+    _in_range("--within", f"{args.within:g}", 0 < args.within <= 100, "a percentage above 0, up to 100", "2")
+    _in_range("--differ", args.differ, args.differ >= 1, whole, "3")
+    _in_range(
+        "--uncertainty",
+        args.uncertainty,
+        0 <= args.uncertainty <= MAX_DRAWS,
+        f"a whole number from 0 to {MAX_DRAWS}",
+        "50",
+    )
+    _in_range("--seed", args.seed, args.seed >= 0, "a whole number, 0 or more", "1")
+    _in_range("--option-workers", args.option_workers, args.option_workers >= 1, whole, "2")
+    args.option_workers, note = cap_to_cores(
+        args.option_workers, what=f"--option-workers {args.option_workers}"
+    )
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+
+
+def _board_options(
+    args: argparse.Namespace, estate: Estate, scenario: Scenario, plan: Plan
+) -> tuple[Plan, dict[str, Any]]:
+    """The plan (with any added columns) and write_plan's extras for the options asked for."""
+    extras: dict[str, Any] = {"extra_tables": {}, "extra_runs": {}, "extra_summary": {}}
+    if args.alternatives:
+        found = find_alternatives(
+            estate, scenario, plan, count=args.alternatives, within=args.within / 100, differ=args.differ
+        )
+        extras["extra_tables"]["alternatives.csv"] = alternatives_table(found)
+        extras["extra_runs"] |= {f"alt_{k}": p for k, p in enumerate(found.plans, start=1)}
+        extras["extra_summary"]["alternatives"] = found.summary()
+        print(found.note, file=sys.stderr)
+        print(alternatives_table(found).drop(columns=["folder"]).to_string(index=False), file=sys.stderr)
+    if args.prices != "none":
+        priced = with_prices(
+            estate,
+            scenario,
+            plan,
+            which=args.prices,
+            workers=args.option_workers,
+            cache_dir=args.cache / "prices",
+        )
+        plan = replace(plan, buildings=priced)
+        shown = priced[priced["price_basis"].str.contains("would cost|not possible", regex=True)]
+        for bid, basis in zip(shown["building_id"], shown["price_basis"], strict=True):
+            print(f"  price {bid}: {basis}", file=sys.stderr)
+    if args.uncertainty:
+        drawn = robustness(
+            estate,
+            scenario,
+            plan,
+            draws=args.uncertainty,
+            seed=args.seed,
+            workers=args.option_workers,
+            cache_dir=args.cache / "draws",
+        )
+        extras["extra_tables"] |= {"robustness.csv": drawn.buildings, "robustness_draws.csv": drawn.draws}
+        extras["extra_summary"] |= drawn.summary()
+        s = drawn.summary()
+        print(
+            f"uncertainty: {len(drawn.solved)} of {args.uncertainty} draws solved (seed {args.seed}); NPV P10 "
+            f"£{s['npv_p10_gbp'] or 0:,.0f}, P50 £{s['npv_p50_gbp'] or 0:,.0f}, P90 £{s['npv_p90_gbp'] or 0:,.0f}; "
+            f"robust core ({CORE_SHARE:.0%}+ of draws): {', '.join(drawn.core) or 'none'}",
+            file=sys.stderr,
+        )
+    return plan, extras
+
+
+# ---------------------------------------------------------------------- frontier
+def _add_frontier_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``frontier``: the optimum over a grid of one parameter (optimiser.frontier)."""
+    front = sub.add_parser("frontier", help="solve a grid of one parameter and plot NPV against it")
+    _add_estate_args(front)
+    front.add_argument("--scenario", type=Path, help="scenario TOML the grid starts from")
+    front.add_argument("--param", required=True, help=f"the parameter: {', '.join(FRONTIER_PARAMETERS)}")
+    front.add_argument("--values", required=True, help="comma-separated values, e.g. 1,1.5,2,2.5,3,4")
+    front.add_argument("--time-limit", type=float, help="solver seconds per point")
+    front.add_argument("--gap", type=float, help="relative optimality gap per point (default 1e-4)")
+    front.add_argument("--workers", type=int, default=1, help="Dask worker processes (default 1: serial)")
+    front.add_argument("--out", type=Path, required=True, help="folder for frontier.csv/.png/.html")
+    front.set_defaults(func=_cmd_frontier)
+
+
+def _cmd_frontier(args: argparse.Namespace) -> int:
+    check_out_folder(args.out, what="--out", error=UsageError)
+    try:
+        values = [float(v) for v in args.values.split(",") if v.strip()]
+    except ValueError:
+        msg = f"command line: --values {args.values!r} is not a list of numbers. Fix: e.g. --values 1,1.5,2."
+        raise UsageError(msg) from None
+    _in_range("--workers", args.workers, args.workers >= 1, "a whole number, 1 or more", "2")
+    args.workers, note = cap_to_cores(args.workers, what=f"--workers {args.workers}")
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    scenario = Scenario.from_toml(args.scenario) if args.scenario else Scenario()
+    changes = {
+        name: check_option(flag, name, value)
+        for flag, name, value in (
+            ("--time-limit", "time_limit_s", args.time_limit),
+            ("--gap", "mip_gap", args.gap),
+        )
+        if value is not None
+    }
+    scenario = scenario.with_changes(**changes) if changes else scenario
+    if args.workers > 1:
+        scenario = scenario.with_changes(threads=1)  # one thread a worker, as the sweep runs
+    estate = load_from_args(args)
+    check_run_target(args.out, known_files=FRONTIER_FILES, cache_dirs=("jobs",))
+    done = [0]
+
+    def tick(_: int, result: dict[str, Any]) -> None:
+        done[0] += 1
+        print(f"  point {done[0]}/{len(values)}: {result['status']}", file=sys.stderr)
+
+    table = frontier(
+        estate,
+        scenario,
+        args.param,
+        values,
+        workers=args.workers,
+        cache_dir=args.out / "jobs",
+        on_result=tick,
+    )
+    identity = {
+        "command": "frontier",
+        "place": estate.name,
+        "scenario": scenario.name,
+        "parameter": args.param,
+    }
+    write_frontier(table, args.out, identity=identity)
+    shown = table[
+        ["value", "status", "proven_optimal", "npv_gbp", "gap_gbp", "buildings_disposed", "monotone"]
+    ]
+    print(shown.to_string(index=False))
+    print(f"  wrote {', '.join(FRONTIER_FILES)} and run.json to {args.out}")
+    return EXIT_OK if (table["monotone"] != "violated").all() else EXIT_NO_SOLUTION
 
 
 # ---------------------------------------------------------------------- bench
@@ -565,6 +798,33 @@ def _cmd_set_password(args: argparse.Namespace) -> int:
     user = auth.set_password(_users_path(args), args.name, _read_password(args))
     print(f"new password set for {user.name}")
     return 0
+
+
+# ---------------------------------------------------------------------- report
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``report``: the board pack of 1-4 run folders, as PDF and/or HTML."""
+    report = sub.add_parser(
+        "report",
+        help="the board pack (PDF/HTML) of one run folder, or of 2-4 side by side",
+        description="Build the printable board pack from the folders `python -m optimiser run` wrote.",
+    )
+    report.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="a `run --out` folder")
+    report.add_argument("--pdf", type=Path, help="write the pack as PDF (A4) here")
+    report.add_argument("--html", type=Path, help="write the pack as one self-contained HTML page here")
+    report.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from optimiser.report.runpack import write_pack  # matplotlib and WeasyPrint: only for this command
+
+    started = time.perf_counter()
+    written = write_pack(args.run_dirs, pdf=args.pdf, html=args.html)
+    what = " and ".join(str(p) for p in written.values())
+    count = len(args.run_dirs)
+    print(
+        f"wrote the board pack of {count} option{'s' if count > 1 else ''} to {what} ({time.perf_counter() - started:.1f} s)"
+    )
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

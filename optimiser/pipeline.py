@@ -38,8 +38,11 @@ SEARCH_FIRST_SHARE = 0.45  # on one core, the search runs first on this share of
 SEARCH_MODES = ("auto", "beside", "first", "off")
 
 
-def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
+def solve(model: EstateModel, solver: pulp.LpSolver | None = None, *, explain: bool = True) -> Plan:
     """Solve `model` and return the Plan.
+
+    With `explain` (the default) an infeasible model is explained by `diagnose`; without it
+    (a model with rows of its own, e.g. `optimiser.alternatives`) it is refused with no findings.
 
     Raises
     ------
@@ -74,8 +77,12 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None) -> Plan:
     info: SolveInfo = getattr(solver, "info", SolveInfo(solver=str(solver)))
     if problem.sol_status not in USABLE:
         if info.status == "infeasible" or problem.status == pulp.LpStatusInfeasible:
-            findings = phased_shortfall(model.estate, scenario) if isinstance(model, PhasedModel) else []
-            findings = findings or diagnose(model.estate, scenario, cost_table=_cost_table_of(model))
+            findings = (
+                phased_shortfall(model.estate, scenario) if isinstance(model, PhasedModel) and explain else []
+            )
+            findings = findings or (
+                diagnose(model.estate, scenario, cost_table=_cost_table_of(model)) if explain else []
+            )
             msg = f"Scenario {scenario.name!r} cannot be met:"
             raise InfeasibleScenarioError(msg, tuple(findings))
         lp_path = Path(tempfile.gettempdir()) / f"{problem.name}_{int(time.time())}.lp"

@@ -88,6 +88,10 @@ SCENARIO_KEYS: dict[str, dict[str, Key]] = {
             "max_moves_per_year", "int", 0, 1_000_000, optional=True, example=10, off="no limit"
         ),
     },
+    "uncertainty": {  # spreads of `run --uncertainty` (optimiser.robustness): +/- share, uniform
+        f"{figure}_spread": Key(f"{figure}_spread", "float", 0, 1, high_open=True, example=0.2)
+        for figure in ("running_cost", "market_value", "backlog", "disposal_cost", "rent")
+    },
 }
 TOP_KEYS = {
     "name": Key("name", "text", example="default"),
@@ -263,6 +267,12 @@ class Scenario:
     access: tuple[AccessStandard, ...] = ()
     access_enabled: bool = True
     protect_deprived_deciles: int | None = None  # overrides every standard's value when set
+    # uncertainty: the +/- spread of each modelled money figure in `run --uncertainty`
+    running_cost_spread: float = 0.2
+    market_value_spread: float = 0.2
+    backlog_spread: float = 0.2
+    disposal_cost_spread: float = 0.2
+    rent_spread: float = 0.2
     # solver
     solver: str = "highs"
     time_limit_s: float = 120.0

@@ -94,6 +94,7 @@ def draw(
         v.update(_outcomes_and_limits(base, key=key))
         v.update(_solver(base, solvers, key=key))
         v.update(_phasing(base, key=key))
+        v.update(_uncertainty(base, key=key))
         submitted_bottom = st.form_submit_button(
             "Run", type="primary", key=key + "run_bottom", disabled=not can_run
         )
@@ -409,6 +410,34 @@ def _phasing(base: Scenario, *, key: str) -> dict[str, Any]:
             )
         )
     return v
+
+
+def _uncertainty(base: Scenario, *, key: str) -> dict[str, Any]:
+    """The spreads of the robustness draws (an expander; Options for the board uses them)."""
+    v: dict[str, Any] = {}
+    with st.expander("Uncertainty of modelled figures (robustness draws)", expanded=False):
+        columns = st.columns(5)
+        for column, (name, label) in zip(columns, UNCERTAINTY_LABELS.items(), strict=True):
+            v[name] = float(
+                column.number_input(
+                    f"{label}, ± share",
+                    min_value=0.0,
+                    max_value=0.99,
+                    step=0.05,
+                    value=_as_float(getattr(base, name)),
+                    key=key + name,
+                )
+            )
+    return v
+
+
+UNCERTAINTY_LABELS = {
+    "running_cost_spread": "Running cost",
+    "market_value_spread": "Market value",
+    "backlog_spread": "Backlog",
+    "disposal_cost_spread": "Disposal cost",
+    "rent_spread": "Rent",
+}
 
 
 def _solver(base: Scenario, solvers: list[str], *, key: str) -> dict[str, Any]:

@@ -30,8 +30,9 @@ from optimiser.outcomes import sites_by_service
 from optimiser.plan import Plan
 from optimiser.provenance import estate_digest
 from optimiser.report.inert import csv_text, excel_bytes, inert_frame
-from optimiser.report.kpis import MODELLED_FILE_NOTE
+from optimiser.report.kpis import MODELLED_FILE_NOTE, disposals_table
 from optimiser.report.rundir import checkpoint, run_versions, write_run_dir
+from optimiser.report.words import column_name, readable_table
 from optimiser.scenario import Scenario
 
 PLAN_TABLES = ("buildings", "occupiers", "partners", "access", "zones")
@@ -109,6 +110,7 @@ RUN_FILES = (
     "access.csv",
     "summary.json",
     "plan.gpkg",
+    "scenario.toml",
     "programme.csv",  # a phased plan's three tables (optimiser.programme)
     "cashflow.csv",
     "partners_by_year.csv",
@@ -127,9 +129,21 @@ def programme_tables(plan: Plan) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
+def write_plan(
+    estate: Estate,
+    plan: Plan,
+    out_dir: str | Path,
+    *,
+    extra_tables: Mapping[str, pd.DataFrame] | None = None,
+    extra_runs: Mapping[str, Plan] | None = None,
+    extra_summary: Mapping[str, Any] | None = None,
+) -> dict[str, Path]:
     """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json,
-    plan.gpkg and the manifest run.json to `out_dir`, as one whole run or not at all.
+    plan.gpkg, scenario.toml and the manifest run.json to `out_dir`, as one whole run or not at all.
+
+    `extra_tables` (file name -> table) are written beside them, `extra_runs` (folder name ->
+    plan) as run folders of their own inside it (e.g. ``alt_1/``, each with its run.json),
+    `extra_summary` joins summary.json; all of them are in the run's manifest.
 
     The files are written into a fresh folder beside `out_dir`, which then replaces it
     (`optimiser.report.rundir.write_run_dir`); every text cell is inert (`optimiser.report.inert`).
@@ -142,8 +156,9 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
 
     """
     tables = {f"{name}.csv": frame for name, frame in plan_tables(estate, plan).items()}
+    summary = plan.summary_dict() | dict(extra_summary or {}) | {"note": MODELLED_FILE_NOTE}
     tables |= {f"{name}.csv": frame for name, frame in programme_tables(plan).items()}
-    summary = plan.summary_dict() | {"note": MODELLED_FILE_NOTE}
+    tables |= dict(extra_tables or {})
 
     def write(folder: Path) -> None:
         for name, frame in tables.items():
@@ -151,8 +166,11 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
             checkpoint(f"wrote {name}")
         (folder / "summary.json").write_bytes(json.dumps(summary, indent=2).encode())
         checkpoint("wrote summary.json")
+        (folder / "scenario.toml").write_bytes(plan.scenario.to_toml().encode())  # for `report`
         write_geopackage(estate, plan, folder / "plan.gpkg")
         checkpoint("wrote plan.gpkg")
+        for name, other in (extra_runs or {}).items():
+            write_plan(estate, other, folder / name)
 
     return write_run_dir(out_dir, write, run_identity(estate, plan, command="run"), known_files=RUN_FILES)
 
@@ -189,13 +207,24 @@ def write_geopackage(estate: Estate, plan: Plan, path: Path) -> Path:
 
 
 def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
-    """An .xlsx workbook with a sheet per table; text cells are text, never formulas."""
+    """An .xlsx workbook with a sheet per table; text cells are text, never formulas.
+
+    The data sheets keep the codes and column names of the run folder's CSVs; the summary gives
+    each field its display name, and two sheets, "disposal list" and "per partner", are the
+    board's readable tables (`optimiser.report.words.readable_table`).
+    """
+    rows = [(k, v) for k, v in plan.summary_dict().items() if not isinstance(v, dict)] + [
+        (f"kpi.{k}", v) for k, v in plan.kpis.items()
+    ]
     summary = pd.DataFrame(
-        [(k, v) for k, v in plan.summary_dict().items() if not isinstance(v, dict)]
-        + [(f"kpi.{k}", v) for k, v in plan.kpis.items()],
-        columns=["field", "value"],
+        [(field, column_name(field.removeprefix("kpi.")), value) for field, value in rows],
+        columns=["field", "label", "value"],
     )
-    return excel_bytes({"summary": summary, **plan_tables(estate, plan)})
+    readable = {
+        "disposal list": readable_table(disposals_table(plan.buildings)),
+        "per partner": readable_table(plan.partners),
+    }
+    return excel_bytes({"summary": summary, **plan_tables(estate, plan), **readable})
 
 
 def plan_to_geojson(estate: Estate, plan: Plan) -> str:

@@ -126,7 +126,7 @@ def make_client(*, workers: int = 2, scheduler: str | None = None) -> tuple[Any,
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: None still binds 8787, so a second cluster at once warned (an error under pytest)
         silence_logs=logging.ERROR,
     )
     return Client(cluster), cluster
