@@ -21,11 +21,13 @@ import pandas as pd
 import pulp
 
 from estate import Estate
-from optimiser.errors import InfeasibleScenarioError, SolveError
+from optimiser.errors import InfeasibleScenarioError, ScenarioError, SolveError
 from optimiser.highs import HighsArrays, use_threads
 from optimiser.model import ELASTIC_PENALTY, EstateModel, build_model
 from optimiser.model_partners import FAIRNESS_FAMILY
+from optimiser.model_phased import PhasedModel, build_phased_model
 from optimiser.plan import Plan, plan_from_solution
+from optimiser.programme import phased_shortfall, sequenced_start
 from optimiser.progress import Progress, ProgressCallback, Ticker
 from optimiser.scenario import Scenario, pct
 from optimiser.search import Mailbox, SearchStats, fix_and_optimise, window_columns, windows
@@ -78,6 +80,9 @@ def solve(model: EstateModel, solver: pulp.LpSolver | None = None, *, explain: b
     if problem.sol_status not in USABLE:
         if info.status == "infeasible" or problem.status == pulp.LpStatusInfeasible:
             findings = (
+                phased_shortfall(model.estate, scenario) if isinstance(model, PhasedModel) and explain else []
+            )
+            findings = findings or (
                 diagnose(
                     model.estate,
                     scenario,
@@ -214,7 +219,20 @@ def optimise(
     whichever part is running. The returned Plan is made once with
     the final figures. `coalition` and `partner_floors_gbp` go to `optimiser.model.build_model`.
     """
-    model = build_model(estate, scenario, coalition=coalition, partner_floors_gbp=partner_floors_gbp)
+    if scenario.phased and (coalition is not None or partner_floors_gbp):
+        why = (
+            "The phased model does not yet take a coalition or the no-partner-worse-off rule: "
+            "set [phasing] phased = false for stand-alone plans, the partnership value or "
+            "no_partner_worse_off, or switch those off to phase the plan."
+        )
+        raise ScenarioError(why)
+    started = time.perf_counter()
+    phased_start = sequenced_start(estate, scenario) if scenario.phased else {}
+    model = (
+        build_phased_model(estate, scenario)
+        if scenario.phased
+        else build_model(estate, scenario, coalition=coalition, partner_floors_gbp=partner_floors_gbp)
+    )
     with Ticker(progress, today=model.today_cost) as ticker:
         ticker.news(stage="solving")
 
@@ -232,7 +250,9 @@ def optimise(
         if search not in SEARCH_MODES:
             msg_ = f"search={search!r}: use one of {', '.join(SEARCH_MODES)}."
             raise ValueError(msg_)
-        large = len(model.move) >= LARGE_MODEL_MOVES and boroughs > 1
+        large = len(model.move) >= LARGE_MODEL_MOVES and boroughs > 1 and not scenario.phased
+        if scenario.phased:  # the static plan, sequenced, is the start; the joint solve the bound
+            return _solve_phased(model, phased_start, started, options)
         if scenario.solver == "highs" and model.start and large and search != "off":
             beside = (os.cpu_count() or 1) >= 2 if search == "auto" else search == "beside"
             return _solve_with_search(model, ticker, cancel, options, beside=beside)
@@ -240,6 +260,23 @@ def optimise(
             scenario.solver, time_limit_s=scenario.time_limit_s, start=model.start, **options
         )
         return solve(model, solver)
+
+
+def _solve_phased(
+    model: EstateModel, start: dict[str, float], started: float, options: dict[str, Any]
+) -> Plan:
+    """The joint phased MILP on what is left of the time limit, from the sequenced start (or
+    today's estate); the time spent on the start counts as solve time."""
+    spent = time.perf_counter() - started
+    limit = max(1.0, model.scenario.time_limit_s - spent)
+    solver = make_solver(model.scenario.solver, time_limit_s=limit, start=start or model.start, **options)
+    plan = solve(model, solver)
+    info = replace(
+        plan.info,
+        time_s=plan.info.time_s + spent,
+        extra={**plan.info.extra, "phased_start": int(bool(start))},
+    )
+    return replace(plan, info=info)
 
 
 def _solve_with_search(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from estate import Estate
 from optimiser.access import reach_pairs, standards_for
 from optimiser.costs import ROUTE_CAT, ROUTE_LEASE, ROUTE_MARKET
 from optimiser.model import EstateModel
+from optimiser.model_phased import PhasedModel
 from optimiser.outcomes import (
     access_outcomes,
     money_by_building,
@@ -29,6 +30,7 @@ from optimiser.outcomes import (
     totals,
 )
 from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger
+from optimiser.programme import Programme, programme_from_model
 from optimiser.report.words import StatusText, status_text
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import SolveInfo
@@ -74,6 +76,7 @@ class Plan:
     detour_factor: float
     model_stats: dict[str, Any] = field(default_factory=dict)
     partnership: dict[str, Any] = field(default_factory=dict)  # summary figures of optimiser.partnership
+    programme: Programme | None = None  # a phased plan's programme (optimiser.programme)
 
     @property
     def proven_optimal(self) -> bool:
@@ -178,7 +181,8 @@ class Plan:
             }
             for _, r in self.partners.iterrows()
         }
-        return {
+        phased = self.programme.summary() if self.programme is not None else {}
+        return phased | {
             "place": self.estate_name,
             "scenario": self.scenario.name,
             "status": info.status,
@@ -230,7 +234,7 @@ def plan_from_solution(model: EstateModel, info: SolveInfo) -> Plan:
     )
     keep = keep.reindex(estate.buildings.index)
     parts = occupier_parts(model)
-    return make_plan(
+    plan = make_plan(
         estate,
         scenario,
         keep,
@@ -240,6 +244,22 @@ def plan_from_solution(model: EstateModel, info: SolveInfo) -> Plan:
         keep_reason=model.keep_reason,
         stats=model.stats,
     )
+    if isinstance(model, PhasedModel):
+        return with_programme(plan, programme_from_model(model))
+    return plan
+
+
+def with_programme(plan: Plan, programme: Programme) -> Plan:
+    """`plan` with its programme; its NPV, one-off cost and payback are the programme's own
+    (computed from the cash-flow rows), so every output shows the timed figures."""
+    cash = programme.cashflow
+    payback = programme.payback_year
+    kpis = plan.kpis | {
+        "npv_gbp": programme.npv_gbp,
+        "one_off_cost_gbp": float(cash["one_off_cost_gbp"].sum()),
+        "payback_years": None if payback is None else float(payback - plan.scenario.start_year),
+    }
+    return replace(plan, programme=programme, kpis=kpis)
 
 
 def occupier_parts(model: EstateModel) -> pd.DataFrame:

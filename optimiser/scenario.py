@@ -75,6 +75,22 @@ SCENARIO_KEYS: dict[str, dict[str, Key]] = {
             "threads", "int", 1, optional=True, example=2, off="the solver's own choice"
         ),  # more than the machine's cores is lowered to them when solving (estate.limits)
     },
+    # the programme over time (optimiser.model_phased; docs/scenario.md, [phasing])
+    "phasing": {
+        "phased": Key("phased", "bool", example=True),
+        "receipt_lag_years": Key("receipt_lag_years", "int", 0, 100, example=1),
+        "allow_early_lease_exit": Key("allow_early_lease_exit", "bool", example=False),
+        "fit_out_lead_years": Key("fit_out_lead_years", "int", 0, 100, example=1),
+        "capital_budget_per_year_gbp": _money("capital_budget_per_year_gbp", "no budget a year"),
+        "cash_flow_rule": Key("cash_flow_rule", "bool", example=True),
+        "upfront_investment_gbp": Key("upfront_investment_gbp", "float", 0, MAX_MONEY_GBP, example=5_000_000),
+        "max_disposals_per_year": Key(
+            "max_disposals_per_year", "int", 0, 1_000_000, optional=True, example=5, off="no limit"
+        ),
+        "max_moves_per_year": Key(
+            "max_moves_per_year", "int", 0, 1_000_000, optional=True, example=10, off="no limit"
+        ),
+    },
     "uncertainty": {  # spreads of `run --uncertainty` (optimiser.robustness): +/- share, uniform
         f"{figure}_spread": Key(f"{figure}_spread", "float", 0, 1, high_open=True, example=0.2)
         for figure in ("running_cost", "market_value", "backlog", "disposal_cost", "rent")
@@ -287,6 +303,16 @@ class Scenario:
     mip_gap: float = 1e-4
     warm_start: bool = True
     threads: int | None = None
+    # phasing: the programme over time (off: the static model)
+    phased: bool = False
+    receipt_lag_years: int = 0
+    allow_early_lease_exit: bool = True
+    fit_out_lead_years: int = 0
+    capital_budget_per_year_gbp: float | None = None
+    cash_flow_rule: bool = False
+    upfront_investment_gbp: float = 0.0
+    max_disposals_per_year: int | None = None
+    max_moves_per_year: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:

@@ -93,6 +93,7 @@ def draw(
         v.update(_appraisal_costs_moves(base, services, key=key))
         v.update(_outcomes_and_limits(base, key=key))
         v.update(_solver(base, solvers, key=key))
+        v.update(_phasing(base, key=key))
         v.update(_uncertainty(base, key=key))
         v.update(_partners(base, key=key))
         submitted_bottom = st.form_submit_button(
@@ -339,6 +340,74 @@ def _outcomes_and_limits(base: Scenario, *, key: str) -> dict[str, Any]:
                 step=100.0,
                 value=_as_float(base.carbon_cap_tco2e),
                 key=key + "carbon",
+            )
+        )
+    return v
+
+
+def _phasing(base: Scenario, *, key: str) -> dict[str, Any]:
+    """The programme over time: the `[phasing]` rules (an expander; docs/scenario.md)."""
+    v: dict[str, Any] = {}
+    with st.expander("Programme over time (phasing)", expanded=base.phased):
+        c1, c2, c3 = st.columns(3)
+        v["phased"] = c1.checkbox("Phase the programme by year", value=base.phased, key=key + "phased")
+        v["allow_early_lease_exit"] = c2.checkbox(
+            "Allow early lease exits (at a cost)", value=base.allow_early_lease_exit, key=key + "early"
+        )
+        v["cash_flow_rule"] = c3.checkbox(
+            "Cash never below the upfront investment", value=base.cash_flow_rule, key=key + "cashrule"
+        )
+        c1, c2, c3 = st.columns(3)
+        v["receipt_lag_years"] = int(
+            c1.number_input(
+                "Receipt lag, years", min_value=0, step=1, value=base.receipt_lag_years, key=key + "lag"
+            )
+        )
+        v["fit_out_lead_years"] = int(
+            c2.number_input(
+                "Fit-out lead time, years",
+                min_value=0,
+                step=1,
+                value=base.fit_out_lead_years,
+                key=key + "lead",
+            )
+        )
+        v["upfront_investment_gbp"] = float(
+            c3.number_input(
+                "Upfront investment, £",
+                min_value=0.0,
+                step=100_000.0,
+                value=float(base.upfront_investment_gbp),
+                key=key + "upfront",
+            )
+        )
+        st.caption("Yearly limits: leave blank for none.")
+        c1, c2, c3 = st.columns(3)
+        v["capital_budget_per_year_gbp"] = _optional_float(
+            c1.number_input(
+                "Capital budget a year, £",
+                min_value=0.0,
+                step=100_000.0,
+                value=_as_float(base.capital_budget_per_year_gbp),
+                key=key + "yearbudget",
+            )
+        )
+        v["max_disposals_per_year"] = _optional_int(
+            c2.number_input(
+                "Most disposals a year",
+                min_value=0,
+                step=1,
+                value=_as_int(base.max_disposals_per_year),
+                key=key + "yeardisp",
+            )
+        )
+        v["max_moves_per_year"] = _optional_int(
+            c3.number_input(
+                "Most moves a year",
+                min_value=0,
+                step=1,
+                value=_as_int(base.max_moves_per_year),
+                key=key + "yearmoves",
             )
         )
     return v

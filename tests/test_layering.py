@@ -39,9 +39,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("scenario",),
     ("costs", "access"),
     ("outcomes", "search", "partners"),
-    ("model", "model_partners"),
+    ("model", "model_partners", "model_phased"),
     ("solver",),
-    ("plan",),
+    ("programme", "plan"),
     ("pipeline",),
     ("alternatives",),
     (

@@ -40,7 +40,7 @@ def test_unknown_section_is_an_error(tmp_path):
         Scenario.from_toml(path)
     assert str(caught.value) == (
         "s.toml: unknown key 'cost' (did you mean 'costs'?). Allowed keys: name, description, "
-        "appraisal, costs, moves, outcomes, limits, locks, solver, uncertainty, partners, access."
+        "appraisal, costs, moves, outcomes, limits, locks, solver, phasing, uncertainty, partners, access."
     )
 
 

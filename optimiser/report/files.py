@@ -113,7 +113,22 @@ RUN_FILES = (
     "coalitions.csv",
     "shapley.csv",
     "scenario.toml",
+    "programme.csv",  # a phased plan's three tables (optimiser.programme)
+    "cashflow.csv",
+    "partners_by_year.csv",
 )
+
+
+def programme_tables(plan: Plan) -> dict[str, pd.DataFrame]:
+    """A phased plan's programme, cash flow and cash per partner by year ({} for a static plan)."""
+    if plan.programme is None:
+        return {}
+    p = plan.programme
+    return {
+        "programme": p.events.copy(),
+        "cashflow": p.cashflow.copy(),
+        "partners_by_year": p.partners_by_year.copy(),
+    }
 
 
 def write_plan(
@@ -144,6 +159,7 @@ def write_plan(
     """
     tables = {f"{name}.csv": frame for name, frame in plan_tables(estate, plan).items()}
     summary = plan.summary_dict() | dict(extra_summary or {}) | {"note": MODELLED_FILE_NOTE}
+    tables |= {f"{name}.csv": frame for name, frame in programme_tables(plan).items()}
     tables |= dict(extra_tables or {})
 
     def write(folder: Path) -> None:
