@@ -322,8 +322,12 @@ def test_an_admin_deletes_a_saved_run_and_the_audit_trail_says_who(data_dir, sav
     at.switch_page("pages/scenario.py").run()
     assert _buttons(at)["Delete"] is True
     at.button(key="delete_go").click().run()
+    assert any("Delete the saved scenario “board option" in w.value for w in at.warning)
+    assert len(ScenarioStore(data_dir).list_runs()) == 1  # nothing goes before the confirmation
+    at.button(key="delete_confirm").click().run()
 
     assert not at.exception and not at.error
+    assert any("Deleted the saved scenario “board option" in s.value for s in at.success)
     assert ScenarioStore(data_dir).list_runs() == []
     trail = ScenarioStore(data_dir).audit_trail()
     assert [(e.action, e.user) for e in trail] == [("delete", "ann"), ("save", "otto")]
