@@ -9,7 +9,7 @@ from optimiser import background
 from optimiser.errors import ScenarioError
 from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
-from pages import common, safety_view, scenario_form
+from pages import common, locks_view, safety_view, scenario_form
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -78,6 +78,7 @@ if not common.allowed("run"):
     st.caption(
         "Your role lets you read scenarios and their results; running and saving need the officer role."
     )
+locks_view.search_box(estate, cur.estate_key, key=prefix)
 values, access_rows, submitted = scenario_form.draw(
     estate,
     base,
