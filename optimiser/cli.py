@@ -1,4 +1,4 @@
-"""Command line: ``python -m optimiser validate|run|bench|sweep|users``.
+"""Command line: ``python -m optimiser validate|run|bench|sweep|users|report``.
 
 The one front door: every subcommand's parser is here, with the few lines that turn its
 arguments into a call of `estate` or `optimiser` and print the outcome.
@@ -62,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench_parser(sub)
     _add_sweep_parser(sub)
     _add_users_parser(sub)
+    _add_report_parser(sub)
     return parser
 
 
@@ -575,6 +576,33 @@ def _cmd_set_password(args: argparse.Namespace) -> int:
     user = auth.set_password(_users_path(args), args.name, _read_password(args))
     print(f"new password set for {user.name}")
     return 0
+
+
+# ---------------------------------------------------------------------- report
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``report``: the board pack of 1-4 run folders, as PDF and/or HTML."""
+    report = sub.add_parser(
+        "report",
+        help="the board pack (PDF/HTML) of one run folder, or of 2-4 side by side",
+        description="Build the printable board pack from the folders `python -m optimiser run` wrote.",
+    )
+    report.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="a `run --out` folder")
+    report.add_argument("--pdf", type=Path, help="write the pack as PDF (A4) here")
+    report.add_argument("--html", type=Path, help="write the pack as one self-contained HTML page here")
+    report.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from optimiser.report.runpack import write_pack  # matplotlib and WeasyPrint: only for this command
+
+    started = time.perf_counter()
+    written = write_pack(args.run_dirs, pdf=args.pdf, html=args.html)
+    what = " and ".join(str(p) for p in written.values())
+    count = len(args.run_dirs)
+    print(
+        f"wrote the board pack of {count} option{'s' if count > 1 else ''} to {what} ({time.perf_counter() - started:.1f} s)"
+    )
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,8 +29,9 @@ from optimiser.outcomes import (
     sites_by_service,
     totals,
 )
+from optimiser.report.words import StatusText, status_text
 from optimiser.scenario import AccessStandard, Scenario
-from optimiser.solver import OPTIMAL_GAP, SolveInfo
+from optimiser.solver import SolveInfo
 
 ROUTE_WORDS = {ROUTE_MARKET: "market sale", ROUTE_CAT: "community asset transfer", ROUTE_LEASE: "lease exit"}
 
@@ -79,20 +80,25 @@ class Plan:
 
     @property
     def status_words(self) -> str:
-        """Plain words: 'proven optimal', or 'within 0.31% of optimal (time limit)'."""
-        if self.info.proven_optimal:
-            return "proven optimal" + (
-                f" (within the {OPTIMAL_GAP:.2%} gap tolerance)" if self.info.gap > 1e-9 else ""
-            )
-        why = {
-            "time_limit": "time limit",
-            "gap_limit": f"stopped at the {self.scenario.mip_gap:.2%} gap limit",
-            "interrupted": "stopped by the user",
-            "feasible": "stopped early",
-        }.get(self.info.status, self.info.status)
-        if math.isfinite(self.info.gap):
-            return f"within {self.info.gap:.2%} of optimal ({why}; not proven optimal)"
-        return f"a feasible plan, gap unknown ({why}; not proven optimal)"
+        """Plain words in a board's terms: 'Proven optimal: no better plan is possible', or
+        'Stopped at the time limit; not proven optimal: the best possible plan is at most £2.1m
+        (1.9%) better than this one' (`optimiser.report.words.status_text`)."""
+        return self.status_text.words
+
+    @property
+    def status_text(self) -> StatusText:
+        """The status as a board reads it: verdict, how sure in £, tone, and the analysts' detail."""
+        info = self.info
+        return status_text(
+            status=info.status,
+            proven_optimal=info.proven_optimal,
+            gap_gbp=(info.objective - info.bound) * 1000,
+            npv_gbp=float(self.kpis.get("npv_gbp", math.nan)),
+            gap=info.gap,
+            objective_k=info.objective,
+            bound_k=info.bound,
+            gap_limit=self.scenario.mip_gap,
+        )
 
     def summary(self) -> str:
         """A few readable lines for the terminal."""
@@ -174,6 +180,9 @@ class Plan:
             "status": info.status,
             "proven_optimal": info.proven_optimal,
             "status_words": self.status_words,
+            "status_tone": self.status_text.tone,
+            "status_detail": self.status_text.detail,
+            "gap_limit": self.scenario.mip_gap,
             "gap": _num(info.gap),
             "gap_gbp": _num((info.objective - info.bound) * 1000),
             "gap_share_of_npv": _num((info.objective - info.bound) * 1000 / self.kpis["npv_gbp"])

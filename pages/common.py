@@ -37,6 +37,7 @@ from estate.upload import UploadResult
 from optimiser import auth
 from optimiser.errors import OptimiserError, StoreError
 from optimiser.report.kpis import MODELLED_NOTE, kpi_cards
+from optimiser.report.words import status_of
 
 # The store, the background solve and the solver pull in PuLP: they are imported in the functions
 # that first need them, so that a page that never solves (Estate) loads without PuLP.
@@ -703,19 +704,17 @@ def show_kpis(summary: dict[str, Any], buildings: pd.DataFrame | None, *, key: s
 
 
 def show_status(summary: dict[str, Any]) -> None:
-    """The solver status in plain words."""
-    words = str(summary.get("status_words", ""))
+    """The solver status in a board's terms (`optimiser.report.words.status_of`), coloured by what
+    it means: proven optimal green, a gap or time limit amber, stopped or no plan red. The
+    relative-to-net-present-cost figure is a caption, for analysts."""
+    status = status_of(summary)
     solver = summary.get("solver", "")
     time_s = summary.get("time_s")
-    gap_gbp = summary.get("gap_gbp")
     detail = f"{solver}" + (f", {float(time_s):.1f} s" if time_s is not None else "")
-    if gap_gbp is not None:
-        detail += f"; the best possible plan is at most £{float(gap_gbp):,.0f} better"
-    text = f"Solution: **{words}** ({detail})."
-    if summary.get("proven_optimal"):
-        st.success(text)
-    else:
-        st.warning(text)
+    text = f"Solution: **{status.headline}**: {status.sentence} ({detail})."
+    {"good": st.success, "caution": st.warning, "bad": st.error}[status.tone](text)
+    if status.detail:
+        st.caption(f"For analysts: {status.detail}.")
 
 
 def bundled_scenarios() -> dict[str, Path]:

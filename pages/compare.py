@@ -7,7 +7,8 @@ from streamlit_folium import st_folium
 
 from optimiser.report.kpis import kpi_table
 from optimiser.report.maps import access_services, plan_map
-from pages import common
+from optimiser.report.words import service_name
+from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -34,12 +35,13 @@ records = [r for run_id in chosen if (r := common.load_saved(int(run_id))) is no
 names = [f"{r.name} ({r.place_name})" for r in records]
 st.table(kpi_table([(n, r.summary, r.tables.get("buildings")) for n, r in zip(names, records, strict=True)]))
 st.caption("Figures marked modelled rest on modelled building data; see the Results page for details.")
+boardpack_view.pack_buttons(records, key="compare")
 
 services = sorted(set.intersection(*[set(access_services(r.tables.get("zones"))) for r in records]))
 service = st.selectbox(
     "Shade zones by change in access to",
     [None, *services],
-    format_func=lambda s: "no shading" if s is None else s,
+    format_func=lambda s: "no shading" if s is None else service_name(s),
     key="compare_service",
 )
 columns = st.columns(len(records))

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 from estate import builtin_mappings
 from estate.schema import TABLE_NAMES
 from optimiser.report.maps import COLOUR_BY, estate_map
-from pages import common
+from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -89,7 +89,7 @@ with tab_buildings:
     if search:
         text = table[["building_id", "name", "owner", "borough"]].astype(str).agg(" ".join, axis=1)
         table = table[text.str.contains(search, case=False, regex=False)]
-    st.dataframe(table, hide_index=True, width="stretch", height=360)
+    boardpack_view.show_table(table, height=360)
     st.caption("`modelled` lists the columns that were modelled rather than measured for each building.")
 
 with tab_partners:
@@ -104,7 +104,7 @@ with tab_partners:
         .reset_index()
         .sort_values("buildings", ascending=False)
     )
-    st.dataframe(by_partner, hide_index=True, width="stretch")
+    boardpack_view.show_table(by_partner)
 
 with tab_issues:
     if not estate.issues and not estate.notes:

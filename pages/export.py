@@ -6,12 +6,11 @@ import re
 
 import streamlit as st
 
-from optimiser.report.boardpack import board_pack_html
 from optimiser.report.files import csv_zip, plan_to_excel, plan_to_geojson, plan_to_geopackage_bytes
 from optimiser.report.inert import csv_text
 from optimiser.report.kpis import disposals_table
 from optimiser.report.maps import access_services, plan_map
-from pages import common
+from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -107,14 +106,17 @@ def _pack() -> str:
         service=service,
         assets="inline",
     )
-    return board_pack_html(
-        summary=record.summary,
-        tables=record.tables,
-        plan_map=pack_map,
-        scenario_toml=record.scenario.to_toml(),
-    )
+    return boardpack_view.pack_html([record], plan_map=pack_map)
 
 
+common.download_button(
+    "Board pack (PDF, A4)",
+    lambda: boardpack_view.pack_pdf([record]),
+    action="download_pack",
+    file_name=f"{stem}_board_pack.pdf",
+    mime="application/pdf",
+    key="dl_pack_pdf",
+)
 common.download_button(
     "Board pack (HTML, print to PDF)",
     _pack,
@@ -125,7 +127,7 @@ common.download_button(
     key="dl_pack",
 )
 st.caption(
-    "One self-contained HTML file: the map (Leaflet included, no internet needed except for the "
-    "background tiles), the KPIs, where the money comes from, and the tables. Open it in a browser and "
-    "print to PDF."
+    "A printable document: a one-page summary in plain words, the before/after map and the tables, on A4. "
+    "The HTML file also holds the interactive map for the screen (Leaflet included, no internet needed "
+    "except for the background tiles); it is left out when printed."
 )

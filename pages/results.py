@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
-from pages import common
+from optimiser.report.words import column_name, service_name
+from pages import boardpack_view, common
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -25,6 +25,7 @@ buildings, occupiers, zones = tables["buildings"], tables["occupiers"], tables.g
 st.subheader(f"Option “{record.name}”")
 common.show_status(record.summary)
 common.show_kpis(record.summary, buildings)
+boardpack_view.pack_buttons([record], key=f"results_{cur.place}")
 
 chart1, chart2 = st.columns(2)
 with chart1:
@@ -41,7 +42,8 @@ with chart2:
         chart = chart.rename(
             columns={"annual_revenue_saving_gbp": "saving a year", "capital_receipts_gbp": "receipts"}
         )
-        st.bar_chart(chart, horizontal=True, stack=False, height=260, y_label="", x_label="£")
+        height = max(260, 48 * len(chart) + 60)  # room for every bar's label
+        st.bar_chart(chart, horizontal=True, stack=False, height=height, y_label="", x_label="£")
 
 st.markdown("**The estate before and after.** Click a building for its figures and the plan's reason.")
 services = access_services(zones)
@@ -49,7 +51,7 @@ m1, m2 = st.columns([1, 3])
 service = m1.selectbox(
     "Shade zones by change in access to",
     [None, *services],
-    format_func=lambda s: "no shading" if s is None else s,
+    format_func=lambda s: "no shading" if s is None else service_name(s),
     key=f"results_service_{cur.place}",
 )
 m1.caption(
@@ -98,21 +100,17 @@ with tab_b:
     if search:
         text = table[["building_id", "name", "owner"]].astype(str).agg(" ".join, axis=1)
         table = table[text.str.contains(search, case=False, regex=False)]
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        height=380,
-        column_config={"reason": st.column_config.TextColumn("reason", width="large")},
+    boardpack_view.show_table(
+        table, height=380, column_config={column_name("reason"): st.column_config.TextColumn(width="large")}
     )
     st.caption("`modelled` lists each building's modelled (not measured) columns.")
 with tab_p:
-    st.dataframe(tables["partners"], hide_index=True, width="stretch")
+    boardpack_view.show_table(tables["partners"])
     st.caption("Receipts and savings go to the owning partner; move costs to the partner that moves.")
 with tab_a:
     st.dataframe(access_table(tables["access"]), hide_index=True, width="stretch")
     with st.expander("All access figures (mean and 95th-percentile travel, before and after)"):
-        st.dataframe(tables["access"], hide_index=True, width="stretch")
+        boardpack_view.show_table(tables["access"])
 with tab_m:
     moved = occupiers[occupiers["from_building_id"].astype(str) != occupiers["to_building_id"].astype(str)]
-    st.dataframe(pd.DataFrame(moved), hide_index=True, width="stretch")
+    boardpack_view.show_table(moved)

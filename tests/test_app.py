@@ -420,10 +420,13 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
         if stop and any(best_plan.search(line) for line in lines):  # a plan to keep exists
             stop[0].click().run()
 
-    _no_errors(at)
+    assert not at.exception, [e.value for e in at.exception]
     assert lines[0].startswith(("Building the model and a starting plan…", "Solving…"))
     assert any(best_plan.search(x) for x in lines)
-    assert "stopped by the user; not proven optimal" in at.warning[0].value
+    # a stopped run is red, and says in pounds how much better a plan could be
+    assert [e.value for e in at.error] == [at.error[0].value]
+    assert "stopped by the user; not proven optimal" in at.error[0].value
+    assert "the best possible plan is at most £" in at.error[0].value
     assert _metrics(at)["Buildings"].startswith(f"{len(load_place('greater_manchester').buildings):,} → ")
 
     at.button(key="sc_greater_manchester_0_run_top").click().run()
@@ -480,7 +483,7 @@ def test_results_show_kpis_status_map_and_tables():
         "Moves",
     ]
     access = next(df.value for df in at.dataframe if "people within reach before" in df.value.columns)
-    assert set(access["service"]) >= {"library", "gp_practice"}
+    assert set(access["service"]) >= {"Library", "GP practice"}  # names a person uses, not codes
     args = _map_args(at)
     assert "disposed" in args["script"] and "occupier moves" in args["script"]
 
@@ -542,6 +545,7 @@ def test_export_offers_every_format():
         "Buildings with decisions (GeoJSON)",
         "Buildings, moves and zones (GeoPackage)",
         "Workbook, a sheet per table (Excel)",
+        "Board pack (PDF, A4)",
         "Board pack (HTML, print to PDF)",
     ]
 
@@ -560,7 +564,7 @@ def test_a_saved_run_exports_in_every_format_in_a_new_session():
     fresh.run()
 
     _no_errors(fresh)
-    assert len(fresh.get("download_button")) == 7  # GeoJSON, GeoPackage and Excel from the rebuilt plan
+    assert len(fresh.get("download_button")) == 8  # GeoJSON, GeoPackage and Excel from the rebuilt plan
 
 
 def test_the_app_scripts_hold_no_classes():

@@ -184,6 +184,7 @@ def test_a_viewer_reads_results_and_the_board_pack_but_cannot_run_save_delete_or
     assert not at.exception
     downloads = _downloads(at)
     assert downloads.pop("Board pack (HTML, print to PDF)") is True
+    assert downloads.pop("Board pack (PDF, A4)") is True
     assert downloads and not any(downloads.values())  # every data export disabled
 
     with pytest.raises(ValueError, match="Could not find a navigation page"):
@@ -312,7 +313,7 @@ def test_an_officer_runs_saves_and_exports_and_the_store_records_who(data_dir):
     assert (saved.ran_by, saved.saved_by) == ("otto", "otto") and saved.ran_at
 
     at.switch_page("pages/export.py").run()
-    assert all(_downloads(at).values()) and len(_downloads(at)) == 7
+    assert all(_downloads(at).values()) and len(_downloads(at)) == 8
 
 
 # ------------------------------------------------------------------------------ admin

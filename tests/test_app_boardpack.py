@@ -13,8 +13,13 @@ from optimiser.report import boardpack, kpis, maps
 SUMMARY = {
     "place": "Trafford",
     "scenario": "default",
+    "status": "time_limit",
     "status_words": "within 0.31% of optimal (time limit; not proven optimal)",
     "proven_optimal": False,
+    "gap_gbp": 68_000.0,
+    "gap": 0.0031,
+    "objective": 21_900.0,
+    "bound": 21_832.0,
     "solver": "HiGHS",
     "time_s": 12.5,
     "appraisal": {"years": 10, "discount_rate": 0.035},
@@ -198,10 +203,15 @@ def test_the_board_pack_is_one_self_contained_page():
     assert re.findall(r"<link[^>]*\bhref=", html) == []
     assert "1.9.3" in html  # Leaflet, inlined
     assert "£1,380,000" in html and "£3,622,358" in html
-    assert "within 0.31% of optimal" in html
+    # the status in a board's terms, amber for a time limit; the relative gap for analysts only
+    assert "the best possible plan is at most £68k (1.9%) better than this one" in html
+    assert 'class="status status-caution"' in html
+    assert "Detail for analysts: gap £68k" in html and "0.31% of the net present cost" in html
     assert "Disposal list (1 buildings)" in html
-    assert "@media print" in html
-    assert "name = &quot;default&quot;" in html  # the scenario appendix, escaped
+    assert "@media print" in html and "size: A4" in html
+    assert "Money over 10 years, discounted at 3.5% a year" in html  # the scenario in words
+    assert "name = " not in html  # not a TOML dump
+    assert 'class="screen-only"' in html  # the interactive map is for the screen only
 
 
 def test_a_board_pack_refuses_a_map_that_needs_a_cdn():

@@ -114,7 +114,9 @@ def test_the_plan_tables_are_the_same_everywhere(three_plan, tmp_path):
     assert names == [f"{t}.csv" for t in PLAN_TABLES] + ["disposals.csv", "summary.json", "scenario.toml"]
 
     book = load_workbook(io.BytesIO(plan_to_excel(estate, plan)), read_only=True)
-    assert book.sheetnames == ["summary", *PLAN_TABLES]
+    assert book.sheetnames == ["summary", *PLAN_TABLES, "disposal list", "per partner"]
+    header = next(book["per partner"].iter_rows(max_row=1, values_only=True))
+    assert header[:2] == ("Partner", "Buildings before")  # display names, not column codes
 
     written = write_plan(estate, plan, tmp_path / "run")
     assert {f"{t}.csv" for t in PLAN_TABLES} <= set(written)

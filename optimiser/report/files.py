@@ -30,8 +30,9 @@ from optimiser.outcomes import sites_by_service
 from optimiser.plan import Plan
 from optimiser.provenance import estate_digest
 from optimiser.report.inert import csv_text, excel_bytes, inert_frame
-from optimiser.report.kpis import MODELLED_FILE_NOTE
+from optimiser.report.kpis import MODELLED_FILE_NOTE, disposals_table
 from optimiser.report.rundir import checkpoint, run_versions, write_run_dir
+from optimiser.report.words import column_name, readable_table
 from optimiser.scenario import Scenario
 
 PLAN_TABLES = ("buildings", "occupiers", "partners", "access", "zones")
@@ -109,12 +110,13 @@ RUN_FILES = (
     "access.csv",
     "summary.json",
     "plan.gpkg",
+    "scenario.toml",
 )
 
 
 def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Path]:
     """Write buildings.csv, occupiers.csv, zones.csv, partners.csv, access.csv, summary.json,
-    plan.gpkg and the manifest run.json to `out_dir`, as one whole run or not at all.
+    plan.gpkg, scenario.toml and the manifest run.json to `out_dir`, as one whole run or not at all.
 
     The files are written into a fresh folder beside `out_dir`, which then replaces it
     (`optimiser.report.rundir.write_run_dir`); every text cell is inert (`optimiser.report.inert`).
@@ -135,6 +137,7 @@ def write_plan(estate: Estate, plan: Plan, out_dir: str | Path) -> dict[str, Pat
             checkpoint(f"wrote {name}")
         (folder / "summary.json").write_bytes(json.dumps(summary, indent=2).encode())
         checkpoint("wrote summary.json")
+        (folder / "scenario.toml").write_bytes(plan.scenario.to_toml().encode())  # for `report`
         write_geopackage(estate, plan, folder / "plan.gpkg")
         checkpoint("wrote plan.gpkg")
 
@@ -173,13 +176,24 @@ def write_geopackage(estate: Estate, plan: Plan, path: Path) -> Path:
 
 
 def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
-    """An .xlsx workbook with a sheet per table; text cells are text, never formulas."""
+    """An .xlsx workbook with a sheet per table; text cells are text, never formulas.
+
+    The data sheets keep the codes and column names of the run folder's CSVs; the summary gives
+    each field its display name, and two sheets, "disposal list" and "per partner", are the
+    board's readable tables (`optimiser.report.words.readable_table`).
+    """
+    rows = [(k, v) for k, v in plan.summary_dict().items() if not isinstance(v, dict)] + [
+        (f"kpi.{k}", v) for k, v in plan.kpis.items()
+    ]
     summary = pd.DataFrame(
-        [(k, v) for k, v in plan.summary_dict().items() if not isinstance(v, dict)]
-        + [(f"kpi.{k}", v) for k, v in plan.kpis.items()],
-        columns=["field", "value"],
+        [(field, column_name(field.removeprefix("kpi.")), value) for field, value in rows],
+        columns=["field", "label", "value"],
     )
-    return excel_bytes({"summary": summary, **plan_tables(estate, plan)})
+    readable = {
+        "disposal list": readable_table(disposals_table(plan.buildings)),
+        "per partner": readable_table(plan.partners),
+    }
+    return excel_bytes({"summary": summary, **plan_tables(estate, plan), **readable})
 
 
 def plan_to_geojson(estate: Estate, plan: Plan) -> str:

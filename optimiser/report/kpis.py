@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from estate.schema import LIST_SEPARATOR
+from optimiser.report.words import display_name, service_name
 
 KPI_KEYS = (
     "capital_receipts_gbp",
@@ -308,8 +309,8 @@ def access_table(access: pd.DataFrame) -> pd.DataFrame:
         )
         rows.append(
             {
-                "service": r["service"],
-                "rule": r["rule"],
+                "service": service_name(r["service"]),
+                "rule": display_name("rule", r["rule"]),
                 "reach": reach,
                 "sites before → after": f"{int(r['before_sites'])} → {int(r['after_sites'])}",
                 "people within reach before": f"{float(r['before_share']):.1%}",
