@@ -50,12 +50,16 @@ def build(shared: Path, out: Path) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "boundaries.gpkg")
     args = parser.parse_args(argv)
     counts = build(args.shared, args.out)
-    print(f"{args.out}: {counts['lsoa']:,} LSOAs, {counts['boroughs']:,} boroughs, {args.out.stat().st_size / 1e6:.2f} MB")
+    print(
+        f"{args.out}: {counts['lsoa']:,} LSOAs, {counts['boroughs']:,} boroughs, {args.out.stat().st_size / 1e6:.2f} MB"
+    )
     return 0
 
 
