@@ -257,3 +257,37 @@ def test_the_database_is_read_only_for_queries(schema: str) -> None:
     with pytest.raises(EstateError, match="refused"):
         load_estate(f"{URL}#query=DELETE FROM {schema}.buildings RETURNING *")
     assert len(load_estate(f"{URL}#{schema}.buildings").buildings) == 60
+
+
+# --- the app's connection form -------------------------------------------------------------------
+
+
+def test_the_password_box_is_joined_to_the_url_only_in_memory() -> None:
+    from pages.postgis_view import with_password
+
+    assert with_password("postgresql://ann@h/db#s.t", "p@ss/w") == "postgresql://ann:p%40ss%2Fw@h/db#s.t"
+    assert with_password("postgresql://ann:given@h/db#s.t", "other") == "postgresql://ann:given@h/db#s.t"
+    assert with_password("postgresql://ann@h/db#s.t", "") == "postgresql://ann@h/db#s.t"
+
+
+def test_the_estate_page_reads_trafford_from_postgis_without_keeping_the_password(
+    schema: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ESTATE_APP_DATA", str(tmp_path / "app-data"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+    at.session_state["place"] = "trafford"
+    at.run()
+    without_password = URL.replace(f":{PASSWORD}@", "@") if PASSWORD else URL
+    at.text_input(key="pg_url").set_value(f"{without_password}#{schema}.buildings").run()
+    at.text_input(key="pg_password").set_value(PASSWORD)
+    at.button(key="pg_go").click().run()
+
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(f"{schema}: loaded" in s.value for s in at.success)
+    result = at.session_state["upload_result"]
+    assert result.estate.counts() == load_place("trafford").counts()
+    assert not PASSWORD or all(PASSWORD not in s for s in result.estate.sources.values())
+    at.button(key="upload_use").click().run()
+    assert not at.exception and at.title[0].value == f"Estate: {schema}"
