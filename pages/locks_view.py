@@ -101,3 +101,9 @@ def ids_box(
         help="Find IDs with the search above the form. An ID not in the estate is refused when you press Run.",
     )
     return tuple(dict.fromkeys(i for i in SPLIT.split(text) if i))
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    from pages import common
+
+    common.page_guard()

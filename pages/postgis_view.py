@@ -59,3 +59,9 @@ def form() -> None:
         if st.button("Read from the database", key="pg_go", disabled=not url.strip()):
             with st.spinner("Reading and checking the registers…"):
                 st.session_state[RESULT_KEY] = read(url, password)
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    from pages import common
+
+    common.page_guard()

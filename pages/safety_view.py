@@ -81,3 +81,7 @@ def nothing_to_optimise(estate: Estate) -> str | None:
         "changes nothing. Fill in the missing figures (the Estate page's Data issues list them "
         "per building), then load the register again."
     )
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    common.page_guard()

@@ -490,7 +490,7 @@ def test_results_show_kpis_status_map_and_tables():
 
     at.selectbox(key="results_service_trafford").set_value("library").run()
     _no_errors(at)
-    assert "Zones: library access" in _map_args(at)["script"]
+    assert "Zones: km to nearest library" in _map_args(at)["script"]  # LSOA areas, before/after/change
 
 
 # ------------------------------------------------------------------------------ Compare

@@ -472,7 +472,7 @@ def test_every_page_starts_with_the_guard_that_runs_it_inside_app_py():
     import ast
 
     for path in sorted((REPO / "pages").glob("*.py")):
-        if path.name in ("common.py", "scenario_form.py"):  # modules, not pages
+        if path.name in ("common.py", "scenario_form.py") or path.name.endswith("_view.py"):  # modules
             continue
         body = [
             n for n in ast.parse(path.read_text()).body if not isinstance(n, (ast.Import, ast.ImportFrom))
@@ -481,7 +481,8 @@ def test_every_page_starts_with_the_guard_that_runs_it_inside_app_py():
             body[1] if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body[0]
         )
         assert ast.unparse(first) == "common.page_guard()", path
-    for name in ("common.py", "scenario_form.py"):  # modules, which Streamlit may still run as pages
+    views = sorted(p.name for p in (REPO / "pages").glob("*_view.py"))
+    for name in ("common.py", "scenario_form.py", *views):  # modules, which Streamlit may still run as pages
         assert re.search(
             r'if __name__ == "__main__":.*\n.*page_guard\(\)', (REPO / "pages" / name).read_text(), re.S
         )
