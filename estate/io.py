@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from estate import limits
+from estate import limits, postgis
 from estate.errors import EstateDataWarning, EstateError, EstateValidationError, Issue
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
@@ -62,8 +62,10 @@ def read_table(
         or has no CRS.
 
     """
-    path = Path(path)
     mapping = mapping or TableMapping()
+    if postgis.is_database(path):
+        return _read_database(str(path), table, mapping)
+    path = Path(path)
     source = _source_name(path, layer)
     if not path.exists():
         msg = f"{source}: file not found. Check the path (working directory: {Path.cwd()})."
@@ -99,6 +101,29 @@ def read_table(
     raw = pd.DataFrame(raw) if not spatial else raw
     if suffix in (".shp", ".zip"):
         raw = _untruncate_shapefile_names(raw, table)
+    return _finish_read(raw, table, source, mapping, decimal, formulas)
+
+
+def _read_database(url: str, table: str, mapping: TableMapping) -> pd.DataFrame:
+    """`read_table` for a PostGIS table, view or query (see `estate.postgis`)."""
+    src = postgis.parse(url)
+    decimal = _decimal(mapping, src.label)
+    spatial = table in SPATIAL_TABLES
+    raw = postgis.read_relation(src, table, spatial=spatial)
+    raw = pd.DataFrame(raw) if not spatial else raw
+    return _finish_read(raw, table, src.label, mapping, decimal, [])
+
+
+def _finish_read(
+    raw: pd.DataFrame,
+    table: str,
+    source: str,
+    mapping: TableMapping,
+    decimal: str,
+    formulas: list[FormulaCell],
+) -> pd.DataFrame:
+    """Map the columns, number the rows and place spatial tables in EPSG:27700."""
+    spatial = table in SPATIAL_TABLES
     raw = raw.drop(columns=[c for c in raw.columns if str(c).startswith("Unnamed: ")], errors="ignore")
     if "source_row" in raw.columns:
         raw = raw.rename(columns={"source_row": "source_row_in_file"})
@@ -369,15 +394,21 @@ def load_estate(
     """
     the_mapping = mapping if isinstance(mapping, Mapping) or mapping is None else load_mapping(mapping)
     layers = dict(layers or {})
-    buildings = Path(buildings)
-    files: dict[str, tuple[Path, str | None]] = {"buildings": (buildings, layers.get("buildings"))}
+    buildings = _as_source(buildings)
+    files: dict[str, tuple[Path | str, str | None]] = {"buildings": (buildings, layers.get("buildings"))}
     given = {"occupiers": occupiers, "zones": zones, "access": access, "compatibility": compatibility}
-    available = _gpkg_layers(buildings)
+    if isinstance(buildings, str):  # a PostGIS URL: the schema's other tables come with #schema.buildings
+        missing = tuple(t for t, p in given.items() if p is None)
+        beside: dict[str, str] = postgis.siblings(buildings, missing) if missing else {}
+        given = {t: p if p is not None else beside.get(t) for t, p in given.items()}
+        available: list[str] = []
+    else:
+        available = _gpkg_layers(buildings)
     if available and "buildings" in available and "buildings" not in layers:
         files["buildings"] = (buildings, "buildings")
     for table, path in given.items():
         if path is not None:
-            files[table] = (Path(path), layers.get(table))
+            files[table] = (_as_source(path), layers.get(table))
         elif table in available:
             files[table] = (buildings, table)
 
@@ -392,7 +423,7 @@ def load_estate(
         path, layer = files[table]
         table_mapping = the_mapping.for_table(table) if the_mapping else None
         raw = read_table(path, table, layer=layer, mapping=table_mapping)
-        source = _source_name(path, layer)
+        source = postgis.parse(path).label if isinstance(path, str) else _source_name(path, layer)
         sources[table] = source
         decimal = _decimal(table_mapping or TableMapping(), source)
         good, bad, found = _validate_with_location(raw, table, source=source, strict=strict, decimal=decimal)
@@ -428,7 +459,7 @@ def load_estate(
         issues=tuple(issues),
         notes=tuple(notes),
         sources=sources,
-        name=name or buildings.stem,
+        name=name or (postgis.default_name(buildings) if isinstance(buildings, str) else buildings.stem),
         travel_matrix=matrix,
     )
 
@@ -601,6 +632,11 @@ def _check_occupier_buildings(
     is_bad = occupiers["source_row"].isin(list(bad_rows))
     bad = occupiers[is_bad].assign(reasons=occupiers.loc[is_bad, "source_row"].map(bad_rows))
     return occupiers[~is_bad].copy(), pd.DataFrame(bad), issues
+
+
+def _as_source(source: str | Path) -> str | Path:
+    """A PostGIS URL stays text (a Path would fold its ``//``); anything else is a file path."""
+    return source.strip() if isinstance(source, str) and postgis.is_database(source) else Path(source)
 
 
 def _gpkg_layers(path: Path) -> list[str]:

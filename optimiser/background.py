@@ -73,9 +73,12 @@ class SolveJob:
 
 
 def progress_text(job: SolveJob) -> str:
-    """One line on a running solve: stage, elapsed time, the best plan's NPV, the bound and the
-    gap as a share of NPV when known (`optimiser.progress.Progress.figures`)."""
-    text = f"{job.stage.capitalize()}… {job.elapsed_s:.1f} s"
+    """One line on a running solve: stage, elapsed time against the time limit (from the first
+    second, whatever the stage), the best plan's NPV, the bound and the gap as a share of NPV
+    when known (`optimiser.progress.Progress.figures`)."""
+    text = (
+        f"{job.stage.capitalize()}… {job.elapsed_s:.1f} s of the {job.scenario.time_limit_s:g} s time limit"
+    )
     p = job.progress
     if p is not None and job.stage == "solving":
         text = " · ".join([text, *p.figures()])

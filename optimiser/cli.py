@@ -25,6 +25,7 @@ from typing import Any
 
 from estate import PLACES, Estate, EstateError, EstateValidationError, load_estate, load_place
 from estate.limits import MAX_SWEEP_JOBS, MAX_SWEEP_RETRIES, cap_to_cores
+from estate.postgis import is_database
 from estate.settings import check_out_folder
 from optimiser import auth, bench
 from optimiser.alternatives import (
@@ -137,11 +138,15 @@ def _add_partner_args(run: argparse.ArgumentParser) -> None:
 def _add_estate_args(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--place", dest="bundled", choices=sorted(PLACES), help="a bundled example estate")
-    source.add_argument("--buildings", type=Path, help="buildings register (gpkg/geojson/shp/csv/xlsx)")
-    parser.add_argument("--occupiers", type=Path, help="occupiers table")
-    parser.add_argument("--zones", type=Path, help="zones (LSOA population-weighted centroids)")
-    parser.add_argument("--access", type=Path, help="access standards table")
-    parser.add_argument("--compatibility", type=Path, help="service compatibility table")
+    source.add_argument(
+        "--buildings",
+        type=_register,
+        help="buildings register (gpkg/geojson/shp/csv/xlsx, or postgresql://user@host/db#schema.table)",
+    )
+    parser.add_argument("--occupiers", type=_register, help="occupiers table (a file or a PostGIS URL)")
+    parser.add_argument("--zones", type=_register, help="zones (LSOA population-weighted centroids)")
+    parser.add_argument("--access", type=_register, help="access standards table")
+    parser.add_argument("--compatibility", type=_register, help="service compatibility table")
     parser.add_argument("--mapping", help="column mapping: a TOML/YAML file or a built-in name")
     parser.add_argument("--travel-matrix", type=Path, help="CSV zone_id,building_id,minutes")
     parser.add_argument(
@@ -152,6 +157,11 @@ def _add_estate_args(parser: argparse.ArgumentParser) -> None:
         help="GeoPackage layer or Excel sheet for a table, e.g. buildings=assets (repeatable)",
     )
     parser.add_argument("--strict", action="store_true", help="fail on any data issue (exit 2)")
+
+
+def _register(text: str) -> str | Path:
+    """A register argument: a PostGIS URL (kept as text) or a file path."""
+    return text if is_database(text) else Path(text)
 
 
 def load_from_args(args: argparse.Namespace) -> Estate:

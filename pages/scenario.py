@@ -9,7 +9,7 @@ from optimiser import background
 from optimiser.errors import ScenarioError
 from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
-from pages import common, scenario_form
+from pages import common, locks_view, safety_view, scenario_form
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -72,10 +72,13 @@ with st.expander("Start from a scenario file or a saved scenario", expanded=Fals
         common.show_error(err, what="The scenario could not be loaded")
     st.caption(f"The form now holds: **{base.name}**.")
 
+if (nothing := safety_view.nothing_to_optimise(estate)) is not None:
+    st.warning(nothing)
 if not common.allowed("run"):
     st.caption(
         "Your role lets you read scenarios and their results; running and saving need the officer role."
     )
+locks_view.search_box(estate, cur.estate_key, key=prefix)
 values, access_rows, submitted = scenario_form.draw(
     estate,
     base,
@@ -141,6 +144,7 @@ with outcome:
         if s2.button("Save scenario", key="save_go", disabled=not can_save):
             saved_record = common.save_run(record, name)
             if saved_record is not None:
+                safety_view.choose_after_save(saved_record.run_id)
                 st.success(f"Saved “{saved_record.name}” in {common.store().path}.")
         common.download_button(
             "Download scenario (TOML)",
@@ -172,15 +176,6 @@ else:
         hide_index=True,
         width="stretch",
     )
-    d1, d2 = st.columns([3, 1])
-    labels = {i.run_id: i.label + (" (cannot be read)" if i.problem else "") for i in saved_all}
-    chosen = d1.selectbox("Saved scenario", list(labels), format_func=labels.get, key="delete_choice")
-    can_delete = common.allowed("delete")
-    if d2.button(
-        "Delete",
-        key="delete_go",
-        disabled=not can_delete,
-        help=None if can_delete else "Needs the admin role.",
-    ):
-        if chosen is not None and common.delete_run(int(chosen)):
-            st.rerun()
+    safety_view.delete_box(saved_all)
+if not saved_all and (done := st.session_state.pop(safety_view.DONE_KEY, None)):
+    st.success(done)

@@ -18,6 +18,7 @@ from estate import Estate
 from estate.schema import ACCESS_RULES
 from optimiser.access import standards_for
 from optimiser.scenario import NO_WORSE_OFF, POOLED_KEYS, SHARING_RULES, AccessStandard, Scenario
+from pages import locks_view
 
 RULES = [r for r in ACCESS_RULES if r != "max_mean_increase"]  # the optimiser does not support it yet
 ACCESS_COLUMNS = [
@@ -105,8 +106,13 @@ def draw(
 def _locks(base: Scenario, labels: dict[str, str], *, key: str) -> dict[str, Any]:
     """Buildings always kept and always disposed of."""
     v: dict[str, Any] = {}
-    st.markdown("**Locks**: search buildings by ID, name or partner")
     l1, l2 = st.columns(2)
+    if len(labels) > locks_view.list_max():  # too many for one list in the browser: IDs as text
+        st.markdown("**Locks**: the IDs of buildings always kept or always disposed of")
+        v["keep"] = locks_view.ids_box(l1, "Always keep", base.keep, key=key + "keep_ids")
+        v["dispose"] = locks_view.ids_box(l2, "Always dispose of", base.dispose, key=key + "dispose_ids")
+        return v
+    st.markdown("**Locks**: search buildings by ID, name or partner")
     v["keep"] = tuple(
         l1.multiselect(
             "Always keep",

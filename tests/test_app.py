@@ -440,8 +440,9 @@ def test_progress_gives_elapsed_time_incumbent_and_gap():
 
     job = SolveJob(place="p", place_name="P", estate_key="k", scenario=Scenario())
     assert progress_text(job).startswith("Building the model and a starting plan… ")
+    assert f"s of the {Scenario().time_limit_s:g} s time limit" in progress_text(job)  # from the first second
     job._report(Progress(3.0, incumbent=153_711.47, bound=153_697.0, gap=0.000094, today=164_894.0))
-    pattern = r"Solving… [\d.]+ s · plan NPV £11\.2m · bound £153\.7m · gap £14k \(0\.1% of NPV\)"
+    pattern = r"Solving… [\d.]+ s of the [\d.]+ s time limit · plan NPV £11\.2m · bound £153\.7m · gap £14k \(0\.1% of NPV\)"
     assert re.fullmatch(pattern, progress_text(job))
 
 
@@ -493,7 +494,7 @@ def test_results_show_kpis_status_map_and_tables():
 
     at.selectbox(key="results_service_trafford").set_value("library").run()
     _no_errors(at)
-    assert "Zones: library access" in _map_args(at)["script"]
+    assert "Zones: km to nearest library" in _map_args(at)["script"]  # LSOA areas, before/after/change
 
 
 # ------------------------------------------------------------------------------ Compare

@@ -180,7 +180,9 @@ def test_the_plan_map_colours_decisions_and_draws_moves():
 
     assert kinds == {"Hub": "receive", "Library": "dispose", "Jobcentre": "keep"}
     assert len(moves) == 1
-    assert moves[0]["geometry"]["type"] == "LineString"
+    assert moves[0]["geometry"]["type"] == "MultiLineString"  # the line and its arrow head
+    line, head = moves[0]["geometry"]["coordinates"]
+    assert head[1] == line[1]  # the arrow's point is at the receiving building
     assert moves[0]["properties"]["t"] == "library (library): B → A, 0.7 km"
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import itertools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -340,8 +341,10 @@ class Legend(folium.MacroElement):
 def legend_html(sections: Iterable[tuple[str, Iterable[tuple[str, str, str]]]]) -> str:
     """HTML for a legend: each section a title and rows of (colour, label, shape)."""
     parts = [
-        '<div style="background:rgba(255,255,255,0.92);padding:6px 9px;border-radius:4px;'
-        'box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.4 sans-serif;max-height:320px;overflow-y:auto;">'
+        '<details open style="background:rgba(255,255,255,0.92);padding:6px 9px;border-radius:4px;'
+        'box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.4 sans-serif;max-width:260px;">'
+        '<summary style="cursor:pointer;font-weight:600;">Legend</summary>'
+        '<div style="max-height:260px;overflow-y:auto;">'
     ]
     for title, rows in sections:
         parts.append(f'<div style="font-weight:600;margin-top:2px;">{html.escape(title)}</div>')
@@ -358,7 +361,7 @@ def legend_html(sections: Iterable[tuple[str, Iterable[tuple[str, str, str]]]]) 
                     "</span>"
                 )
             parts.append(f"<div>{swatch}{html.escape(label)}</div>")
-    parts.append("</div>")
+    parts.append("</div></details>")
     return "".join(parts)
 
 
@@ -534,11 +537,17 @@ def estate_map(
             _point(
                 float(lon),
                 float(lat),
-                {"k": colour, "t": f"{name} — {_text(row.get('owner'), '')}", "p": popup},
+                {
+                    "k": colour,
+                    "t": f"{name} — {_text(row.get('owner'), '')}",
+                    "p": popup,
+                    "g": [_text(row.get("owner_type"), ""), _text(row.get("owner"), "")],
+                },
             )
         )
 
     m = offline_map(bounds=_bounds(lonlat), tiles=tiles, assets=assets)
+    add_background(m, estate.zones.index.astype(str))
     if show_zones and len(estate.zones):  # left out otherwise: 1,702 zones would add a third to the page
         _zone_population_layer(estate.zones, show=True).add_to(m)
     FeatureLayer(
@@ -551,6 +560,7 @@ def estate_map(
     Legend(
         [(f"Buildings by {COLOUR_BY[colour_by]}", [(c, label, "dot") for c, label in legend_rows])]
     ).add_to(m)
+    MapTools("estate_map.png").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 
@@ -699,7 +709,16 @@ def plan_map(
         if modelled:
             popup["f"] = 1
         building_features.append(
-            _point(float(lon), float(lat), {"k": kind, "t": f"{name}: {DECISION_LABELS[kind]}", "p": popup})
+            _point(
+                float(lon),
+                float(lat),
+                {
+                    "k": kind,
+                    "t": f"{name}: {DECISION_LABELS[kind]}",
+                    "p": popup,
+                    "g": [_text(row.get("owner_type"), ""), _text(row.get("owner"), "")],
+                },
+            )
         )
 
     same = occupiers["from_building_id"].astype(str) == occupiers["to_building_id"].astype(str)
@@ -717,13 +736,18 @@ def plan_map(
         move_features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": [list(a), list(h)]},
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[list(a), list(h)], arrow_head(a, h)],
+                },
                 "properties": {"k": "move", "t": label},
             }
         )
 
     m = offline_map(bounds=_bounds(lonlat), tiles=tiles, assets=assets)
     legend: list[tuple[str, list[tuple[str, str, str]]]] = []
+    if zones is not None and "zone_id" in zones:
+        add_background(m, zones["zone_id"].astype(str))
     if zones is not None and service is not None and len(zones):
         if service not in access_services(zones):
             msg = (
@@ -731,7 +755,8 @@ def plan_map(
                 f"{', '.join(access_services(zones)) or 'none'}."
             )
             raise ValueError(msg)
-        legend.append(_add_access_layer(m, zones, service))
+        areas = add_distance_layers(m, zones, b, occupiers, service) if "service" in occupiers else None
+        legend.append(areas if areas is not None else _add_access_layer(m, zones, service))
     if move_features:
         FeatureLayer(move_features, {"move": styles["move"]}, name=f"Moves ({len(move_features):,})").add_to(
             m
@@ -758,6 +783,7 @@ def plan_map(
         ),
     )
     Legend(legend).add_to(m)
+    MapTools("plan_map.png").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return m
 
@@ -825,3 +851,354 @@ def standalone_html(m: folium.Map) -> str:
         msg = f"The map links outside resources: {', '.join(external_urls(m))}."
         raise ValueError(msg)
     return m.get_root().render()
+
+
+# ----------------------------------------------------------------------------- GIS layers
+BOUNDARIES_FILE = "boundaries.gpkg"  # in estate.io.DATA_DIR: scripts/build_boundaries.py
+BOROUGH_STYLE = {"color": "#555555", "weight": 1.6, "opacity": 0.9, "fill": False, "interactive": False}
+LSOA_STYLE = {"color": "#9e9e9e", "weight": 0.4, "opacity": 0.7, "fill": False, "interactive": False}
+DISTANCE_BINS_KM = (0.5, 1.0, 2.0, 3.0, 5.0, 8.0)  # straight-line km to the nearest site
+DISTANCE_COLOURS = ("#f7fcf5", "#c7e9c0", "#a1d99b", "#74c476", "#fdae6b", "#f16913", "#a63603")
+LSOA_OUTLINES_MAX = 500  # more zones than this: borough outlines only on the estate map
+AREA_TOLERANCE_DEG = 0.0005  # zone areas drawn simplified to about 50 m: a quick page for 1,702 zones
+CHANGE_BINS_KM = (-1.0, -0.25, -0.01, 0.01, 0.25, 1.0)  # after minus before
+CHANGE_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#f0f0f0", "#fee08b", "#fc8d59", "#d73027")
+
+
+@functools.cache
+def _boundaries() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
+    """The bundled LSOA and borough polygons in WGS84, or None if the file is missing."""
+    from estate.io import DATA_DIR
+
+    path = DATA_DIR / BOUNDARIES_FILE
+    if not path.exists():
+        return None
+    lsoa = gpd.read_file(path, layer="lsoa").to_crs(4326)
+    lsoa["geometry"] = lsoa.geometry.simplify(AREA_TOLERANCE_DEG / 10, preserve_topology=True)
+    boroughs = gpd.read_file(path, layer="boroughs").to_crs(4326)
+    return lsoa, boroughs
+
+
+def _rounded(geometry: Any) -> dict[str, Any]:
+    """A GeoJSON geometry with coordinates to 5 decimals (about a metre): a smaller page."""
+    import shapely
+
+    mapping: dict[str, Any] = shapely.geometry.mapping(shapely.set_precision(geometry, 1e-5))
+    return mapping
+
+
+def boundary_layers(zone_ids: Iterable[str]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The LSOA polygons of `zone_ids` and the outlines of the boroughs they lie in (WGS84).
+
+    Empty frames when the bundled boundaries do not cover the zones (an uploaded estate
+    elsewhere): the maps then draw zones as points, as before.
+    """
+    found = _boundaries()
+    if found is None:
+        empty = gpd.GeoDataFrame({"zone_id": [], "borough": []}, geometry=[], crs=4326)
+        return empty, empty
+    lsoa, boroughs = found
+    ids = set(map(str, zone_ids))
+    mine = lsoa[lsoa["zone_id"].isin(ids)]
+    return mine, boroughs[boroughs["borough"].isin(set(mine["borough"]))]
+
+
+def add_background(m: folium.Map, zone_ids: Iterable[str]) -> bool:
+    """Borough outlines and LSOA boundaries under everything: a map readable with no tiles."""
+    lsoa, boroughs = boundary_layers(zone_ids)
+    if boroughs.empty:
+        return False
+    if len(lsoa) > LSOA_OUTLINES_MAX:  # Greater Manchester's 1,702 would double the page: boroughs only
+        lsoa = lsoa.iloc[0:0]
+    lines = [
+        {"type": "Feature", "geometry": _rounded(g.boundary), "properties": {"k": "lsoa"}}
+        for g in lsoa.geometry
+    ]
+    if lines:
+        FeatureLayer(lines, {"lsoa": LSOA_STYLE}, name="LSOA boundaries", show=False).add_to(m)
+    outlines = [
+        {"type": "Feature", "geometry": _rounded(g.boundary), "properties": {"k": "borough"}}
+        for g in boroughs.geometry
+    ]
+    FeatureLayer(outlines, {"borough": BOROUGH_STYLE}, name="Borough boundaries").add_to(m)
+    return True
+
+
+def service_sites(buildings: pd.DataFrame, occupiers: pd.DataFrame, service: str) -> dict[str, np.ndarray]:
+    """Easting/northing of the buildings that host `service`, before and after the plan."""
+    xy = buildings.set_index(buildings["building_id"].astype(str))[["easting", "northing"]].apply(
+        pd.to_numeric, errors="coerce"
+    )
+    mine = occupiers[occupiers["service"].astype(str) == service]
+    out = {}
+    for label, column in (("before", "from_building_id"), ("after", "to_building_id")):
+        ids = sorted(set(mine[column].astype(str)) & set(xy.index))
+        out[label] = xy.loc[ids].dropna().to_numpy(dtype=float)
+    return out
+
+
+def nearest_km(zones: pd.DataFrame, sites: np.ndarray) -> np.ndarray:
+    """Straight-line km from each zone's centroid to the nearest of `sites` (NaN if none)."""
+    zxy = zones[["easting", "northing"]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if len(sites) == 0:
+        return np.full(len(zxy), np.nan)
+    best = np.full(len(zxy), np.inf)
+    for start in range(0, len(sites), 256):  # in blocks: zones x sites never held whole
+        block = sites[start : start + 256]
+        d = np.hypot(zxy[:, None, 0] - block[None, :, 0], zxy[:, None, 1] - block[None, :, 1])
+        best = np.minimum(best, d.min(axis=1))
+    return np.asarray(best / 1000.0)
+
+
+def _binned(values: np.ndarray, bins: tuple[float, ...]) -> np.ndarray:
+    return np.asarray(np.digitize(np.nan_to_num(values, nan=np.inf), bins))
+
+
+def _bin_labels(bins: tuple[float, ...], unit: str, *, signed: bool = False) -> list[str]:
+    def fmt(v: float) -> str:
+        return f"{v:+g}" if signed else f"{v:g}"
+
+    edges = [f"under {fmt(bins[0])} {unit}"]
+    edges += [f"{fmt(lo)} to {fmt(hi)} {unit}" for lo, hi in itertools.pairwise(bins)]
+    edges.append(f"{fmt(bins[-1])} {unit} or more")
+    return edges
+
+
+def add_distance_layers(
+    m: folium.Map, zones: pd.DataFrame, buildings: pd.DataFrame, occupiers: pd.DataFrame, service: str
+) -> tuple[str, list[tuple[str, str, str]]] | None:
+    """LSOAs shaded by straight-line km to the nearest `service` site: before, after, change.
+
+    A measure under every access rule (``keep_current`` included): it moves whenever a site
+    of the service opens or closes, not only when a zone crosses a reach threshold. One layer
+    of polygons with three shadings, After shown first; its Before / After / Change buttons
+    switch between them (the before/after toggle). Returns the legend section, or None when
+    the zones have no bundled polygons.
+    """
+    lsoa, _ = boundary_layers(zones["zone_id"].astype(str))
+    if lsoa.empty:
+        return None
+    sites = service_sites(buildings, occupiers, service)
+    before = nearest_km(zones, sites["before"])
+    after = nearest_km(zones, sites["after"])
+    change = after - before
+    shape = dict(zip(lsoa["zone_id"], lsoa.geometry, strict=True))
+    pop = pd.to_numeric(zones["population"], errors="coerce").fillna(0).to_numpy()
+    names = (
+        zones["name"].astype(str).to_numpy() if "name" in zones else zones["zone_id"].astype(str).to_numpy()
+    )
+    layers = (
+        ("before", before, DISTANCE_BINS_KM, DISTANCE_COLOURS),
+        ("after", after, DISTANCE_BINS_KM, DISTANCE_COLOURS),
+        ("change", change, CHANGE_BINS_KM, CHANGE_COLOURS),
+    )
+    bins_of = {label: _binned(values, bins) for label, values, bins, _ in layers}
+    features = []
+    for i, zid in enumerate(zones["zone_id"].astype(str)):
+        geometry = shape.get(zid)
+        if geometry is None:
+            continue
+        tip = (
+            f"{names[i]} ({pop[i]:,.0f} people): nearest {service} {before[i]:.1f} km before, "
+            f"{after[i]:.1f} km after ({change[i]:+.1f} km)"
+        )
+        kinds = [int(bins_of[label][i]) for label, *_ in layers]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _rounded(geometry.simplify(AREA_TOLERANCE_DEG, preserve_topology=True)),
+                "properties": {"k": kinds, "t": tip},
+            }
+        )
+    styles = {
+        label: [{"stroke": False, "fillColor": c, "fillOpacity": 0.6} for c in colours]
+        for label, _, _, colours in layers
+    }
+    AreaLayer(features, styles, name=f"Zones: km to nearest {service}").add_to(m)
+    rows = [(c, t, "dot") for c, t in zip(DISTANCE_COLOURS, _bin_labels(DISTANCE_BINS_KM, "km"), strict=True)]
+    rows += [
+        (c, f"change {t}", "dot")
+        for c, t in zip(CHANGE_COLOURS, _bin_labels(CHANGE_BINS_KM, "km", signed=True), strict=True)
+    ]
+    return (f"Zones: straight-line km to the nearest {service}", rows)
+
+
+class AreaLayer(folium.map.Layer):
+    """Zone polygons with three shadings (before, after, change) and buttons to switch them.
+
+    Each feature's ``properties.k`` is [before, after, change], indices into `styles`' lists;
+    ``t`` is the tooltip. The geometry is sent once, whichever shading is shown.
+    """
+
+    MODES = ("before", "after", "change")
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }}_styles = {{ this.styles|tojson }};
+        var {{ this.get_name() }}_mode = 1;
+        var {{ this.get_name() }} = L.geoJSON({{ this.data|tojson }}, {
+            style: function (f) {
+                var mode = ["before", "after", "change"][{{ this.get_name() }}_mode];
+                return {{ this.get_name() }}_styles[mode][f.properties.k[{{ this.get_name() }}_mode]];
+            },
+            onEachFeature: function (f, layer) {
+                layer.bindTooltip(function () { return document.createTextNode(f.properties.t); }, {sticky: true});
+            }
+        });
+        (function (map, layer) {
+            var pick = L.control({position: "topright"});
+            pick.onAdd = function () {
+                var div = L.DomUtil.create("div", "estate-toggle leaflet-bar");
+                div.style.cssText = "background:#fff;padding:3px;font:12px sans-serif;";
+                ["Before", "After", "Change"].forEach(function (label, i) {
+                    var b = L.DomUtil.create("button", "", div);
+                    b.textContent = label;
+                    b.title = "Shade the zones by the distance " + label.toLowerCase();
+                    b.style.cssText = "margin:1px;" + (i === 1 ? "font-weight:700;" : "");
+                    L.DomEvent.on(b, "click", function () {
+                        {{ this.get_name() }}_mode = i;
+                        layer.setStyle(layer.options.style);
+                        div.querySelectorAll("button").forEach(function (o, j) {
+                            o.style.fontWeight = j === i ? "700" : "400";
+                        });
+                    });
+                });
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            pick.addTo(map);
+        })({{ this._parent.get_name() }}, {{ this.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, features: list[dict[str, Any]], styles: Mapping[str, list[dict[str, Any]]], *, name: str
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "AreaLayer"
+        self.data = {"type": "FeatureCollection", "features": features}
+        self.styles = {k: list(v) for k, v in styles.items()}
+
+
+class MapTools(folium.MacroElement):
+    """Find a building by name (zooms to it and opens its popup) and save the map as PNG.
+
+    Leaflet alone, no plugin: the search box lists the names of every feature with a popup
+    title in the map's layers; the PNG is the map's vector canvas (``prefer_canvas``) on
+    white, so it works offline and is never blocked by tiles from another host.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            var tools = L.control({position: "topleft"});
+            tools.onAdd = function () {
+                var div = L.DomUtil.create("div", "estate-tools leaflet-bar");
+                div.style.cssText = "background:#fff;padding:4px;font:12px sans-serif;";
+                var input = L.DomUtil.create("input", "", div);
+                input.type = "search";
+                input.placeholder = "Find a building by name";
+                input.setAttribute("list", "{{ this.get_name() }}_names");
+                input.style.cssText = "width:190px;";
+                var list = L.DomUtil.create("datalist", "", div);
+                list.id = "{{ this.get_name() }}_names";
+                var pick = L.DomUtil.create("select", "", div);
+                pick.title = "Show only one partner type or partner";
+                pick.style.cssText = "margin-left:4px;max-width:170px;";
+                var save = L.DomUtil.create("button", "", div);
+                save.textContent = "PNG";
+                save.title = "Download the map as a PNG image";
+                save.style.cssText = "margin-left:4px;";
+                var found = {};
+                map.eachLayer(function (layer) {
+                    var p = layer.feature && layer.feature.properties && layer.feature.properties.p;
+                    if (p && p.t && !(p.t in found)) { found[p.t] = layer; }
+                });
+                var groups = {};
+                map.eachLayer(function (layer) {
+                    var g = layer.feature && layer.feature.properties && layer.feature.properties.g;
+                    if (g) { groups["type: " + g[0]] = 1; groups["partner: " + g[1]] = 1; }
+                });
+                ["All partners"].concat(Object.keys(groups).sort()).forEach(function (name) {
+                    var o = document.createElement("option");
+                    o.value = name; o.textContent = name;
+                    pick.appendChild(o);
+                });
+                L.DomEvent.on(pick, "change", function () {
+                    var want = pick.value;
+                    map.eachLayer(function (layer) {
+                        var g = layer.feature && layer.feature.properties && layer.feature.properties.g;
+                        if (!g || !layer.setStyle) { return; }
+                        if (layer._estateStyle === undefined) {
+                            layer._estateStyle = {opacity: layer.options.opacity, fillOpacity: layer.options.fillOpacity};
+                        }
+                        var show = want === "All partners" || want === "type: " + g[0] || want === "partner: " + g[1];
+                        layer.setStyle(show ? layer._estateStyle : {opacity: 0, fillOpacity: 0});
+                        if (show) { layer.getElement && layer.bringToFront(); }
+                    });
+                });
+                if (!Object.keys(groups).length) { pick.style.display = "none"; }
+                Object.keys(found).sort().forEach(function (name) {
+                    var o = document.createElement("option");
+                    o.value = name;
+                    list.appendChild(o);
+                });
+                function go() {
+                    var layer = found[input.value];
+                    if (!layer) { return; }
+                    map.setView(layer.getLatLng(), Math.max(map.getZoom(), 15));
+                    layer.openPopup();
+                }
+                L.DomEvent.on(input, "change", go);
+                L.DomEvent.on(input, "keydown", function (e) { if (e.key === "Enter") { go(); } });
+                L.DomEvent.on(save, "click", function () {
+                    var size = map.getSize();
+                    var out = document.createElement("canvas");
+                    out.width = size.x; out.height = size.y;
+                    var ctx = out.getContext("2d");
+                    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, size.x, size.y);
+                    var origin = map.getContainer().getBoundingClientRect();
+                    map.getContainer().querySelectorAll("canvas").forEach(function (c) {
+                        var r = c.getBoundingClientRect();
+                        ctx.drawImage(c, r.left - origin.left, r.top - origin.top, r.width, r.height);
+                    });
+                    var a = document.createElement("a");
+                    a.download = {{ this.file_name|tojson }};
+                    a.href = out.toDataURL("image/png");
+                    document.body.appendChild(a); a.click(); a.remove();
+                });
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                return div;
+            };
+            tools.addTo(map);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, file_name: str = "map.png") -> None:
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's MacroElement is untyped
+        self._name = "MapTools"
+        self.file_name = file_name
+
+
+def arrow_head(a: tuple[float, float], h: tuple[float, float], *, size: float = 0.25) -> list[list[float]]:
+    """A 'V' at `h` pointing from `a` to `h` (lon/lat), `size` of the line's length, at most ~300 m."""
+    ax, ay = a
+    hx, hy = h
+    scale = math.cos(math.radians(hy))  # a degree of longitude is shorter than one of latitude
+    dx, dy = (hx - ax) * scale, hy - ay
+    length = math.hypot(dx, dy)
+    if length == 0:
+        return [[hx, hy]]
+    arm = min(size * length, 0.0027)
+    ux, uy = dx / length, dy / length
+    points = []
+    for turn in (0.45, -0.45):  # about 26 degrees either side of the line
+        cx = -ux * math.cos(turn) + uy * math.sin(turn)
+        cy = -ux * math.sin(turn) - uy * math.cos(turn)
+        points.append([hx + arm * cx / scale, hy + arm * cy])
+    return [points[0], [hx, hy], points[1]]
