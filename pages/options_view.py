@@ -50,6 +50,26 @@ def show(cur: common.Current, record: Any) -> None:
         _robustness(cur, plan, state)
 
 
+PRICES_KEY = "options_prices_{place}"  # the last priced plan of a place, for the Results map's popups
+
+
+def priced(place: str, buildings: pd.DataFrame) -> pd.DataFrame:
+    """`buildings` with the price of each decision, when this plan's decisions were priced here.
+
+    The prices join only when every priced building's decision is the same in `buildings`, so
+    another run's prices never reach this plan's map.
+    """
+    table = st.session_state.get(PRICES_KEY.format(place=place))
+    if table is None or "price_basis" in buildings.columns or "decision" not in buildings.columns:
+        return buildings
+    mine = buildings.set_index("building_id")["decision"].astype(str)
+    theirs = table.set_index("building_id")["decision"].astype(str)
+    if not theirs.index.isin(mine.index).all() or (mine.reindex(theirs.index) != theirs).any():
+        return buildings
+    columns = ["building_id", "price_of_decision_gbp", "price_basis"]
+    return buildings.merge(table[columns], on="building_id", how="left")
+
+
 def _run(what: str, work: Any) -> Any:
     if not common.permit("run"):
         return None
@@ -98,6 +118,8 @@ def _prices(cur: common.Current, plan: Any, state: dict[str, Any]) -> None:
         )
         if table is not None:
             state["prices"] = table
+            st.session_state[PRICES_KEY.format(place=cur.place)] = table
+            st.rerun()  # the Results map above shows each price in its building's popup
     if "prices" in state:
         table = state["prices"]
         shown = table[table["price_basis"] != ""]

@@ -23,6 +23,7 @@ if record is None:
 
 tables = record.tables
 buildings, occupiers, zones = tables["buildings"], tables["occupiers"], tables.get("zones")
+buildings = options_view.priced(cur.place, buildings)  # prices of decisions, once priced below
 st.subheader(f"Option “{record.name}”")
 common.show_status(record.summary)
 common.show_kpis(record.summary, buildings)

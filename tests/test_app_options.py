@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_app import _app, _no_errors, _run_scenario
+from tests.test_app import _app, _map_args, _no_errors, _run_scenario
 
 pytestmark = pytest.mark.solver
 
@@ -33,6 +33,7 @@ def test_the_options_section_shows_alternatives_prices_a_curve_and_robustness_fo
     disposed = priced[priced["decision"] == "dispose"]
     assert len(disposed) and disposed["price_basis"].str.startswith("keeping this building would cost").all()
     assert any("keeping this building would cost" in m.value for m in at.markdown)
+    assert "Price of this decision" in _map_args(at)["script"]  # each price in its building's popup
 
     at.selectbox(key="opt_front_param").set_value("limits.max_disposals")
     at.text_input(key="opt_front_values").set_value("0,4")

@@ -253,3 +253,14 @@ def test_zones_are_drawn_on_the_estate_map_only_when_asked(two_library_estate):
         "Z1: 1,500 people, IMD decile 1",
         "Z2: 1,200 people, IMD decile 7",
     ]
+
+
+def test_a_priced_decision_is_in_its_buildings_popup():
+    buildings, occupiers, _ = _plan_tables()
+    basis = "keeping this building would cost £200k over 10 years (both solves proven optimal)"
+    buildings = buildings.assign(price_basis=["", basis, ""])
+    layer = _layers(maps.plan_map(buildings, occupiers))["Buildings (3)"]
+    popups = {f["properties"]["p"]["t"]: f["properties"]["p"]["n"] for f in layer.data["features"]}
+
+    assert popups["Library"][-1] == ["Price of this decision", basis]
+    assert all(name != "Price of this decision" for name, _ in popups["Hub"])  # not priced: no line

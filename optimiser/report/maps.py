@@ -706,6 +706,9 @@ def plan_map(
             "r": labels.rows(rows),
             "n": [["Why", _text(row.get("reason"), "")]],
         }
+        price = _text(row.get("price_basis"), "")
+        if price:  # the price of this decision, when the plan was priced (optimiser.prices)
+            popup["n"].append(["Price of this decision", price])
         if modelled:
             popup["f"] = 1
         building_features.append(
