@@ -198,6 +198,19 @@ def test_the_first_page_says_in_words_what_the_option_does_and_how_sure_it_is():
     assert "£1,380,000" in first and '<span class="mark"' in first  # the KPI cards, modelled ones marked
 
 
+def test_the_npv_card_carries_its_p10_p90_range_when_the_run_drew_the_modelled_figures():
+    drawn = SUMMARY | {
+        "npv_p10_gbp": 10_784_996.0,
+        "npv_p50_gbp": 11_369_026.0,
+        "npv_p90_gbp": 11_942_615.0,
+        "uncertainty": {"draws": 50, "solved": 50},
+    }
+    first = _pack(drawn).split('<section class="page">')[0]
+
+    assert "P10–P90 £10.8m to £11.9m over 50 draws of the modelled figures" in first
+    assert "P10–P90" not in _pack()  # no draws, no range
+
+
 def test_the_pack_states_the_scenario_in_words_not_as_toml():
     scenario = boardpack.Scenario(
         name="tight", capital_budget_gbp=2_000_000, max_disposals=15, keep=("HUB_1",)

@@ -86,6 +86,7 @@ ul { margin: 2px 0 4px; padding-left: 16px; } li { margin: 1px 0; }
 .kpis { display: grid; grid-template-columns: repeat(5, 1fr); gap: 4px; margin-top: 4px; }
 .kpi { border: 1px solid #d5d5d5; border-radius: 4px; padding: 4px 6px; break-inside: avoid; }
 .kpi .label { font-size: 7.5pt; color: #555; } .kpi .value { font-size: 11pt; font-weight: 700; }
+.kpi .range { font-size: 7pt; color: #555; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
 .note { font-size: 7.5pt; color: #555; margin-top: 4px; }
 .mark { color: #8a5a00; font-weight: 700; }
@@ -313,14 +314,28 @@ def _status_box(status: StatusText, summary: Mapping[str, Any]) -> str:
     )
 
 
+def _npv_range(summary: Mapping[str, Any]) -> str:
+    """"P10–P90 £10.8m to £11.9m over 50 draws": the NPV's spread when the run drew the modelled
+    money figures (``run --uncertainty``), else ""."""
+    low, high = summary.get("npv_p10_gbp"), summary.get("npv_p90_gbp")
+    if low is None or high is None:
+        return ""
+    draws = (summary.get("uncertainty") or {}).get("solved")
+    over = f" over {int(draws)} draws of the modelled figures" if draws else ""
+    return f"P10–P90 {_signed(money_words(low))} to {_signed(money_words(high))}{over}"
+
+
 def _summary_page(option: PackOption, heading: str, generated: datetime | None, *, level: str = "h1") -> str:
     esc = html.escape
     summary = option.summary
     status = status_of(summary)
     cards = kpi_cards(summary, _buildings(option))
+    spread = _npv_range(summary)
     kpi_html = "".join(
         f'<div class="kpi"><div class="label">{esc(c.label)}</div>'
-        f'<div class="value">{esc(_signed(c.value))}{_mark(c.modelled)}</div></div>'
+        f'<div class="value">{esc(_signed(c.value))}{_mark(c.modelled)}</div>'
+        + (f'<div class="range">{esc(spread)}</div>' if spread and c.key == "npv_gbp" else "")
+        + "</div>"
         for c in cards
     )
     assumptions, constraints = _scenario_lines(option)
