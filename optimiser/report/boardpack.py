@@ -315,8 +315,10 @@ def _status_box(status: StatusText, summary: Mapping[str, Any]) -> str:
 
 
 def _npv_range(summary: Mapping[str, Any]) -> str:
-    """"P10–P90 £10.8m to £11.9m over 50 draws": the NPV's spread when the run drew the modelled
-    money figures (``run --uncertainty``), else ""."""
+    """The NPV's spread when the run drew the modelled money figures (``run --uncertainty``).
+
+    For example "P10–P90 £10.8m to £11.9m over 50 draws of the modelled figures"; "" without draws.
+    """
     low, high = summary.get("npv_p10_gbp"), summary.get("npv_p90_gbp")
     if low is None or high is None:
         return ""
