@@ -18,7 +18,8 @@ import streamlit as st
 
 from estate.schema import CRS
 from optimiser.alternatives import alternatives_table, exact, find_alternatives
-from optimiser.frontier import LIMITS, frontier
+from optimiser.frontier import LIMITS, frontier, point_scenario
+from optimiser.pipeline import optimise
 from optimiser.prices import with_prices
 from optimiser.report.kpis import format_money
 from optimiser.robustness import CORE_SHARE, robustness
@@ -183,6 +184,36 @@ def _tradeoffs(cur: common.Current, plan: Any, state: dict[str, Any]) -> None:
             hide_index=True,
             width="stretch",
         )
+        _open_point(cur, plan, table, solved, state)
+
+
+def _open_point(
+    cur: common.Current, plan: Any, table: pd.DataFrame, solved: pd.DataFrame, state: dict[str, Any]
+) -> None:
+    """Open one point of the curve as a whole plan: its status, KPI cards and disposals."""
+    if not len(solved):
+        return
+    parameter = str(table["parameter"].iloc[0])
+    c1, c2 = st.columns([2, 3])
+    value = c1.selectbox(
+        "Open the plan at",
+        list(solved["value"]),
+        format_func=lambda v: f"{parameter} = {v:g}",
+        key="opt_front_pick",
+    )
+    if c2.button("Open this point's plan", key="opt_front_open") and value is not None:
+        scenario = point_scenario(cur.estate, plan.scenario, parameter, float(value))
+        opened = _run(f"Solving the plan at {parameter} = {value:g}", lambda: optimise(cur.estate, scenario))
+        if opened is not None:
+            state["frontier_plan"] = (float(value), opened)
+    if "frontier_plan" in state:
+        at, opened = state["frontier_plan"]
+        st.markdown(f"**The plan at {parameter} = {at:g}**")
+        summary = opened.summary_dict()
+        common.show_status(summary)
+        common.show_kpis(summary, opened.buildings, key="opt_front_kpis")
+        gone = opened.buildings[opened.buildings["decision"] == "dispose"]
+        st.dataframe(gone[["building_id", "name", "owner", "reason"]], hide_index=True, width="stretch")
 
 
 def _robustness(cur: common.Current, plan: Any, state: dict[str, Any]) -> None:

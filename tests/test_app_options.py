@@ -41,6 +41,14 @@ def test_the_options_section_shows_alternatives_prices_a_curve_and_robustness_fo
     _no_errors(at)
     curve = next(d.value for d in at.dataframe if "monotone" in d.value.columns)
     assert list(curve["value"]) == [0.0, 4.0] and list(curve["monotone"]) == ["n/a", "ok"]
+    at.selectbox(key="opt_front_pick").set_value(4.0)
+    _button(at, "opt_front_open").click().run()  # a point of the curve opens as a whole plan
+    _no_errors(at)
+    assert any("The plan at limits.max_disposals = 4" in m.value for m in at.markdown)
+    opened = next(
+        d.value for d in at.dataframe if list(d.value.columns) == ["building_id", "name", "owner", "reason"]
+    )
+    assert len(opened) == curve["buildings_disposed"].iloc[1] <= 4
 
     at.number_input(key="opt_rob_n").set_value(2)
     _button(at, "opt_rob_go").click().run()
