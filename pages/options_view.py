@@ -156,7 +156,19 @@ def _tradeoffs(cur: common.Current, plan: Any, state: dict[str, Any]) -> None:
             st.error(f"Values {text!r}: give numbers separated by commas, e.g. 1,1.5,2.")
             values = []
         if values:
-            table = _run("Solving each point", lambda: frontier(cur.estate, plan.scenario, parameter, values))
+            bar = st.progress(0.0, text=f"0 of {len(values)} points solved")
+            done: list[str] = []
+
+            def tick(_: int, result: dict[str, Any]) -> None:  # each point as it is solved
+                done.append(str(result.get("status", "")))
+                bar.progress(
+                    len(done) / len(values), text=f"{len(done)} of {len(values)} points solved ({done[-1]})"
+                )
+
+            table = _run(
+                "Solving each point",
+                lambda: frontier(cur.estate, plan.scenario, parameter, values, on_result=tick),
+            )
             if table is not None:
                 state["frontier"] = table
     if "frontier" in state:
