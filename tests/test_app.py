@@ -411,7 +411,7 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
     at.checkbox(key="sc_greater_manchester_0_warm").uncheck()
     at.button(key="sc_greater_manchester_0_run_top").click().run()
     deadline, lines = time.monotonic() + 1500, []
-    best_plan = re.compile(r"Solving… [\d.]+ s · plan NPV £[\d,.]+[mk]")
+    best_plan = re.compile(r"Solving… [\d.]+ s of the [\d.]+ s time limit · plan NPV £[\d,.]+[mk]")
     while "job" in at.session_state and time.monotonic() < deadline:
         time.sleep(0.5)
         at.run()
