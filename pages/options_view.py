@@ -279,3 +279,7 @@ def _robustness(cur: common.Current, plan: Any, state: dict[str, Any]) -> None:
     st.dataframe(
         shares[["building_id", "name", "decision", "disposed_share", "in_robust_core"]], hide_index=True
     )
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    common.page_guard()

@@ -70,3 +70,9 @@ def show_partners(summary: dict[str, Any], partners: pd.DataFrame) -> None:
 
 def _money(value: Any) -> str:
     return partnership_headline({"partnership_value_gbp": value}) or "–"
+
+
+if __name__ == "__main__":  # Streamlit's pages-folder mode may run this module as a page: see page_guard
+    from pages import common
+
+    common.page_guard()
