@@ -179,6 +179,10 @@ def test_nobody_sees_anything_before_login_and_each_role_may_do_only_its_part(tm
                 delete = page.get_by_role("button", name="Delete")
                 expect(delete).to_be_enabled(timeout=WAIT_MS)
                 delete.click()
+                confirm = page.get_by_role("button", name="Yes, delete it")  # Delete asks first
+                expect(confirm).to_be_enabled(timeout=WAIT_MS)
+                confirm.click()
+                expect(page.get_by_text("Deleted the saved scenario")).to_be_visible(timeout=WAIT_MS)
                 expect(page.get_by_text("None yet for this estate")).to_be_visible(timeout=WAIT_MS)
                 assert store.list_runs() == []
                 assert [(e.action, e.user) for e in store.audit_trail()] == [
