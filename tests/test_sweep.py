@@ -319,7 +319,7 @@ def test_explicit_rows_are_applied_to_the_base_and_a_bad_key_makes_a_row_malform
     assert cheap.scenario.time_limit_s == 5
     assert typo.scenario is None and typo.error.startswith(
         "grid.toml [[scenarios]] row 2: unknown scenario key 'move_cots' (did you mean 'move_cost_gbp_per_m2'?). "
-        "Allowed keys: allow_moves, backlog_spread, capital_budget_gbp,"
+        "Allowed keys: allow_early_lease_exit, allow_moves, backlog_spread, capital_budget_gbp,"
     )
 
 
@@ -410,7 +410,8 @@ def test_the_row_count_adds_explicit_rows_and_counts_single_values_once():
         (
             "[gird]\ncat_discount = [0, 1]\n",
             "grid.toml: unknown key 'gird' (did you mean 'grid'?). Allowed keys: base, grid, scenarios, "
-            "description, name, appraisal, costs, moves, outcomes, limits, locks, solver, uncertainty, access.",
+            "description, name, appraisal, costs, moves, outcomes, limits, locks, solver, phasing, uncertainty, "
+            "partners, access.",
         ),
         (
             "grid = 3\n",
