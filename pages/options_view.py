@@ -38,8 +38,7 @@ def show(cur: common.Current, record: Any) -> None:
             common.show_error(err, what="Options for a board need the run on its own estate")
             return
     st.subheader("Options for the board")
-    key = f"options_{record.place}_{id(plan)}"
-    state = st.session_state.setdefault(key, {})
+    state = st.session_state.setdefault(state_key(record), {})
     tabs = st.tabs(["Alternatives", "Price of each decision", "Trade-offs", "Robustness"])
     with tabs[0]:
         _alternatives(cur, plan, state)
@@ -49,6 +48,14 @@ def show(cur: common.Current, record: Any) -> None:
         _tradeoffs(cur, plan, state)
     with tabs[3]:
         _robustness(cur, plan, state)
+
+
+def state_key(record: Any) -> str:
+    """Where a run's options are kept in the session: by its id in the store once saved (a saved
+    run is read back, and its plan rebuilt, on every rerun), else by its plan, solved here."""
+    if record.run_id is not None:
+        return f"options_{record.place}_run{record.run_id}"
+    return f"options_{record.place}_{id(record.plan)}"
 
 
 PRICES_KEY = "options_prices_{place}"  # the last priced plan of a place, for the Results map's popups

@@ -56,3 +56,20 @@ def test_the_options_section_shows_alternatives_prices_a_curve_and_robustness_fo
     assert {m.label for m in at.metric} >= {"NPV P10", "NPV P50", "NPV P90"}
     shares = next(d.value for d in at.dataframe if "disposed_share" in d.value.columns)
     assert shares["disposed_share"].between(0, 1).all()
+
+
+def test_a_saved_runs_options_are_kept_by_its_id_in_the_store_not_by_the_plan_rebuilt_each_rerun():
+    from types import SimpleNamespace
+
+    from pages.options_view import state_key
+
+    first, again = (SimpleNamespace(place="trafford", run_id=7, plan=object()) for _ in range(2))
+    assert state_key(first) == state_key(again)  # read back twice: two plans, one saved run
+    other = SimpleNamespace(place="trafford", run_id=8, plan=first.plan)
+    assert state_key(other) != state_key(first)
+    solved = SimpleNamespace(place="trafford", run_id=None, plan=object())
+    assert (
+        state_key(solved)
+        == state_key(solved)
+        != state_key(SimpleNamespace(**{**vars(solved), "plan": object()}))
+    )
