@@ -99,3 +99,37 @@ def test_a_bad_access_standard_is_refused_under_the_table_and_beside_run(edits, 
     assert any(e.startswith("Access standards, row") and expect in e for e in errors), errors
     assert sum(e.startswith("Not run:") and expect in e for e in errors) == 2
     assert "job" not in at.session_state
+
+
+def test_a_kept_upload_is_offered_after_a_restart_and_loads_again(tmp_path):
+    import geopandas as gpd
+    import pandas as pd
+
+    from estate.upload import load_uploads
+    from optimiser import saved_uploads
+
+    b = gpd.read_file(REPO / "data" / "trafford.gpkg", layer="buildings").head(5)
+    frame = pd.DataFrame(b.drop(columns="geometry"))
+    frame["easting"], frame["northing"] = b.geometry.x, b.geometry.y
+    files = {"buildings": ("my_register.csv", frame.to_csv(index=False).encode())}
+    result = load_uploads(files, "")
+    assert result.estate is not None
+    saved_uploads.save(result.key, result.name, files, "")  # what the first server did
+    assert saved_uploads.read(result.key) == (files, "")  # the bytes as sent, unchanged
+
+    at = AppTest.from_file(APP, default_timeout=600).run()  # a new server: nothing in the session
+    assert not at.exception
+    choice = at.selectbox(key="saved_upload_choice")
+    assert choice.value == result.key and "my_register.csv" in choice.format_func(result.key)
+    at.button(key="saved_upload_load").click().run()
+    at.run()
+    assert not at.exception
+    assert at.session_state["place"] == result.key
+    assert at.title[0].value == "Estate: my_register"
+
+    at.button(key="saved_upload_delete").click().run()  # Delete asks first
+    assert saved_uploads.saved() != []
+    assert any("Delete the saved upload" in w.value for w in at.warning)
+    at.button(key="saved_upload_confirm").click().run()
+    assert saved_uploads.saved() == []
+    assert any(s.value.startswith("Deleted the saved upload “my_register") for s in at.success)

@@ -56,7 +56,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "report.partners",
         "report",
     ),
-    ("store",),
+    ("store", "saved_uploads"),
     (
         "background",
         "bench",
