@@ -133,3 +133,25 @@ def test_a_kept_upload_is_offered_after_a_restart_and_loads_again(tmp_path):
     at.button(key="saved_upload_confirm").click().run()
     assert saved_uploads.saved() == []
     assert any(s.value.startswith("Deleted the saved upload “my_register") for s in at.success)
+
+
+@pytest.mark.solver
+def test_compare_defaults_to_same_place_saves_and_says_where_they_differ():
+    from tests.test_app import _run_scenario, _save_as
+
+    at = _scenario_page()
+    _run_scenario(at)
+    _save_as(at, "option one")
+    at.number_input(key=PREFIX + "maxdisp").set_value(0)  # no disposals: other decisions
+    _run_scenario(at)
+    _save_as(at, "option two")
+
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    chosen = at.multiselect(key="compare_runs").value
+    assert len(chosen) == 2
+    assert list(at.table[0].value.columns) == ["option two (Trafford)", "option one (Trafford)"]
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Limits: max disposals: no limit in option two (Trafford)" not in text  # the values, in order:
+    assert "Limits: max disposals: 0 in option two (Trafford); no limit in option one (Trafford)" in text
+    assert "Kept in option two (Trafford), disposed of in option one (Trafford)" in text

@@ -54,6 +54,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "report.runpack",
         "report.files",
         "report.partners",
+        "report.differences",
         "report",
     ),
     ("store", "saved_uploads"),
