@@ -16,6 +16,7 @@ from pages import common
 CHOICE_KEY = "saved_upload_choice"
 PENDING_KEY = "saved_upload_pending"
 DONE_KEY = "saved_upload_done"
+ERROR_KEY = "saved_upload_error"
 
 
 def keep(result: UploadResult, files: dict[str, tuple[str, bytes]], mapping_text: str) -> None:
@@ -26,6 +27,18 @@ def keep(result: UploadResult, files: dict[str, tuple[str, bytes]], mapping_text
         saved_uploads.save(result.key, result.name, files, mapping_text)
     except (OSError, ValueError) as err:
         st.warning(f"The upload could not be kept for next time ({err}); it is loaded for this session.")
+
+
+def _load_again(key: str) -> None:
+    """Button callback (before the sidebar is drawn, so the place can change): load a kept upload."""
+    if not common.permit("upload"):
+        return
+    files, mapping = saved_uploads.read(key)
+    result = common.load_uploads(files, mapping)
+    if result.estate is None:
+        st.session_state[ERROR_KEY] = result
+    else:
+        common.use_upload(result)
 
 
 def saved_box() -> None:
@@ -41,18 +54,12 @@ def saved_box() -> None:
         st.session_state[CHOICE_KEY] = next(iter(kept))
     c1, c2, c3 = st.columns([3, 1, 1])
     chosen = c1.selectbox("Saved upload", list(kept), format_func=lambda k: kept[k].label, key=CHOICE_KEY)
-    if c2.button("Load again", key="saved_upload_load") and common.permit("upload"):
-        files, mapping = saved_uploads.read(chosen)
-        with st.spinner("Reading and checking the registers…"):
-            result = common.load_uploads(files, mapping)
-        if result.estate is None:
-            for reason in result.refused:
-                st.error(reason)
-            if result.error is not None:
-                common.show_error(result.error, what="The saved upload could not be loaded")
-        else:
-            common.use_upload(result)
-            st.rerun()
+    c2.button("Load again", key="saved_upload_load", on_click=_load_again, args=(chosen,))
+    if (result := st.session_state.pop(ERROR_KEY, None)) is not None:
+        for reason in result.refused:
+            st.error(reason)
+        if result.error is not None:
+            common.show_error(result.error, what="The saved upload could not be loaded")
     if c3.button("Delete", key="saved_upload_delete"):
         st.session_state[PENDING_KEY] = chosen
     pending = st.session_state.get(PENDING_KEY)

@@ -122,7 +122,6 @@ def test_a_kept_upload_is_offered_after_a_restart_and_loads_again(tmp_path):
     choice = at.selectbox(key="saved_upload_choice")
     assert choice.value == result.key and "my_register.csv" in choice.format_func(result.key)
     at.button(key="saved_upload_load").click().run()
-    at.run()
     assert not at.exception
     assert at.session_state["place"] == result.key
     assert at.title[0].value == "Estate: my_register"

@@ -9,6 +9,8 @@ from tests/test_e2e_browser.py).
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -117,8 +119,8 @@ def test_safe_by_design_in_a_browser(tmp_path):
                 _to_trafford(page, port)
                 page.get_by_role("tab", name="Load partner registers").click()
                 expect(body).to_contain_text("Registers uploaded before", timeout=WAIT_MS)
-                kept = page.get_by_test_id("stSelectbox").filter(has_text="Saved upload")
-                expect(kept).to_contain_text("five_buildings", timeout=WAIT_MS)  # its label, as chosen
+                kept = page.get_by_role("combobox", name="Saved upload")  # its label, as chosen
+                expect(kept).to_have_value(re.compile(r"^five_buildings \(five_buildings\.csv; saved "))
                 page.get_by_role("button", name="Load again").click()
                 page.locator("h1", has_text="Estate: five_buildings").wait_for(timeout=WAIT_MS)
                 _no_error_on_page(page)
