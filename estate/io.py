@@ -19,7 +19,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from estate import limits, postgis
+from estate import limits, postgis, unreadable
 from estate.errors import EstateDataWarning, EstateError, EstateValidationError, Issue
 from estate.mapping import Mapping, TableMapping, apply_mapping, load_mapping
 from estate.model import Estate
@@ -81,6 +81,8 @@ def read_table(
         msg = f"{source}: unsupported file type {suffix or '(none)'!r}. Use one of {', '.join(SUPPORTED)}."
         raise EstateError(msg)
     decimal = _decimal(mapping, source)
+    if (why := unreadable.sniff(path, source, table)) is not None:  # empty, misnamed, damaged
+        raise EstateError(why)
     too_big = limits.check_size(source, _size_on_disk(path))
     if too_big:
         raise EstateError(too_big)
@@ -96,8 +98,7 @@ def read_table(
     except EstateError:
         raise
     except Exception as err:  # pyogrio, pandas and openpyxl raise many kinds
-        msg = f"{source}: cannot be read as a {table} table ({type(err).__name__}: {err})."
-        raise EstateError(msg) from err
+        raise EstateError(unreadable.explain(err, path, source, table)) from err
     raw = pd.DataFrame(raw) if not spatial else raw
     if suffix in (".shp", ".zip"):
         raw = _untruncate_shapefile_names(raw, table)
@@ -260,6 +261,8 @@ def _to_bng(raw: pd.DataFrame, source: str, mapping: TableMapping, decimal: str)
             )
             raise EstateError(msg)
         gdf = raw.rename_geometry("geometry") if raw.geometry.name != "geometry" else raw
+        if (why := unreadable.grid_without_crs(gdf, source)) is not None:
+            raise EstateError(why)
         return _check_bounds(gdf.to_crs(CRS))
     lower = {str(c).lower(): c for c in raw.columns}
     for names, crs in [*((n, CRS_LONLAT) for n in LONLAT_NAMES), *((n, CRS) for n in BNG_NAMES)]:
@@ -565,9 +568,19 @@ def _check_some_buildings(
     if not accepted.empty:
         return
     if rejected.empty:
-        msg = f"{source}: no rows below the header; a register needs at least one building."
+        msg = (
+            f"{source}: no rows below the header; a register needs at least one building. The file "
+            "names its columns but holds no buildings. Fix: add one row per building under the "
+            "header (or upload the file that holds them)."
+        )
         raise EstateError(msg)
     first = [i for i in issues if i.source == source][:10]
+    if not first:  # rows, but none with a problem named for this file: say what is there
+        msg = (
+            f"{source}: no building was accepted: its {len(rejected):,} row(s) hold no usable "
+            "building (blank, or only a header). Fix: fill in at least one row of the register."
+        )
+        raise EstateError(msg)
     msg = f"{source}: no building was accepted ({len(rejected):,} rejected). First problems:\n" + "\n".join(
         f"  - {i}" for i in first
     )

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from optimiser.report.kpis import kpi_table
 from optimiser.report.maps import access_services, plan_map
 from optimiser.report.words import service_name
-from pages import boardpack_view, common
+from pages import boardpack_view, common, compare_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -23,7 +23,7 @@ chosen = st.multiselect(
     "Scenarios to compare (two to four)",
     list(labels),
     format_func=labels.get,
-    default=list(labels)[:2],
+    default=compare_view.default_choice(runs),
     max_selections=4,
     key="compare_runs",
 )
@@ -36,6 +36,7 @@ names = [f"{r.name} ({r.place_name})" for r in records]
 st.table(kpi_table([(n, r.summary, r.tables.get("buildings")) for n, r in zip(names, records, strict=True)]))
 st.caption("Figures marked modelled rest on modelled building data; see the Results page for details.")
 boardpack_view.pack_buttons(records, key="compare")
+compare_view.differences(records, names)
 
 services = sorted(set.intersection(*[set(access_services(r.tables.get("zones"))) for r in records]))
 service = st.selectbox(

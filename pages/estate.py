@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 from estate import builtin_mappings
 from estate.schema import TABLE_NAMES
 from optimiser.report.maps import COLOUR_BY, estate_map
-from pages import boardpack_view, common, postgis_view
+from pages import boardpack_view, common, postgis_view, uploads_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -188,8 +188,10 @@ with tab_upload:
     ) and common.permit("upload"):
         with st.spinner("Reading and checking the registers…"):
             st.session_state["upload_result"] = common.load_uploads(files, mapping)
+        uploads_view.keep(st.session_state["upload_result"], files, mapping)
 
     postgis_view.form()
+    uploads_view.saved_box()
 
     result = st.session_state.get("upload_result")
     if result is not None:

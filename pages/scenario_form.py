@@ -17,7 +17,9 @@ import streamlit as st
 from estate import Estate
 from estate.schema import ACCESS_RULES
 from optimiser.access import standards_for
+from optimiser.errors import ScenarioError
 from optimiser.scenario import NO_WORSE_OFF, POOLED_KEYS, SHARING_RULES, AccessStandard, Scenario
+from optimiser.scenario_checks import field_problem, standard_problem
 from pages import locks_view
 
 RULES = [r for r in ACCESS_RULES if r != "max_mean_increase"]  # the optimiser does not support it yet
@@ -71,36 +73,97 @@ def building_labels(estate: Estate) -> dict[str, str]:
     }
 
 
+Problems = dict[str, tuple[str, str]]  # Scenario field (or access row) -> (the widget's label, why refused)
+
+
 def draw(
     estate: Estate, base: Scenario, *, key: str, solvers: list[str], can_run: bool = True
 ) -> tuple[dict[str, Any], pd.DataFrame, bool]:
     """Draw the form filled from `base`; returns (field values, access rows, whether Run was pressed).
 
     Run is disabled unless `can_run` (the caller still checks the role when Run is pressed).
+    Every value is checked by the scenario file's own rules (`optimiser.scenario_checks`): a
+    value refused shows its reason under its widget and in a summary beside both Run buttons,
+    and Run then counts as not pressed (nothing is clamped, nothing runs).
     """
     labels = building_labels(estate)
     services = sorted(set(estate.occupiers["service"].astype(str)) | set(base.cat_services))
     v: dict[str, Any] = {}
+    problems: Problems = {}
     with st.form(key + "form"):
         top1, top2 = st.columns([2, 1])
         v["name"] = top1.text_input("Scenario name", value=base.name, key=key + "name")
         submitted_top = top2.form_submit_button(
             "Run", type="primary", width="stretch", key=key + "run_top", disabled=not can_run
         )
+        summary_top = top2.empty()
 
         v.update(_locks(base, labels, key=key))
-        access_values, access = _access(estate, base, key=key)
+        access_values, access = _access(estate, base, key=key, problems=problems)
         v.update(access_values)
-        v.update(_appraisal_costs_moves(base, services, key=key))
-        v.update(_outcomes_and_limits(base, key=key))
-        v.update(_solver(base, solvers, key=key))
-        v.update(_phasing(base, key=key))
-        v.update(_uncertainty(base, key=key))
-        v.update(_partners(base, key=key))
-        submitted_bottom = st.form_submit_button(
+        v.update(_appraisal_costs_moves(base, services, key=key, problems=problems))
+        v.update(_outcomes_and_limits(base, key=key, problems=problems))
+        v.update(_solver(base, solvers, key=key, problems=problems))
+        v.update(_phasing(base, key=key, problems=problems))
+        v.update(_uncertainty(base, key=key, problems=problems))
+        v.update(_partners(base, key=key, problems=problems))
+        b1, b2 = st.columns([1, 2])
+        submitted_bottom = b1.form_submit_button(
             "Run", type="primary", key=key + "run_bottom", disabled=not can_run
         )
-    return v, access, bool(submitted_top or submitted_bottom)
+        summary_bottom = b2.empty()
+    submitted = bool(submitted_top or submitted_bottom)
+    refusal = _refusal(problems)
+    if refusal is None and submitted:  # rules across fields (a building both kept and disposed of)
+        try:
+            to_scenario(v, access, estate)
+        except ScenarioError as err:
+            refusal = f"The scenario is not valid: {err}"
+    if refusal is not None:
+        summary_top.error(refusal)
+        summary_bottom.error(refusal)
+    return v, access, submitted and refusal is None
+
+
+def _refusal(problems: Problems) -> str | None:
+    """The summary beside Run: every value refused, by its label, with the reason."""
+    if not problems:
+        return None
+    lines = [f"- **{label}**: {why}" for label, why in problems.values()]
+    count = f"{len(problems)} value{'s' if len(problems) > 1 else ''}"
+    return f"Not run: {count} must be fixed first (each is marked where it is set).\n" + "\n".join(lines)
+
+
+def _number_field(
+    where: Any,
+    label: str,
+    name: str,
+    value: float | None,
+    *,
+    key: str,
+    problems: Problems,
+    step: float,
+    fmt: str | None = None,
+    whole: bool = False,
+) -> Any:
+    """A number input for the Scenario field `name`, checked by the scenario file's rule for it.
+
+    The widget has no bounds of its own (a browser would clamp, or refuse without a word): the
+    value typed is checked by `field_problem`, and a refused value's reason shows under it.
+    Blank gives None (the field's "off", where it has one). `whole` numbers come back as int.
+    """
+    raw = where.number_input(
+        label,
+        step=int(step) if whole else float(step),
+        value=(None if value is None else int(value)) if whole else value,
+        format=fmt,
+        key=key,
+    )
+    out = None if raw is None else (int(raw) if whole else float(raw))
+    if (problem := field_problem(name, out)) is not None:
+        where.error(problem)
+        problems[name] = (label, problem)
+    return out
 
 
 def _locks(base: Scenario, labels: dict[str, str], *, key: str) -> dict[str, Any]:
@@ -134,8 +197,14 @@ def _locks(base: Scenario, labels: dict[str, str], *, key: str) -> dict[str, Any
     return v
 
 
-def _access(estate: Estate, base: Scenario, *, key: str) -> tuple[dict[str, Any], pd.DataFrame]:
-    """The access standards per service (an editable table) and the switches over all of them."""
+def _access(
+    estate: Estate, base: Scenario, *, key: str, problems: Problems
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The access standards per service (an editable table) and the switches over all of them.
+
+    The table's cells have no bounds of their own ("-3" km stays -3, and is refused with the
+    scenario file's message under the table, as is a service the estate does not have).
+    """
     v: dict[str, Any] = {}
     st.markdown("**Access standards, per service** (reach in road km or minutes; give one)")
     access = st.data_editor(
@@ -147,110 +216,99 @@ def _access(estate: Estate, base: Scenario, *, key: str) -> tuple[dict[str, Any]
         column_config={
             "service": st.column_config.TextColumn("service", required=True),
             "enabled": st.column_config.CheckboxColumn("enabled"),
-            "reach_km": st.column_config.NumberColumn("reach km", min_value=0.0, step=0.5, format="%.2f"),
-            "reach_min": st.column_config.NumberColumn(
-                "reach minutes", min_value=0.0, step=1.0, format="%.1f"
-            ),
+            "reach_km": st.column_config.NumberColumn("reach km", step=0.5, format="%.2f"),
+            "reach_min": st.column_config.NumberColumn("reach minutes", step=1.0, format="%.1f"),
             "rule": st.column_config.SelectboxColumn("rule", options=RULES, required=True),
-            "min_share": st.column_config.NumberColumn(
-                "min share (0-1)", min_value=0.0, max_value=1.0, step=0.01, format="%.3f"
-            ),
+            "min_share": st.column_config.NumberColumn("min share (0-1)", step=0.01, format="%.3f"),
             "protect_deprived_deciles": st.column_config.NumberColumn(
-                "protect IMD deciles 1–N", min_value=0, max_value=10, step=1, format="%d"
+                "protect IMD deciles 1–N", step=1, format="%d"
             ),
         },
     )
+    known = set(estate.occupiers["service"].astype(str)) | set(estate_standards(estate))
+    for number, values in enumerate(standard_rows(access), start=1):
+        if (problem := standard_problem(values, known)) is not None:
+            st.error(f"Access standards, row {number} ({values['service']}): {problem}")
+            problems[f"access:{number}"] = (f"Access standards, row {number} ({values['service']})", problem)
     a1, a2 = st.columns(2)
     v["access_enabled"] = a1.checkbox(
         "Apply access standards", value=base.access_enabled, key=key + "access_on"
     )
-    v["protect_deprived_deciles"] = a2.number_input(
+    v["protect_deprived_deciles"] = _number_field(
+        a2,
         "Protect IMD deciles 1–N for every service (blank: per service)",
-        min_value=0,
-        max_value=10,
+        "protect_deprived_deciles",
+        base.protect_deprived_deciles,
         step=1,
-        value=_as_int(base.protect_deprived_deciles),
+        whole=True,
         key=key + "deprived",
+        problems=problems,
     )
     return v, access
 
 
-def _appraisal_costs_moves(base: Scenario, services: list[str], *, key: str) -> dict[str, Any]:
+def _appraisal_costs_moves(
+    base: Scenario, services: list[str], *, key: str, problems: Problems
+) -> dict[str, Any]:
     """Appraisal, cost and move settings (an expander)."""
     v: dict[str, Any] = {}
+    ask = {"problems": problems}
     with st.expander("Appraisal, costs and moves", expanded=False):
         c1, c2, c3 = st.columns(3)
-        v["years"] = int(
-            c1.number_input(
-                "Appraisal years",
-                min_value=1,
-                max_value=100,
-                step=1,
-                value=_as_int(base.years),
-                key=key + "years",
-            )
+        v["years"] = _number_field(
+            c1, "Appraisal years", "years", base.years, step=1, whole=True, key=key + "years", **ask
         )
-        v["discount_rate"] = float(
-            c2.number_input(
-                "Discount rate (0.035 = 3.5%)",
-                min_value=0.0,
-                max_value=0.99,
-                step=0.005,
-                format="%.4f",
-                value=_as_float(base.discount_rate),
-                key=key + "rate",
-            )
+        v["discount_rate"] = _number_field(
+            c2,
+            "Discount rate (0.035 = 3.5%)",
+            "discount_rate",
+            _as_float(base.discount_rate),
+            step=0.005,
+            fmt="%.4f",
+            key=key + "rate",
+            **ask,
         )
-        v["start_year"] = int(
-            c3.number_input(
-                "Start year",
-                min_value=1990,
-                max_value=2100,
-                step=1,
-                value=_as_int(base.start_year),
-                key=key + "start",
-            )
+        v["start_year"] = _number_field(
+            c3, "Start year", "start_year", base.start_year, step=1, whole=True, key=key + "start", **ask
         )
         c1, c2, c3 = st.columns(3)
-        v["move_cost_gbp_per_m2"] = float(
-            c1.number_input(
-                "Move and fit-out cost, £ per m² (modelled)",
-                min_value=0.0,
-                step=25.0,
-                value=_as_float(base.move_cost_gbp_per_m2),
-                key=key + "movecost",
-            )
+        v["move_cost_gbp_per_m2"] = _number_field(
+            c1,
+            "Move and fit-out cost, £ per m² (modelled)",
+            "move_cost_gbp_per_m2",
+            _as_float(base.move_cost_gbp_per_m2),
+            step=25.0,
+            key=key + "movecost",
+            **ask,
         )
-        v["disposal_cost_share"] = float(
-            c2.number_input(
-                "Disposal fees, share of value (when unknown)",
-                min_value=0.0,
-                max_value=1.0,
-                step=0.005,
-                format="%.3f",
-                value=_as_float(base.disposal_cost_share),
-                key=key + "dispshare",
-            )
+        v["disposal_cost_share"] = _number_field(
+            c2,
+            "Disposal fees, share of value (when unknown)",
+            "disposal_cost_share",
+            _as_float(base.disposal_cost_share),
+            step=0.005,
+            fmt="%.3f",
+            key=key + "dispshare",
+            **ask,
         )
-        v["lease_exit_share"] = float(
-            c3.number_input(
-                "Lease exit: share of rent to the break",
-                min_value=0.0,
-                step=0.1,
-                value=_as_float(base.lease_exit_share),
-                key=key + "lease",
-            )
+        v["lease_exit_share"] = _number_field(
+            c3,
+            "Lease exit: share of rent to the break",
+            "lease_exit_share",
+            _as_float(base.lease_exit_share),
+            step=0.1,
+            key=key + "lease",
+            **ask,
         )
         c1, c2, c3 = st.columns(3)
-        v["cat_discount"] = float(
-            c1.number_input(
-                "Community asset transfer: share of value forgone",
-                min_value=0.0,
-                max_value=1.0,
-                step=0.05,
-                value=_as_float(base.cat_discount),
-                key=key + "catdisc",
-            )
+        v["cat_discount"] = _number_field(
+            c1,
+            "Community asset transfer: share of value forgone",
+            "cat_discount",
+            _as_float(base.cat_discount),
+            step=0.05,
+            key=key + "catdisc",
+            **ask,
         )
         v["cat_services"] = tuple(
             c2.multiselect(
@@ -264,96 +322,98 @@ def _appraisal_costs_moves(base: Scenario, services: list[str], *, key: str) -> 
             "Count maintenance backlog as a cost", value=base.include_backlog, key=key + "backlog"
         )
         c1, c2 = st.columns(2)
-        v["max_move_km"] = float(
-            c1.number_input(
-                "Furthest an occupier may move (road km)",
-                min_value=0.0,
-                step=0.5,
-                value=_as_float(base.max_move_km),
-                key=key + "maxkm",
-            )
+        v["max_move_km"] = _number_field(
+            c1,
+            "Furthest an occupier may move (road km)",
+            "max_move_km",
+            _as_float(base.max_move_km),
+            step=0.5,
+            key=key + "maxkm",
+            **ask,
         )
         v["allow_moves"] = c2.checkbox("Allow occupiers to move", value=base.allow_moves, key=key + "moves")
     return v
 
 
-def _outcomes_and_limits(base: Scenario, *, key: str) -> dict[str, Any]:
+def _outcomes_and_limits(base: Scenario, *, key: str, problems: Problems) -> dict[str, Any]:
     """Outcome rates and the optional limits (an expander)."""
     v: dict[str, Any] = {}
+    ask = {"problems": problems}
     with st.expander("Outcomes and limits", expanded=False):
         c1, c2, c3 = st.columns(3)
-        v["homes_per_ha"] = float(
-            c1.number_input(
-                "Homes per hectare released",
-                min_value=0.0,
-                step=5.0,
-                value=_as_float(base.homes_per_ha),
-                key=key + "homes",
-            )
+        v["homes_per_ha"] = _number_field(
+            c1,
+            "Homes per hectare released",
+            "homes_per_ha",
+            _as_float(base.homes_per_ha),
+            step=5.0,
+            key=key + "homes",
+            **ask,
         )
-        v["housing_share"] = float(
-            c2.number_input(
-                "Share of land for housing",
-                min_value=0.0,
-                max_value=1.0,
-                step=0.05,
-                value=_as_float(base.housing_share),
-                key=key + "housing",
-            )
+        v["housing_share"] = _number_field(
+            c2,
+            "Share of land for housing",
+            "housing_share",
+            _as_float(base.housing_share),
+            step=0.05,
+            key=key + "housing",
+            **ask,
         )
-        v["jobs_per_ha"] = float(
-            c3.number_input(
-                "Jobs per hectare (the rest)",
-                min_value=0.0,
-                step=10.0,
-                value=_as_float(base.jobs_per_ha),
-                key=key + "jobs",
-            )
+        v["jobs_per_ha"] = _number_field(
+            c3,
+            "Jobs per hectare (the rest)",
+            "jobs_per_ha",
+            _as_float(base.jobs_per_ha),
+            step=10.0,
+            key=key + "jobs",
+            **ask,
         )
         st.caption("Limits: leave blank for none.")
         c1, c2, c3, c4 = st.columns(4)
-        v["capital_budget_gbp"] = _optional_float(
-            c1.number_input(
-                "Capital budget for one-off costs, £",
-                min_value=0.0,
-                step=100_000.0,
-                value=_as_float(base.capital_budget_gbp),
-                key=key + "budget",
-            )
+        v["capital_budget_gbp"] = _number_field(
+            c1,
+            "Capital budget for one-off costs, £",
+            "capital_budget_gbp",
+            _as_float(base.capital_budget_gbp),
+            step=100_000.0,
+            key=key + "budget",
+            **ask,
         )
-        v["receipts_target_gbp"] = _optional_float(
-            c2.number_input(
-                "Receipts target, £",
-                min_value=0.0,
-                step=100_000.0,
-                value=_as_float(base.receipts_target_gbp),
-                key=key + "receipts",
-            )
+        v["receipts_target_gbp"] = _number_field(
+            c2,
+            "Receipts target, £",
+            "receipts_target_gbp",
+            _as_float(base.receipts_target_gbp),
+            step=100_000.0,
+            key=key + "receipts",
+            **ask,
         )
-        v["max_disposals"] = _optional_int(
-            c3.number_input(
-                "Most disposals",
-                min_value=0,
-                step=1,
-                value=_as_int(base.max_disposals),
-                key=key + "maxdisp",
-            )
+        v["max_disposals"] = _number_field(
+            c3,
+            "Most disposals",
+            "max_disposals",
+            base.max_disposals,
+            step=1,
+            whole=True,
+            key=key + "maxdisp",
+            **ask,
         )
-        v["carbon_cap_tco2e"] = _optional_float(
-            c4.number_input(
-                "Carbon cap, tCO2e a year",
-                min_value=0.0,
-                step=100.0,
-                value=_as_float(base.carbon_cap_tco2e),
-                key=key + "carbon",
-            )
+        v["carbon_cap_tco2e"] = _number_field(
+            c4,
+            "Carbon cap, tCO2e a year",
+            "carbon_cap_tco2e",
+            _as_float(base.carbon_cap_tco2e),
+            step=100.0,
+            key=key + "carbon",
+            **ask,
         )
     return v
 
 
-def _phasing(base: Scenario, *, key: str) -> dict[str, Any]:
+def _phasing(base: Scenario, *, key: str, problems: Problems) -> dict[str, Any]:
     """The programme over time: the `[phasing]` rules (an expander; docs/scenario.md)."""
     v: dict[str, Any] = {}
+    ask = {"problems": problems}
     with st.expander("Programme over time (phasing)", expanded=base.phased):
         c1, c2, c3 = st.columns(3)
         v["phased"] = c1.checkbox("Phase the programme by year", value=base.phased, key=key + "phased")
@@ -364,76 +424,83 @@ def _phasing(base: Scenario, *, key: str) -> dict[str, Any]:
             "Cash never below the upfront investment", value=base.cash_flow_rule, key=key + "cashrule"
         )
         c1, c2, c3 = st.columns(3)
-        v["receipt_lag_years"] = int(
-            c1.number_input(
-                "Receipt lag, years", min_value=0, step=1, value=base.receipt_lag_years, key=key + "lag"
-            )
+        v["receipt_lag_years"] = _number_field(
+            c1,
+            "Receipt lag, years",
+            "receipt_lag_years",
+            base.receipt_lag_years,
+            step=1,
+            whole=True,
+            key=key + "lag",
+            **ask,
         )
-        v["fit_out_lead_years"] = int(
-            c2.number_input(
-                "Fit-out lead time, years",
-                min_value=0,
-                step=1,
-                value=base.fit_out_lead_years,
-                key=key + "lead",
-            )
+        v["fit_out_lead_years"] = _number_field(
+            c2,
+            "Fit-out lead time, years",
+            "fit_out_lead_years",
+            base.fit_out_lead_years,
+            step=1,
+            whole=True,
+            key=key + "lead",
+            **ask,
         )
-        v["upfront_investment_gbp"] = float(
-            c3.number_input(
-                "Upfront investment, £",
-                min_value=0.0,
-                step=100_000.0,
-                value=float(base.upfront_investment_gbp),
-                key=key + "upfront",
-            )
+        v["upfront_investment_gbp"] = _number_field(
+            c3,
+            "Upfront investment, £",
+            "upfront_investment_gbp",
+            float(base.upfront_investment_gbp),
+            step=100_000.0,
+            key=key + "upfront",
+            **ask,
         )
         st.caption("Yearly limits: leave blank for none.")
         c1, c2, c3 = st.columns(3)
-        v["capital_budget_per_year_gbp"] = _optional_float(
-            c1.number_input(
-                "Capital budget a year, £",
-                min_value=0.0,
-                step=100_000.0,
-                value=_as_float(base.capital_budget_per_year_gbp),
-                key=key + "yearbudget",
-            )
+        v["capital_budget_per_year_gbp"] = _number_field(
+            c1,
+            "Capital budget a year, £",
+            "capital_budget_per_year_gbp",
+            _as_float(base.capital_budget_per_year_gbp),
+            step=100_000.0,
+            key=key + "yearbudget",
+            **ask,
         )
-        v["max_disposals_per_year"] = _optional_int(
-            c2.number_input(
-                "Most disposals a year",
-                min_value=0,
-                step=1,
-                value=_as_int(base.max_disposals_per_year),
-                key=key + "yeardisp",
-            )
+        v["max_disposals_per_year"] = _number_field(
+            c2,
+            "Most disposals a year",
+            "max_disposals_per_year",
+            base.max_disposals_per_year,
+            step=1,
+            whole=True,
+            key=key + "yeardisp",
+            **ask,
         )
-        v["max_moves_per_year"] = _optional_int(
-            c3.number_input(
-                "Most moves a year",
-                min_value=0,
-                step=1,
-                value=_as_int(base.max_moves_per_year),
-                key=key + "yearmoves",
-            )
+        v["max_moves_per_year"] = _number_field(
+            c3,
+            "Most moves a year",
+            "max_moves_per_year",
+            base.max_moves_per_year,
+            step=1,
+            whole=True,
+            key=key + "yearmoves",
+            **ask,
         )
     return v
 
 
-def _uncertainty(base: Scenario, *, key: str) -> dict[str, Any]:
+def _uncertainty(base: Scenario, *, key: str, problems: Problems) -> dict[str, Any]:
     """The spreads of the robustness draws (an expander; Options for the board uses them)."""
     v: dict[str, Any] = {}
     with st.expander("Uncertainty of modelled figures (robustness draws)", expanded=False):
         columns = st.columns(5)
         for column, (name, label) in zip(columns, UNCERTAINTY_LABELS.items(), strict=True):
-            v[name] = float(
-                column.number_input(
-                    f"{label}, ± share",
-                    min_value=0.0,
-                    max_value=0.99,
-                    step=0.05,
-                    value=_as_float(getattr(base, name)),
-                    key=key + name,
-                )
+            v[name] = _number_field(
+                column,
+                f"{label}, ± share",
+                name,
+                _as_float(getattr(base, name)),
+                step=0.05,
+                key=key + name,
+                problems=problems,
             )
     return v
 
@@ -447,47 +514,48 @@ UNCERTAINTY_LABELS = {
 }
 
 
-def _solver(base: Scenario, solvers: list[str], *, key: str) -> dict[str, Any]:
+def _solver(base: Scenario, solvers: list[str], *, key: str, problems: Problems) -> dict[str, Any]:
     """The solver and its stopping rules (an expander)."""
     v: dict[str, Any] = {}
+    ask = {"problems": problems}
     with st.expander("Solver", expanded=False):
         c1, c2, c3, c4, c5 = st.columns(5)
         choices = list(dict.fromkeys([*solvers, base.solver]))
         v["solver"] = c1.selectbox("Solver", choices, index=choices.index(base.solver), key=key + "solver")
-        v["time_limit_s"] = float(
-            c2.number_input(
-                "Time limit, s",
-                min_value=1.0,
-                step=10.0,
-                value=_as_float(base.time_limit_s),
-                key=key + "timelimit",
-            )
+        v["time_limit_s"] = _number_field(
+            c2,
+            "Time limit, s",
+            "time_limit_s",
+            _as_float(base.time_limit_s),
+            step=10.0,
+            key=key + "timelimit",
+            **ask,
         )
-        v["mip_gap"] = float(
-            c3.number_input(
-                "Stop within this gap",
-                min_value=0.0,
-                max_value=0.5,
-                step=0.0001,
-                format="%.5f",
-                value=_as_float(base.mip_gap),
-                key=key + "gap",
-            )
+        v["mip_gap"] = _number_field(
+            c3,
+            "Stop within this gap",
+            "mip_gap",
+            _as_float(base.mip_gap),
+            step=0.0001,
+            fmt="%.5f",
+            key=key + "gap",
+            **ask,
         )
         v["warm_start"] = c4.checkbox("Start from today's estate", value=base.warm_start, key=key + "warm")
-        v["threads"] = _optional_int(
-            c5.number_input(
-                "Threads (blank: solver's choice)",
-                min_value=1,
-                step=1,
-                value=_as_int(base.threads),
-                key=key + "threads",
-            )
+        v["threads"] = _number_field(
+            c5,
+            "Threads (blank: solver's choice)",
+            "threads",
+            base.threads,
+            step=1,
+            whole=True,
+            key=key + "threads",
+            **ask,
         )
     return v
 
 
-def _partners(base: Scenario, *, key: str) -> dict[str, Any]:
+def _partners(base: Scenario, *, key: str, problems: Problems) -> dict[str, Any]:
     """Who pays, who benefits: the sharing rule and the no-partner-worse-off option (an expander)."""
     v: dict[str, Any] = {}
     words = {
@@ -516,14 +584,14 @@ def _partners(base: Scenario, *, key: str) -> dict[str, Any]:
             format_func=words.get,
             key=key + "pooledkey",
         )
-        v["occupancy_charge_gbp_per_m2"] = _optional_float(
-            c3.number_input(
-                "Occupancy charge, £/m2 a year (blank: the host's running cost per m2)",
-                min_value=0.0,
-                step=10.0,
-                value=_as_float(base.occupancy_charge_gbp_per_m2),
-                key=key + "occupancy",
-            )
+        v["occupancy_charge_gbp_per_m2"] = _number_field(
+            c3,
+            "Occupancy charge, £/m2 a year (blank: the host's running cost per m2)",
+            "occupancy_charge_gbp_per_m2",
+            _as_float(base.occupancy_charge_gbp_per_m2),
+            step=10.0,
+            key=key + "occupancy",
+            problems=problems,
         )
         d1, d2 = st.columns(2)
         v["no_partner_worse_off"] = d1.selectbox(
@@ -546,18 +614,6 @@ def _as_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _as_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def _optional_float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
 def _cell(value: Any) -> Any:
     if value is None:
         return None
@@ -569,6 +625,28 @@ def _cell(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return value
+
+
+def standard_rows(access: pd.DataFrame) -> list[dict[str, Any]]:
+    """The access table's filled-in rows as `AccessStandard` fields (blank cells: the defaults)."""
+    rows = []
+    for _, row in access.iterrows():
+        service = _cell(row.get("service"))
+        if service is None or not str(service).strip():
+            continue
+        deciles, enabled = _cell(row.get("protect_deprived_deciles")), _cell(row.get("enabled"))
+        rows.append(
+            {
+                "service": str(service).strip(),
+                "reach_km": _cell(row.get("reach_km")),
+                "reach_min": _cell(row.get("reach_min")),
+                "rule": str(_cell(row.get("rule")) or "keep_current"),
+                "min_share": _cell(row.get("min_share")),
+                "protect_deprived_deciles": 0 if deciles is None else deciles,
+                "enabled": True if enabled is None else enabled,
+            }
+        )
+    return rows
 
 
 def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) -> Scenario:
@@ -584,25 +662,8 @@ def to_scenario(values: dict[str, Any], access: pd.DataFrame, estate: Estate) ->
     """
     own = estate_standards(estate)
     overrides = []
-    for _, row in access.iterrows():
-        service = _cell(row.get("service"))
-        if service is None or not str(service).strip():
-            continue
-        km, minutes, share = (
-            _cell(row.get("reach_km")),
-            _cell(row.get("reach_min")),
-            _cell(row.get("min_share")),
-        )
-        deciles, enabled = _cell(row.get("protect_deprived_deciles")), _cell(row.get("enabled"))
-        standard = AccessStandard(  # checked by the scenario schema, like a scenario file's values
-            service=str(service).strip(),
-            reach_km=km,
-            reach_min=minutes,
-            rule=str(_cell(row.get("rule")) or "keep_current"),
-            min_share=share,
-            protect_deprived_deciles=0 if deciles is None else deciles,
-            enabled=True if enabled is None else enabled,
-        )
+    for row in standard_rows(access):
+        standard = AccessStandard(**row)  # checked by the scenario schema, like a scenario file's values
         if own.get(standard.service) != standard:
             overrides.append(standard)
     return Scenario(**values, access=tuple(overrides))

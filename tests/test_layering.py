@@ -37,6 +37,7 @@ def test_estate_does_not_import_optimiser():
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "jsonable", "provenance", "progress", "highs", "report.inert", "report.kpis", "report.words"),
     ("scenario",),
+    ("scenario_checks",),
     ("costs", "access"),
     ("outcomes", "search", "partners"),
     ("model", "model_partners", "model_phased"),
@@ -53,9 +54,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "report.runpack",
         "report.files",
         "report.partners",
+        "report.differences",
         "report",
     ),
-    ("store",),
+    ("store", "saved_uploads"),
     (
         "background",
         "bench",
