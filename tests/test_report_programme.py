@@ -216,14 +216,15 @@ def test_the_board_pack_shows_the_programme_and_the_cash_flow(three_building_est
     assert both.count("The programme over time") == 1 and "Option “phased”: The programme over time" in both
 
 
-def test_a_run_folder_makes_a_pack_with_the_programme(tmp_path):
-    """Trafford (zones and all), with a hand-made schedule: the two first buildings with occupiers
-    go in 2027 and 2028, their occupiers move to the largest building; `report` reads it back."""
+def trafford_phased_plan(name: str = "phased", hub_rank: int = 0):
+    """Trafford with a hand-made schedule (no solve): the two first buildings with occupiers
+    (other than the hub, the `hub_rank`-th largest) go in 2027 and 2028 and their occupiers move
+    to the hub. Returns (estate, plan, the buildings that go)."""
     estate = load_place("trafford")
     b, occ = estate.buildings, estate.occupiers
-    hub = str(b["capacity_m2"].astype(float).idxmax())
+    hub = str(b["capacity_m2"].astype(float).sort_values(ascending=False).index[hub_rank])
     going = [str(x) for x in occ["building_id"].drop_duplicates() if str(x) != hub][:2]
-    scenario = Scenario(phased=True, name="phased")
+    scenario = Scenario(phased=True, name=name)
     leave = {going[0]: 1, going[1]: 2}
     moving = occ[occ["building_id"].isin(going)]
     moves = {
@@ -242,6 +243,12 @@ def test_a_run_folder_makes_a_pack_with_the_programme(tmp_path):
     plan = with_programme(
         make_plan(estate, scenario, keep, parts), make_programme(estate, scenario, leave, moves)
     )
+    return estate, plan, going
+
+
+def test_a_run_folder_makes_a_pack_with_the_programme(tmp_path):
+    """Trafford (zones and all), hand-made schedule; `report` reads the run folder back."""
+    estate, plan, going = trafford_phased_plan()
     written = write_plan(estate, plan, tmp_path / "run")
     assert {f"{t}.csv" for t in PROGRAMME_TABLES} <= set(written)
     page = pack_html([tmp_path / "run"])
