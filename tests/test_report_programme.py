@@ -16,6 +16,7 @@ import pytest
 from estate.io import load_place
 from optimiser.plan import make_plan, with_programme
 from optimiser.programme import make_programme
+from optimiser.report import pdf
 from optimiser.report.boardpack import PackOption, board_pack_html, options_pack_html
 from optimiser.report.files import csv_zip, plan_to_excel, write_plan
 from optimiser.report.kpis import format_money
@@ -257,6 +258,18 @@ def test_a_run_folder_makes_a_pack_with_the_programme(tmp_path):
         assert money_words(value).replace("-", "\u2212") in page
     names = dict(zip(plan.buildings["building_id"], plan.buildings["name"], strict=True))
     assert all(html.escape(str(names[g])) in page for g in going)
+
+
+@pytest.mark.slow
+def test_the_programme_pages_print_on_a4_within_the_margins(tmp_path):
+    estate, plan, _ = trafford_phased_plan()
+    write_plan(estate, plan, tmp_path / "run")
+    pages = pdf.layout(pack_html([tmp_path / "run"]))
+    assert all(round(p.width_mm) == 210 and round(p.height_mm) == 297 for p in pages)
+    assert [p.overflowing for p in pages if p.overflowing] == []
+    programme = [p for p in pages if "The programme over time" in p.text]
+    assert len(programme) == 1 and "Cash flow by year (£)" in programme[0].text
+    assert any("The programme, event by event" in p.text for p in pages)
 
 
 # ---------------------------------------------------------------------- saved runs and exports
