@@ -31,6 +31,7 @@ from optimiser.outcomes import (
 )
 from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger
 from optimiser.programme import Programme, programme_from_model
+from optimiser.report.programme import PROGRAMME_TABLES
 from optimiser.report.words import StatusText, status_text
 from optimiser.scenario import AccessStandard, Scenario
 from optimiser.solver import SolveInfo
@@ -499,6 +500,7 @@ def plan_from_saved(
         detour_factor=number("detour_factor"),
         model_stats=dict(summary.get("model", {})),
         partnership={k: summary[k] for k in PARTNERSHIP_KEYS if k in summary},
+        programme=_saved_programme(summary, tables),
     )
 
 
@@ -525,3 +527,16 @@ def _with_summary_figures(table: pd.DataFrame, key: str, saved: Mapping[str, Any
             ):
                 out.iloc[row, out.columns.get_loc(column)] = value
     return out
+
+
+def _saved_programme(summary: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> Programme | None:
+    """A phased plan's programme read back from its saved tables (``programme``, ``cashflow``,
+    ``partners_by_year``) and the summary's ``phasing``; None for a plan saved without one."""
+    if any(tables.get(name) is None for name in PROGRAMME_TABLES):
+        return None
+    return Programme(
+        events=tables["programme"],
+        cashflow=tables["cashflow"],
+        partners_by_year=tables["partners_by_year"],
+        phasing=dict(summary.get("phasing") or {}),
+    )

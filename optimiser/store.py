@@ -46,9 +46,10 @@ from estate import Estate
 from optimiser.errors import OptimiserError, StoreError
 from optimiser.jsonable import frame_from_json, frame_to_json
 from optimiser.jsonable import jsonable as _jsonable
-from optimiser.plan import Plan, make_plan, plan_from_saved
+from optimiser.plan import Plan, make_plan, plan_from_saved, with_programme
 from optimiser.report.files import PLAN_TABLES as TABLES
-from optimiser.report.files import zones_table
+from optimiser.report.files import programme_tables, zones_table
+from optimiser.report.programme import PROGRAMME_TABLES
 from optimiser.scenario import Scenario
 
 APP_NAME = "public-estate-optimiser"
@@ -138,6 +139,7 @@ class SavedRun:
         tables["access"] = plan.access
         if self.zones is not None:
             tables["zones"] = self.zones
+        tables |= programme_tables(plan)  # a phased plan's programme, cash flow, partners by year
         return tables
 
     @property
@@ -216,6 +218,8 @@ def plan_on_estate(estate: Estate, run: SavedRun) -> Plan:
     except (KeyError, ValueError) as err:
         msg = f"Saved run {run.name!r} does not fit the estate now loaded ({err})."
         raise StoreError(msg) from err
+    if saved.programme is not None:  # a phased plan: its NPV, one-off cost and payback are the programme's
+        plan = with_programme(plan, saved.programme)
     for key, value in saved.kpis.items():
         now = plan.kpis.get(key)
         if value is None or now is None:
@@ -358,7 +362,9 @@ class ScenarioStore:
         saved_at = utc_now()
         summary = run.summary
         tables = run.tables
-        payload = [(table, frame_to_json(tables[table])) for table in TABLES if table in tables]
+        payload = [
+            (table, frame_to_json(tables[table])) for table in (*TABLES, *PROGRAMME_TABLES) if table in tables
+        ]
         row = (
             scenario.name,
             run.place,

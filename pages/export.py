@@ -10,7 +10,7 @@ from optimiser.report.files import csv_zip, plan_to_excel, plan_to_geojson, plan
 from optimiser.report.inert import csv_text
 from optimiser.report.kpis import disposals_table
 from optimiser.report.maps import access_services, plan_map
-from pages import boardpack_view, common
+from pages import boardpack_view, common, programme_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -53,6 +53,7 @@ common.download_button(
     mime="application/toml",
     key="dl_toml",
 )
+programme_view.export_buttons(record, stem)  # issue 11: programme.csv, cashflow.csv, partners_by_year.csv
 
 st.subheader("GIS and spreadsheet")
 plan = None

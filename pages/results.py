@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from optimiser.report.kpis import access_table, partner_savings, savings_breakdown
 from optimiser.report.maps import access_services, plan_map
 from optimiser.report.words import column_name, service_name
-from pages import boardpack_view, common, options_view
+from pages import boardpack_view, common, options_view, programme_view
 from pages.partners_view import show_partners
 
 common.page_guard()  # before anything else: the page runs only inside app.py
@@ -72,6 +72,8 @@ with m2:
         )
     except Exception as err:
         common.show_error(err, what="The map could not be drawn")
+
+programme_view.show(cur, record)  # issue 11: a phased plan's timeline, cash flow and year slider
 
 tab_b, tab_p, tab_a, tab_m = st.tabs(
     ["Buildings: decisions and reasons", "Partners", "Access to services", "Moves"]

@@ -36,6 +36,7 @@ def test_estate_does_not_import_optimiser():
 # its own layer only without a cycle; every module must be listed (a new one is placed here).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "jsonable", "provenance", "progress", "highs", "report.inert", "report.kpis", "report.words"),
+    ("report.programme",),  # issue 11: the programme as people read it (tables only, like kpis and words)
     ("scenario",),
     ("scenario_checks",),
     ("costs", "access"),

@@ -45,6 +45,7 @@ from optimiser.report.kpis import (
     savings_breakdown,
 )
 from optimiser.report.maps import external_urls, standalone_parts
+from optimiser.report.programme import programme_section
 from optimiser.report.staticmap import Boundaries, options_map_png, plan_map_png
 from optimiser.report.words import (
     TONE_BACKGROUNDS,
@@ -171,6 +172,7 @@ def board_pack_html(
     body = [
         _summary_page(option, heading, generated),
         _map_page(option) if static_map else "",
+        programme_section(option.summary, option.tables),  # a phased plan's programme and cash flow
         _tables_pages(option, heading="", static_map=static_map),
         screen,
     ]
@@ -248,6 +250,7 @@ def options_pack_html(
     for option in options:
         body.append(_summary_page(option, f"Option “{option.name}”", generated, level="h2"))
         body.append(_tables_pages(option, heading=f"Option “{option.name}”: ", static_map=False))
+        body.append(programme_section(option.summary, option.tables, heading=f"Option “{option.name}”: "))
     return _document(heading, body, "")
 
 

@@ -31,6 +31,7 @@ from optimiser.plan import Plan
 from optimiser.provenance import estate_digest
 from optimiser.report.inert import csv_text, excel_bytes, inert_frame
 from optimiser.report.kpis import MODELLED_FILE_NOTE, disposals_table
+from optimiser.report.programme import PROGRAMME_TABLES
 from optimiser.report.rundir import checkpoint, run_versions, write_run_dir
 from optimiser.report.words import column_name, readable_table
 from optimiser.scenario import Scenario
@@ -226,7 +227,9 @@ def plan_to_excel(estate: Estate, plan: Plan) -> bytes:
         "disposal list": readable_table(disposals_table(plan.buildings)),
         "per partner": readable_table(plan.partners),
     }
-    return excel_bytes({"summary": summary, **plan_tables(estate, plan), **readable})
+    return excel_bytes(
+        {"summary": summary, **plan_tables(estate, plan), **programme_tables(plan), **readable}
+    )
 
 
 def plan_to_geojson(estate: Estate, plan: Plan) -> str:
@@ -249,6 +252,9 @@ def csv_zip(tables: Mapping[str, pd.DataFrame], summary: Mapping[str, Any], scen
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for table in PLAN_TABLES:
+            if table in tables:
+                archive.writestr(f"{table}.csv", csv_text(tables[table]))
+        for table in PROGRAMME_TABLES:  # a phased plan's programme.csv, cashflow.csv, partners_by_year.csv
             if table in tables:
                 archive.writestr(f"{table}.csv", csv_text(tables[table]))
         buildings = tables.get("buildings")

@@ -24,11 +24,12 @@ from estate.io import DATA_DIR
 from optimiser.errors import OptimiserError, ScenarioError
 from optimiser.report.boardpack import MAX_OPTIONS, PackOption, board_pack_html, options_pack_html
 from optimiser.report.inert import original_text
+from optimiser.report.programme import PROGRAMME_TABLES
 from optimiser.report.rundir import RunDirError, verify_run_dir
 from optimiser.report.staticmap import boundaries_for
 from optimiser.scenario import Scenario
 
-TABLES = ("buildings", "occupiers", "partners", "access", "zones")
+TABLES = ("buildings", "occupiers", "partners", "access", "zones", *PROGRAMME_TABLES)
 REQUIRED = ("buildings.csv", "summary.json")
 
 

@@ -155,6 +155,32 @@ CODE_COLUMNS = {
 }
 """Columns whose values are codes, and the kind of display name each takes."""
 
+# The programme of a phased plan (issue 11; optimiser.report.programme): its events and the
+# columns of programme.csv, cashflow.csv and partners_by_year.csv.
+DISPLAY_NAMES["event"] = {
+    "dispose": "Disposal",
+    "lease_exit": "Lease exit",
+    "lease_end": "Lease end",
+    "move": "Move",
+}
+DISPLAY_NAMES["column"].update(
+    {
+        "year": "Year",
+        "event": "Event",
+        "cash_gbp": "Cash (£)",
+        "receipt_year": "Receipt arrives",
+        "receipts_gbp": "Receipts (£)",
+        "saving_gbp": "Saving (£)",
+        "net_gbp": "Net (£)",
+        "cumulative_net_gbp": "Cumulative net (£)",
+        "cumulative_cash_gbp": "Cumulative cash (£)",
+        "discount_factor": "Discount factor",
+        "discounted_net_gbp": "Discounted net (£)",
+        "investment_outstanding_gbp": "Investment outstanding (£)",
+    }
+)
+CODE_COLUMNS["event"] = "event"
+
 
 def display_name(kind: str, code: Any) -> str:
     """The name a person reads for `code` of `kind` (see `DISPLAY_NAMES`).
