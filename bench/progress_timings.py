@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=3, help="trials per stage (default 3)")
     parser.add_argument("--place", default="greater_manchester")
     parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--stages", default=",".join(STAGES), help="Stop at these stages (default: all)")
+    parser.add_argument("--no-maps", action="store_true", help="skip the map load timing")
     args = parser.parse_args(argv)
     estate = load_place(args.place)
     plain = Scenario(time_limit_s=args.time_limit)
@@ -105,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows: dict[str, list[dict[str, float]]] = {}
     for stage, when in STAGES.items():
+        if stage not in args.stages.split(","):
+            continue
         scenario = phased if stage == "warm start" else plain
         for i in range(max(args.trials, 1)):
             r = trial(estate, scenario, when)
@@ -130,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{max(float(r['gap_max_s']) for r in results):7.2f}s {med('stop_latency_s'):11.2f}s "
             f"{max(float(r['stop_latency_s']) for r in results):8.2f}s  {results[0]['outcome']}"
         )
-    for name, values in map_load(estate, max(args.trials, 1)).items():
+    for name, values in ({} if args.no_maps else map_load(estate, max(args.trials, 1))).items():
         print(f"map load, {name:28s} median {statistics.median(values):.2f} s, max {max(values):.2f} s")
     return 0
 
