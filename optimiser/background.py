@@ -68,7 +68,7 @@ class SolveJob:
             self.finished = time.perf_counter()
 
     def _report(self, progress: Progress) -> None:
-        self.stage = "solving"
+        self.stage = progress.stage  # building (which step), the starting plan, or solving
         self.progress = progress
 
 
@@ -80,7 +80,7 @@ def progress_text(job: SolveJob) -> str:
         f"{job.stage.capitalize()}… {job.elapsed_s:.1f} s of the {job.scenario.time_limit_s:g} s time limit"
     )
     p = job.progress
-    if p is not None and job.stage == "solving":
+    if p is not None and job.stage != "summarising":  # the figures, from whichever stage
         text = " · ".join([text, *p.figures()])
     return text
 

@@ -89,7 +89,9 @@ from optimiser.model_partners import (
     keep_others,
     restrict_pairs,
 )
+from optimiser.report.words import service_name
 from optimiser.scenario import AccessStandard, Scenario, pct
+from optimiser.stages import NO_STEPS, Steps
 
 ELASTIC_PENALTY = 1.0e6  # £k per unit of slack, only in the diagnostic re-solve
 
@@ -162,6 +164,7 @@ class _Builder:
     access: dict[str, AccessRows] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
     slacks: dict[str, dict[str, pulp.LpVariable]] = field(default_factory=dict)
+    steps: Steps = NO_STEPS  # progress and Stop while the rows are added (optimiser.stages)
 
 
 def build_model(
@@ -172,6 +175,7 @@ def build_model(
     elastic: bool = False,
     coalition: frozenset[str] | None = None,
     partner_floors_gbp: Mapping[str, float] | None = None,
+    steps: Steps | None = None,
 ) -> EstateModel:
     """Build the MILP described in the module docstring.
 
@@ -193,6 +197,9 @@ def build_model(
         their buildings; everything else stays as it is (`optimiser.model_partners`).
     partner_floors_gbp
         Each partner's stand-alone NPV (pounds), for ``no_partner_worse_off = "standalone"``.
+    steps
+        Reports each step (with the rows so far) and stops at the next one when its cancel
+        event is set (`optimiser.stages`).
 
     Raises
     ------
@@ -200,9 +207,13 @@ def build_model(
         A lock names a building not in the estate.
     InfeasibleScenarioError
         A cheap check shows that no plan can meet the scenario; the message has the numbers.
+    StoppedByUser
+        The cancel event of `steps` was set.
 
     """
     started = time.perf_counter()
+    steps = NO_STEPS if steps is None else steps
+    steps.step("the allowed moves")
     b, occ = estate.buildings, estate.occupiers
     if coalition is not None:
         check_members(estate, coalition)
@@ -217,6 +228,7 @@ def build_model(
             pairs = restrict_pairs(estate, pairs, coalition)
         pairs = _prune_pairs_that_never_fit(estate, pairs)
 
+    steps.step("the buildings decided before the solve")
     fixed_keep, keep_reason = _decided_buildings(estate, scenario, pairs)
     if coalition is not None:
         keep_others(estate, coalition, fixed_keep, keep_reason)
@@ -228,6 +240,7 @@ def build_model(
         msg = f"Scenario {scenario.name!r} cannot be met:"
         raise InfeasibleScenarioError(msg, tuple(findings))
 
+    steps.step("the variables", 0)
     problem = pulp.LpProblem("estate_plan", pulp.LpMinimize)
     free = [bid for bid in b.index if bid not in fixed_keep]
     keep = problem.add_variable_dict("keep", free, cat=pulp.LpBinary)
@@ -255,21 +268,32 @@ def build_model(
         pairs=pairs,
         costs=costs,
         cost_table=cost_table is not None,
+        steps=steps,
     )
+    _step(model, "the objective")
     _add_objective(model)
+    _step(model, "housing rows")
     _add_housing_rows(model)
+    _step(model, "capacity rows")
     _add_capacity_rows(model, elastic=elastic)
+    _step(model, "service mix rows")
     _add_mix_rows(model)
     whole, cap, fixed_load = _whole_movers(model, multi)
+    _step(model, "conflict rows")
     _add_conflict_rows(model, whole, cap, fixed_load)
+    _step(model, "large occupier rows")
     _add_big_occupier_rows(model, whole, cap, fixed_load)
     if scenario.access_enabled and cost_table is None:
         _add_access_rows(model, elastic=elastic)
+    _step(model, "budget and target rows")
     _add_limit_rows(model, elastic=elastic)
+    _step(model, "partner rows")
     _add_partner_rows(model, partner_floors_gbp, elastic=elastic)
     today: dict[str, float] = {}  # today's estate, when it is a plan of this model
     if not any(v is False for v in fixed_keep.values()) and cost_table is None:
+        _step(model, "the starting plan (today's estate)")
         today = _start_from_today(model)
+    steps.check()
     start = today if scenario.warm_start else {}
     objective = problem.objective
     today_cost = (
@@ -593,6 +617,11 @@ def _forced_findings(estate: Estate, only: pd.DataFrame, cap: pd.Series, *, mix:
 # ------------------------------------------------------------------------------------------
 # objective and constraint families
 # ------------------------------------------------------------------------------------------
+def _step(model: _Builder, name: str) -> None:
+    """Report the next step with the rows so far; raises StoppedByUser when Stop was pressed."""
+    model.steps.step(name, model.problem.numConstraints())
+
+
 def _add_objective(model: _Builder) -> None:
     """Net present cost in £k (constant parts included, so the value means something)."""
     c = model.costs
@@ -800,6 +829,7 @@ def _add_access_rows(model: _Builder, *, elastic: bool) -> None:
     if estate.zones.empty:
         return
     for standard in standards_for(estate, model.scenario):
+        _step(model, f"access rows for {service_name(standard.service)}")
         s = standard.service
         members = occ[(occ["service"] == s) & occ["public_facing"].astype(bool)]
         if members.empty:

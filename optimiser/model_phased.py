@@ -68,6 +68,7 @@ from optimiser.costs import RENT_SHARE_IF_UNKNOWN, ROUTE_LEASE
 from optimiser.errors import InfeasibleScenarioError, ScenarioError
 from optimiser.model import EstateModel, _minimal_sets, build_model, effective_capacity, start_from_decisions
 from optimiser.scenario import Scenario, annuity_factor
+from optimiser.stages import NO_STEPS, Steps
 
 Lin = tuple[tuple[tuple[pulp.LpVariable, float], ...], float]  # (terms, constant): a linear form
 ZERO: Lin = ((), 0.0)
@@ -209,20 +210,24 @@ def lease_exit_by_time(estate: Estate, scenario: Scenario, running_k: pd.Series)
     return out
 
 
-def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
+def build_phased_model(estate: Estate, scenario: Scenario, *, steps: Steps | None = None) -> PhasedModel:
     """The joint multi-period MILP of the module docstring, on the static model's rows.
 
     Raises
     ------
     ScenarioError, InfeasibleScenarioError
         As `optimiser.model.build_model` (the end state must meet every static rule).
+    StoppedByUser
+        The cancel event of `steps` (progress and Stop, `optimiser.stages`) was set.
 
     """
     if not scenario.phased:
         msg = f"Scenario {scenario.name!r}: phasing.phased is false; use optimiser.model.build_model."
         raise ScenarioError(msg)
     # the whole-period capital budget counts timed costs: the phased rows below replace it
-    static = build_model(estate, scenario.with_changes(capital_budget_gbp=None))
+    steps = NO_STEPS if steps is None else steps
+    static = build_model(estate, scenario.with_changes(capital_budget_gbp=None), steps=steps)
+    steps.step("the years of each decision", static.problem.numConstraints())
     T, rate = scenario.years, scenario.discount_rate
     af = scenario.annuity_factor
     c = static.costs
@@ -313,13 +318,19 @@ def build_phased_model(estate: Estate, scenario: Scenario) -> PhasedModel:
     )
     _set_objective(problem, timing)
     rows_before = problem.numConstraints()
+    steps.step("yearly leaving rows", problem.numConstraints())
     _add_leave_rows(problem, timing, occ)
+    steps.step("yearly capacity rows", problem.numConstraints())
     _add_year_capacity_rows(problem, timing, estate, static)
+    steps.step("yearly conflict rows", problem.numConstraints())
     _add_year_conflict_rows(problem, timing, estate)
+    steps.step("yearly access and limit rows", problem.numConstraints())
     if scenario.access_enabled and not static.cost_table:
         _add_year_access_rows(problem, timing, estate, scenario)
     _add_year_limit_rows(problem, timing, scenario, split)
+    steps.step("the starting plan (today's estate)", problem.numConstraints())
     today = _today_start(static, timing)
+    steps.check()
     objective = problem.objective
     today_cost = (
         float(objective.constant + sum(coef * today.get(v.name, 0.0) for v, coef in objective.items()))

@@ -32,6 +32,7 @@ from optimiser.progress import Progress, ProgressCallback, Ticker
 from optimiser.scenario import Scenario, pct
 from optimiser.search import Mailbox, SearchStats, fix_and_optimise, window_columns, windows
 from optimiser.solver import SolveInfo, make_solver
+from optimiser.stages import Steps
 
 USABLE = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
 LARGE_MODEL_MOVES = 3000  # models with fewer move variables solve fast enough as they are
@@ -227,13 +228,17 @@ def optimise(
         )
         raise ScenarioError(why)
     started = time.perf_counter()
-    phased_start = sequenced_start(estate, scenario) if scenario.phased else {}
-    model = (
-        build_phased_model(estate, scenario)
-        if scenario.phased
-        else build_model(estate, scenario, coalition=coalition, partner_floors_gbp=partner_floors_gbp)
-    )
-    with Ticker(progress, today=model.today_cost) as ticker:
+    with Ticker(progress, since=started) as early:  # progress and Stop from the first second
+        steps = Steps(lambda stage: early.news(stage=stage), cancel)
+        phased_start = sequenced_start(estate, scenario, steps=steps) if scenario.phased else {}
+        model = (
+            build_phased_model(estate, scenario, steps=steps)
+            if scenario.phased
+            else build_model(
+                estate, scenario, coalition=coalition, partner_floors_gbp=partner_floors_gbp, steps=steps
+            )
+        )
+    with Ticker(progress, today=model.today_cost, since=started) as ticker:
         ticker.news(stage="solving")
 
         def solver_news(p: Progress) -> None:

@@ -36,6 +36,7 @@ from optimiser.model_phased import (
 )
 from optimiser.scenario import Scenario
 from optimiser.solver import make_solver
+from optimiser.stages import NO_STEPS, WARM_START, Steps, StoppedByUser
 
 PROGRAMME_FILES = ("programme.csv", "cashflow.csv", "partners_by_year.csv")
 EVENT_COLUMNS = [
@@ -337,7 +338,7 @@ STATIC_SHARE = 0.25  # of the time limit, for the static plan the warm start is 
 SEQUENCE_SHARE = 0.15  # of the time limit, for sequencing that plan's end state
 
 
-def sequenced_start(estate: Estate, scenario: Scenario) -> dict[str, float]:
+def sequenced_start(estate: Estate, scenario: Scenario, *, steps: Steps | None = None) -> dict[str, float]:
     """A starting programme for the joint phased solve: the static plan's end state, sequenced.
 
     Solves the static model (`STATIC_SHARE` of the time limit), then the phased model with its
@@ -345,24 +346,31 @@ def sequenced_start(estate: Estate, scenario: Scenario) -> dict[str, float]:
     buildings and occupiers only. Returns every variable's value by name (the names of
     `build_phased_model`'s variables, the same in every build), or {} when either step has no
     plan (the end state may have no programme under the yearly rules). Only a start: the
-    joint solve proves the bound.
+    joint solve proves the bound. `steps` reports each step and stops (`StoppedByUser`) when
+    its cancel event is set, also during either solve (`optimiser.stages`).
     """
+    steps = (NO_STEPS if steps is None else steps).part(WARM_START)
     usable = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     limit = scenario.time_limit_s
     static_scenario = scenario.with_changes(phased=False)
     try:
-        static = build_model(estate, static_scenario)
+        static = build_model(estate, static_scenario, steps=steps)
+        steps.step(f"solving the plan without years (at most {max(1.0, STATIC_SHARE * limit):g} s)")
         solver = make_solver(
             scenario.solver,
             time_limit_s=max(1.0, STATIC_SHARE * limit),
             mip_gap=scenario.mip_gap,
             threads=scenario.threads,
             start=static.start,
+            cancel=steps.cancel,
         )
         static.problem.solve(solver)
+        steps.check()
         if static.problem.sol_status not in usable:
             return {}
-        seq = build_phased_model(estate, scenario)
+        seq = build_phased_model(estate, scenario, steps=steps)
+    except StoppedByUser:
+        raise
     except OptimiserError:
         return {}
     for name, var in [*static.keep.items(), *static.move.items()]:
@@ -372,16 +380,19 @@ def sequenced_start(estate: Estate, scenario: Scenario) -> dict[str, float]:
         value = float(var.value() or 0.0)
         value = round(value) if var.cat == pulp.LpInteger else min(1.0, max(0.0, value))
         twin.lowBound = twin.upBound = value
+    steps.step(f"putting its changes in years (at most {max(1.0, SEQUENCE_SHARE * limit):g} s)")
     solver = make_solver(
         scenario.solver,
         time_limit_s=max(1.0, SEQUENCE_SHARE * limit),
         mip_gap=scenario.mip_gap,
         threads=scenario.threads,
+        cancel=steps.cancel,
     )
     try:
         seq.problem.solve(solver)
     except pulp.PulpSolverError:
         return {}
+    steps.check()
     if seq.problem.sol_status not in usable:
         return {}
     return {v.name: float(v.value() or 0.0) for v in seq.problem.variables()}

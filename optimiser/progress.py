@@ -139,11 +139,12 @@ class Ticker:
         today: float = math.nan,
         interval_s: float = TICK_S,
         clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
     ) -> None:
         self.callback = callback
         self.interval_s = interval_s
         self._clock = clock
-        self._started = clock()
+        self._started = clock() if since is None else since  # `since`: elapsed counts from then
         self._lock = threading.Lock()
         self._state = Progress(0.0, math.nan, math.nan, math.nan, stage="building", today=today)
         self._stop = threading.Event()

@@ -167,6 +167,7 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
 
         if self.progress is not None or self.cancel is not None:
             h.cbMipInterrupt.subscribe(report)
+        self._stop_lp_on_cancel(h)
         if self.mailbox is not None:
             self._exchange_plans(h)
         self.callSolver(lp)
@@ -212,6 +213,19 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
         if self.mailbox is not None:
             status = self._adopt_better_plan(lp, status)
         return int(status)
+
+    def _stop_lp_on_cancel(self, h: Any) -> None:
+        """Stop also acts inside an LP (presolve's and the root's), not only between MIP steps."""
+        cancel = self.cancel
+        if cancel is None:
+            return
+
+        def stop(event: Any) -> None:
+            if cancel.is_set():
+                event.interrupt()
+
+        h.cbSimplexInterrupt.subscribe(stop)
+        h.cbIpmInterrupt.subscribe(stop)
 
     def _exchange_plans(self, h: Any) -> None:
         """Swap plans with the search thread while HiGHS runs (`optimiser.search.Mailbox`).

@@ -5,11 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from estate.settings import decode_text, parse_toml
-from optimiser import background
 from optimiser.errors import ScenarioError
 from optimiser.scenario import SOLVERS, Scenario
 from optimiser.solver import available_solvers
-from pages import common, locks_view, safety_view, scenario_form
+from pages import common, locks_view, progress_view, safety_view, scenario_form
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -79,6 +78,7 @@ if not common.allowed("run"):
         "Your role lets you read scenarios and their results; running and saving need the officer role."
     )
 locks_view.search_box(estate, cur.estate_key, key=prefix)
+progress_slot = st.container()  # the running solve's progress and Stop, just above Run (progress_view)
 values, access_rows, submitted = scenario_form.draw(
     estate,
     base,
@@ -98,30 +98,10 @@ if submitted:
         common.show_error(err, what="The scenario is not valid")
 
 
-@st.fragment(run_every=0.5)
-def _progress() -> None:
-    job = st.session_state.get("job")
-    if job is None:
-        return
-    if job.done:
-        common.finish_job(job)
-        st.rerun()
-    st.info(background.progress_text(job))
-    st.button(
-        "Stop, and keep the best plan so far",
-        on_click=common.stop_solve,
-        args=(job,),
-        key="stop_run",
-        disabled=job.cancel.is_set() or not common.allowed("run"),
-    )
-
-
 with outcome:
     job = st.session_state.get("job")
-    if job is not None and job.place == cur.place:
-        _progress()
-    elif job is not None:
-        st.info(f"A run on {job.place_name} is in progress; switch back to it to follow it.")
+    with progress_slot:
+        progress_view.show(cur.place)
 
     if (err := st.session_state.get("run_error")) is not None:
         common.show_error(err, what="The run found no plan")

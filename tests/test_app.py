@@ -421,7 +421,7 @@ def test_a_run_shows_progress_and_can_be_stopped_keeping_the_best_plan():
             stop[0].click().run()
 
     assert not at.exception, [e.value for e in at.exception]
-    assert lines[0].startswith(("Building the model and a starting plan…", "Solving…"))
+    assert lines[0].startswith(("Building the model and a starting plan…", "Building the model: ", "Solving…"))
     assert any(best_plan.search(x) for x in lines)
     # a stopped run is red, and says in pounds how much better a plan could be
     assert [e.value for e in at.error] == [at.error[0].value]

@@ -75,6 +75,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 # Issue 13's re-solve fan-out sits in the top layer beside the sweep it runs on and the cli that calls it.
 LAYERS = (*LAYERS[:-1], (*LAYERS[-1], "fanout", "prices", "frontier", "robustness"))
+# Issue 14: progress and Stop while the model is built (optimiser.stages) sit at the bottom beside progress.
+LAYERS = ((*LAYERS[0], "stages"), *LAYERS[1:])
 # Arrows the layers alone would allow but the design forbids: outputs format a Plan, they never
 # build or solve one; outcomes come from a plan's decisions alone.
 FORBIDDEN = {
