@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -30,7 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from estate import Estate, EstateError
-from optimiser.errors import InfeasibleScenarioError, OptimiserError, ScenarioError, SolveError
+from optimiser.errors import (
+    InfeasibleScenarioError,
+    OptimiserError,
+    ScenarioError,
+    SolveError,
+    UsageError,
+)
 from optimiser.model_partners import check_members
 from optimiser.partners import partners_of, with_standalone
 from optimiser.pipeline import optimise
@@ -124,6 +131,35 @@ def coalition_key(estate_hash: str, scenario: Scenario, members: Iterable[str]) 
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def check_cache_folder(path: str | Path | None, *, what: str = "coalition cache") -> None:
+    """`UsageError` (exit 2) unless `path` is None, a folder, or a folder that can be made.
+
+    Checked before any solve, so that a run never fails after its stand-alone solves.
+    """
+    if path is None:
+        return
+    folder = Path(path)
+    base = folder
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if base.exists() and not base.is_dir():
+        where = "is a file" if base == folder else f"cannot be made: {base} is a file"
+        msg = (
+            f"{what} {folder}: {where}, not a folder. Fix: give a folder for the coalition "
+            f"results (it is made if missing), e.g. {what} {folder.parent / 'coalitions'}."
+        )
+        raise UsageError(msg)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=folder)).rmdir()
+    except OSError as err:
+        msg = (
+            f"{what} {folder}: cannot be made ({err.strerror or err}). Fix: give a folder you can "
+            "write to for the coalition results."
+        )
+        raise UsageError(msg) from err
+
+
 def solve_coalitions(
     estate: Estate,
     scenario: Scenario,
@@ -144,7 +180,7 @@ def solve_coalitions(
     cache = Path(cache_dir) if cache_dir is not None else None
     keys: dict[Coalition, str] = {}
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
+        check_cache_folder(cache)
         digest = estate_digest(estate)
         keys = {m: coalition_key(digest, scenario, m) for m in wanted}
         for members in wanted:
@@ -344,6 +380,7 @@ def _check_fair(plan: Plan, floors: Mapping[str, float]) -> None:
 
 __all__ = [
     "CoalitionResult",
+    "check_cache_folder",
     "coalition_job",
     "coalition_key",
     "coalition_plan",

@@ -131,3 +131,29 @@ def test_shapley_solves_every_coalition_and_the_shares_add_up(tmp_path):
     ]
     assert summary["owner_split_in_core"] == (not blocked)
     assert sorted(x["coalition"] for x in summary["owner_split_blocked_by"]) == sorted(blocked)
+
+
+def test_a_coalition_cache_that_is_a_file_exits_2_naming_it_and_the_fix(tmp_path):
+    cache = tmp_path / "cache.json"
+    cache.write_text("{}")
+    out = tmp_path / "out"
+    done = _run(
+        "run", "--place", "trafford", "--partnership", "--coalition-cache", str(cache), "--out", str(out)
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"--coalition-cache {cache}: is a file, not a folder" in done.stderr
+    assert "Fix: give a folder" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert not (out / "summary.json").exists()
+    # under a file: cannot be made
+    done = _run(
+        "run",
+        "--place",
+        "trafford",
+        "--partnership",
+        "--coalition-cache",
+        str(cache / "x"),
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 2 and f"{cache} is a file" in done.stderr, done.stderr
