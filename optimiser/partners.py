@@ -33,6 +33,12 @@ NO_BUILDINGS_GROUP = "other"  # the owner_type of a partner that owns no buildin
 PARTNERSHIP_KEYS = (  # summary.json figures of optimiser.partnership and optimiser.shapley (Plan.partnership)
     "partnership_value_gbp",
     "partnership_value_uncertainty_gbp",
+    "partnership_value_low_gbp",
+    "partnership_value_high_gbp",
+    "partnership_value_proven",
+    "joint_proven_optimal",
+    "joint_status",
+    "joint_start",
     "joint_npv_gbp",
     "standalone_npv_total_gbp",
     "standalone_solves",

@@ -38,6 +38,7 @@ from optimiser.errors import (
     SolveError,
     UsageError,
 )
+from optimiser.model import EstateModel
 from optimiser.model_partners import check_members
 from optimiser.partners import partners_of, with_standalone
 from optimiser.pipeline import optimise
@@ -64,6 +65,8 @@ class CoalitionResult:
     time_s: float
     message: str = ""
     cached: bool = False
+    disposed: tuple[str, ...] = ()  # the plan's decisions: buildings disposed of ...
+    moved: tuple[tuple[str, str, float], ...] = ()  # ... and (occupier, to building, share) off today
 
     @property
     def usable(self) -> bool:
@@ -85,6 +88,25 @@ def result_of_plan(members: Iterable[str], plan: Plan, time_s: float) -> Coaliti
         gap_gbp=float(gap),
         time_s=time_s,
         message=plan.status_words,
+        disposed=_disposed(plan),
+        moved=moved_parts(plan),
+    )
+
+
+def _disposed(plan: Plan) -> tuple[str, ...]:
+    b = plan.buildings
+    ids = b["building_id"] if "building_id" in b else b.index.to_series()
+    return tuple(sorted(ids[b["decision"] != "keep"].astype(str)))
+
+
+def moved_parts(plan: Plan) -> tuple[tuple[str, str, float], ...]:
+    """(occupier, to building, share) of every occupier not wholly where it is today."""
+    occ = plan.occupiers
+    away = set(occ.loc[occ["from_building_id"] != occ["to_building_id"], "occupier_id"].astype(str))
+    rows = occ[occ["occupier_id"].astype(str).isin(away)]
+    return tuple(
+        (str(a), str(h), float(x))
+        for a, h, x in zip(rows["occupier_id"], rows["to_building_id"], rows["share"], strict=True)
     )
 
 
@@ -189,7 +211,7 @@ def solve_coalitions(
     todo = [m for m in wanted if m not in memo]
 
     def keep(result: dict[str, Any]) -> None:
-        found = CoalitionResult(**{**result, "members": tuple(result["members"])})
+        found = CoalitionResult(**_tuples(result))
         members = frozenset(found.members)
         memo[members] = found
         if cache is not None and found.usable:
@@ -209,10 +231,20 @@ def solve_coalitions(
     return {m: memo[m] for m in wanted}
 
 
+def _tuples(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A `CoalitionResult`'s fields from its dict (or JSON): lists back to tuples."""
+    return {
+        **data,
+        "members": tuple(data["members"]),
+        "disposed": tuple(data.get("disposed", ())),
+        "moved": tuple((str(a), str(h), float(x)) for a, h, x in data.get("moved", ())),
+    }
+
+
 def _read_cached(cache: Path, key: str) -> CoalitionResult | None:
     try:
         data = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
-        return CoalitionResult(**{**data, "members": tuple(data["members"]), "cached": True})
+        return CoalitionResult(**{**_tuples(data), "cached": True})
     except (FileNotFoundError, json.JSONDecodeError, TypeError, KeyError):
         return None
 
@@ -255,6 +287,81 @@ def standalone_results(estate: Estate, scenario: Scenario, **options: Any) -> di
         msg = f"No stand-alone plan for {len(bad)} partner(s): {lines}"
         raise SolveError(msg)
     return {r.members[0]: r for r in results.values()}
+
+
+@dataclass
+class UnionStart:
+    """The union of the stand-alone plans as a start for the joint model (`optimise`'s
+    ``start_from``): each partner's buildings and teams as its own stand-alone plan has them.
+
+    Called with the built joint model, it returns the union as a starting solution when it meets
+    every row of that model (rows, bounds, integrality) and is no worse than the model's own
+    start, else None; `status` says which (``used``, ``infeasible: ...``, ``worse``), and
+    `objective_k` is the union's objective in the joint model. Every stand-alone plan keeps the
+    other partners' estate as it is, but the union changes all partners' at once: a shared
+    access row, the capital budget, the disposal limit or the carbon cap may no longer hold.
+    """
+
+    disposed: frozenset[str]
+    moved: tuple[tuple[str, str, float], ...]
+    status: str = "not tried"
+    objective_k: float = math.nan
+
+    @classmethod
+    def of(cls, standalone: Mapping[str, CoalitionResult]) -> UnionStart:
+        return cls(
+            disposed=frozenset(b for r in standalone.values() for b in r.disposed),
+            moved=tuple(m for r in standalone.values() for m in r.moved),
+        )
+
+    def __call__(self, model: EstateModel) -> dict[str, float] | None:
+        from optimiser.highs import HighsArrays  # the solver stack: only for a joint solve
+        from optimiser.model import start_from_decisions
+        from optimiser.search import FEASIBILITY_TOL
+
+        moved = {a for a, _, _ in self.moved}
+        moves = {(a, h): 1.0 for a, h in model.estate.occupiers["building_id"].items() if a not in moved}
+        moves |= {(a, h): x for a, h, x in self.moved}
+        missing = [(a, h) for a, h in moves if (a, h) not in model.move and model.fixed_host.get(a) != h]
+        if missing:
+            self.status = (
+                f"infeasible: {len(missing)} move(s) the joint model does not offer, e.g. {missing[0]}"
+            )
+            return None
+        keep = {b: b not in self.disposed for b in model.keep}
+        wrong = [b for b, kept in model.fixed_keep.items() if kept == (b in self.disposed)]
+        if wrong:
+            self.status = (
+                f"infeasible: {len(wrong)} building(s) the joint model decides otherwise, e.g. {wrong[0]}"
+            )
+            return None
+        start = start_from_decisions(model, keep, moves)
+        arrays = HighsArrays.from_problem(model.problem)
+        x = arrays.vector(start)
+        self.objective_k = arrays.objective(x)
+        worst = arrays.violation(x)
+        if worst > FEASIBILITY_TOL:
+            rows = _violated_rows(arrays, x, model)
+            self.status = f"infeasible: breaks {rows} of the joint model"
+            return None
+        if model.start and self.objective_k > arrays.objective(arrays.vector(model.start)) + 1e-9:
+            self.status = "worse"
+            return None
+        self.status = "used"
+        return start
+
+
+def _violated_rows(arrays: Any, x: Any, model: EstateModel) -> str:
+    """The names of the first rows `x` breaks, for the status line."""
+    names = list(model.problem.constraints)
+    bad = []
+    for r, name in enumerate(names):
+        lo, hi = arrays.starts[r], arrays.starts[r + 1]
+        activity = float((arrays.value[lo:hi] * x[arrays.index[lo:hi]]).sum())
+        if activity < arrays.row_lower[r] - 1e-6 or activity > arrays.row_upper[r] + 1e-6:
+            bad.append(name)
+    shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+    return f"{len(bad)} row(s) ({shown})" if bad else "a bound or integrality"
 
 
 def find_partner(estate: Estate, name: str) -> str:
@@ -309,8 +416,10 @@ def partnership_plan(
     standalone_s = time.perf_counter() - started
     floors = {p: r.npv_gbp for p, r in standalone.items()}
     rule = scenario.no_partner_worse_off
-    solve_options: dict[str, Any] = {"progress": progress, "msg": msg, "cancel": cancel}
+    union = UnionStart.of(standalone)
+    solve_options: dict[str, Any] = {"progress": progress, "msg": msg, "cancel": cancel, "start_from": union}
     free = optimise(estate, scenario.with_changes(no_partner_worse_off="off"), **solve_options)
+    union_status = union.status
     figures: dict[str, Any] = {}
     plan = free
     if rule != "off":
@@ -323,9 +432,19 @@ def partnership_plan(
         _check_fair(plan, floors if rule == "standalone" else dict.fromkeys(floors, 0.0))
     joint_npv = max(float(free.kpis["npv_gbp"]), float(plan.kpis["npv_gbp"]))
     total = sum(floors.values())
+    value = joint_npv - total
+    standalone_gaps = sum(r.gap_gbp for r in standalone.values())
+    # the joint optimum is at most the free solve's bound; each stand-alone optimum at most its own
     figures |= {
-        "partnership_value_gbp": joint_npv - total,
-        "partnership_value_uncertainty_gbp": _gap_gbp(free) + sum(r.gap_gbp for r in standalone.values()),
+        "partnership_value_gbp": value,
+        "partnership_value_uncertainty_gbp": _gap_gbp(free) + standalone_gaps,
+        "partnership_value_low_gbp": value - standalone_gaps,
+        "partnership_value_high_gbp": float(free.kpis["npv_gbp"]) + _gap_gbp(free) - total,
+        "partnership_value_proven": bool(free.info.proven_optimal)
+        and all(r.proven_optimal for r in standalone.values()),
+        "joint_proven_optimal": bool(free.info.proven_optimal),
+        "joint_status": free.info.status,
+        "joint_start": union_status,
         "joint_npv_gbp": joint_npv,
         "standalone_npv_total_gbp": total,
         "standalone_solves": len(standalone),
@@ -347,6 +466,8 @@ def partnership_lines(plan: Plan) -> list[str]:
         f"£{f['standalone_npv_total_gbp']:,.0f} from {f['standalone_solves']} stand-alone plans "
         f"(uncertain by up to £{f['partnership_value_uncertainty_gbp']:,.0f} from solver gaps)"
     ]
+    if "partnership_value_low_gbp" in f:
+        lines.append("  " + partnership_range_words(f))
     if "price_of_fairness_gbp" in f:
         lines.append(
             f"  price of fairness (no partner worse off than {f['no_partner_worse_off']}): "
@@ -359,6 +480,29 @@ def partnership_lines(plan: Plan) -> list[str]:
             f"rule's split is {where} the core"
         )
     return lines
+
+
+def partnership_range_words(f: Mapping[str, Any]) -> str:
+    """The partnership value's range from the bounds, and whether it is proven, in words."""
+    low, high = f["partnership_value_low_gbp"], f["partnership_value_high_gbp"]
+    span = f"between £{low:,.0f} and £{high:,.0f}" if math.isfinite(high) else f"at least £{low:,.0f}"
+    if f.get("partnership_value_proven"):
+        words = f"proven (every solve optimal within its gap): the true value is {span}"
+    else:
+        unproven = (
+            [] if f.get("joint_proven_optimal") else [f"the joint solve stopped ({f.get('joint_status')})"]
+        )
+        if not f.get("standalone_proven_optimal"):
+            unproven.append("some stand-alone solves stopped before proving optimal")
+        words = f"not proven ({'; '.join(unproven)}): the true value is {span}"
+    start = str(f.get("joint_start", ""))
+    if start == "used":
+        words += (
+            "; the joint solve started from the union of the stand-alone plans, so it is never below them"
+        )
+    elif start and start != "not tried":
+        words += f"; the union of the stand-alone plans was not a start ({start})"
+    return words
 
 
 def _gap_gbp(plan: Plan) -> float:
@@ -380,6 +524,7 @@ def _check_fair(plan: Plan, floors: Mapping[str, float]) -> None:
 
 __all__ = [
     "CoalitionResult",
+    "UnionStart",
     "check_cache_folder",
     "coalition_job",
     "coalition_key",
@@ -387,6 +532,7 @@ __all__ = [
     "find_partner",
     "partnership_lines",
     "partnership_plan",
+    "partnership_range_words",
     "result_of_plan",
     "solve_coalitions",
     "standalone_results",
