@@ -289,23 +289,35 @@ def standalone_results(estate: Estate, scenario: Scenario, **options: Any) -> di
     return {r.members[0]: r for r in results.values()}
 
 
+MAX_REPAIRS = 10  # rounds of keeping back buildings of the union that break a joint row
+
+
 @dataclass
 class UnionStart:
     """The union of the stand-alone plans as a start for the joint model (`optimise`'s
     ``start_from``): each partner's buildings and teams as its own stand-alone plan has them.
 
-    Called with the built joint model, it returns the union as a starting solution when it meets
-    every row of that model (rows, bounds, integrality) and is no worse than the model's own
-    start, else None; `status` says which (``used``, ``infeasible: ...``, ``worse``), and
-    `objective_k` is the union's objective in the joint model. Every stand-alone plan keeps the
-    other partners' estate as it is, but the union changes all partners' at once: a shared
-    access row, the capital budget, the disposal limit or the carbon cap may no longer hold.
+    Every stand-alone plan keeps the other partners' estate as it is, but the union changes all
+    partners' at once, so a shared row may no longer hold: an access standard (two partners
+    each closing a library that serves the same zones), the capital budget, the disposal limit
+    or the carbon cap. Called with the built joint model, it checks the union against every row,
+    bound and integrality of that model. Where a row is broken it **repairs** the union: each
+    disposed building that the broken row names (directly, or as a site of its access group)
+    is kept back, its teams where they are today, and the check is redone (at most
+    `MAX_REPAIRS` rounds). It returns the (repaired) union as a starting solution when it
+    passes and is no worse than the model's own start, else None.
+
+    `status` says which (``used``, ``used after keeping back N building(s)``, ``infeasible:
+    ...``, ``worse``); `objective_k` is the start's objective in the joint model (£k) and
+    `given_up_gbp` what the repair costs against the plain union (pounds, 0 when none was needed).
     """
 
     disposed: frozenset[str]
     moved: tuple[tuple[str, str, float], ...]
     status: str = "not tried"
     objective_k: float = math.nan
+    given_up_gbp: float = 0.0
+    kept_back: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, standalone: Mapping[str, CoalitionResult]) -> UnionStart:
@@ -319,49 +331,83 @@ class UnionStart:
         from optimiser.model import start_from_decisions
         from optimiser.search import FEASIBILITY_TOL
 
-        moved = {a for a, _, _ in self.moved}
-        moves = {(a, h): 1.0 for a, h in model.estate.occupiers["building_id"].items() if a not in moved}
-        moves |= {(a, h): x for a, h, x in self.moved}
-        missing = [(a, h) for a, h in moves if (a, h) not in model.move and model.fixed_host.get(a) != h]
-        if missing:
+        home = model.estate.occupiers["building_id"].astype(str).to_dict()
+        disposed, moved = set(self.disposed), list(self.moved)
+        offered = {(a, h) for a, h in model.move} | set(model.fixed_host.items())
+        refused = {h for h, kept in model.fixed_keep.items() if not kept} - disposed
+        if refused:
             self.status = (
-                f"infeasible: {len(missing)} move(s) the joint model does not offer, e.g. {missing[0]}"
+                f"infeasible: the joint model disposes of {len(refused)} building(s) every stand-alone "
+                f"plan keeps, e.g. {sorted(refused)[0]}"
             )
             return None
-        keep = {b: b not in self.disposed for b in model.keep}
-        wrong = [b for b, kept in model.fixed_keep.items() if kept == (b in self.disposed)]
-        if wrong:
-            self.status = (
-                f"infeasible: {len(wrong)} building(s) the joint model decides otherwise, e.g. {wrong[0]}"
-            )
-            return None
-        start = start_from_decisions(model, keep, moves)
+        # kept back at once: buildings the joint model keeps, and the homes of moves it lacks
+        back = {h for h, kept in model.fixed_keep.items() if kept} & disposed
+        lacking = {a for a, h, _ in moved if (a, h) not in offered}
+        back |= {home[a] for a in lacking} & disposed
         arrays = HighsArrays.from_problem(model.problem)
-        x = arrays.vector(start)
-        self.objective_k = arrays.objective(x)
-        worst = arrays.violation(x)
-        if worst > FEASIBILITY_TOL:
-            rows = _violated_rows(arrays, x, model)
-            self.status = f"infeasible: breaks {rows} of the joint model"
+        sites = _row_buildings(model)
+        plain = math.nan
+        for _ in range(MAX_REPAIRS + 1):
+            disposed -= back
+            moved = [m for m in moved if home[m[0]] not in back and m[0] not in lacking]
+            self.kept_back = tuple(sorted(set(self.kept_back) | back))
+            here = {a for a, _, _ in moved}
+            moves = {(a, h): 1.0 for a, h in home.items() if a not in here}
+            moves |= {(a, h): x for a, h, x in moved}
+            start = start_from_decisions(model, {b: b not in disposed for b in model.keep}, moves)
+            x = arrays.vector(start)
+            self.objective_k = arrays.objective(x)
+            if math.isnan(plain):
+                plain = self.objective_k
+            if arrays.violation(x) <= FEASIBILITY_TOL:
+                break
+            broken = _broken_rows(arrays, x)
+            back = {b for r in broken for b in _buildings_in_row(arrays, r, sites)} & disposed
+            if not back:
+                names = list(model.problem.constraints)
+                shown = ", ".join(names[r] for r in broken[:3]) or "a bound or integrality"
+                self.status = f"infeasible: breaks {len(broken)} row(s) of the joint model ({shown})"
+                return None
+            lacking = set()
+        else:
+            self.status = f"infeasible: still breaks rows of the joint model after {MAX_REPAIRS} repairs"
             return None
+        self.given_up_gbp = (self.objective_k - plain) * 1000 if self.kept_back else 0.0
         if model.start and self.objective_k > arrays.objective(arrays.vector(model.start)) + 1e-9:
             self.status = "worse"
             return None
-        self.status = "used"
+        self.status = (
+            f"used after keeping back {len(self.kept_back)} building(s) ({', '.join(self.kept_back[:5])})"
+            if self.kept_back
+            else "used"
+        )
         return start
 
 
-def _violated_rows(arrays: Any, x: Any, model: EstateModel) -> str:
-    """The names of the first rows `x` breaks, for the status line."""
-    names = list(model.problem.constraints)
-    bad = []
-    for r, name in enumerate(names):
+def _row_buildings(model: EstateModel) -> dict[str, tuple[str, ...]]:
+    """The buildings each variable names: its keep, its serve (building, service), its reach
+    (an access group's sites) and its moves (the receiving building)."""
+    names: dict[str, tuple[str, ...]] = {v.name: (b,) for b, v in model.keep.items()}
+    names |= {v.name: (h,) for (h, _), v in model.serve.items()}
+    names |= {v.name: tuple(model.access[s].groups[g]) for (s, g), v in model.reached.items()}
+    names |= {v.name: (h,) for (_, h), v in model.move.items()}
+    return names
+
+
+def _broken_rows(arrays: Any, x: Any) -> list[int]:
+    rows = []
+    for r in range(arrays.num_row):
         lo, hi = arrays.starts[r], arrays.starts[r + 1]
         activity = float((arrays.value[lo:hi] * x[arrays.index[lo:hi]]).sum())
         if activity < arrays.row_lower[r] - 1e-6 or activity > arrays.row_upper[r] + 1e-6:
-            bad.append(name)
-    shown = ", ".join(bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
-    return f"{len(bad)} row(s) ({shown})" if bad else "a bound or integrality"
+            rows.append(r)
+    return rows
+
+
+def _buildings_in_row(arrays: Any, r: int, sites: Mapping[str, tuple[str, ...]]) -> set[str]:
+    lo, hi = arrays.starts[r], arrays.starts[r + 1]
+    return {b for i in arrays.index[lo:hi] for b in sites.get(arrays.names[i], ())}
 
 
 def find_partner(estate: Estate, name: str) -> str:
@@ -419,7 +465,7 @@ def partnership_plan(
     union = UnionStart.of(standalone)
     solve_options: dict[str, Any] = {"progress": progress, "msg": msg, "cancel": cancel, "start_from": union}
     free = optimise(estate, scenario.with_changes(no_partner_worse_off="off"), **solve_options)
-    union_status = union.status
+    union_status, union_given_up = union.status, union.given_up_gbp
     figures: dict[str, Any] = {}
     plan = free
     if rule != "off":
@@ -445,6 +491,7 @@ def partnership_plan(
         "joint_proven_optimal": bool(free.info.proven_optimal),
         "joint_status": free.info.status,
         "joint_start": union_status,
+        "joint_start_given_up_gbp": union_given_up,
         "joint_npv_gbp": joint_npv,
         "standalone_npv_total_gbp": total,
         "standalone_solves": len(standalone),
@@ -499,6 +546,11 @@ def partnership_range_words(f: Mapping[str, Any]) -> str:
     if start == "used":
         words += (
             "; the joint solve started from the union of the stand-alone plans, so it is never below them"
+        )
+    elif start.startswith("used after"):
+        words += (
+            f"; the joint solve started from the union of the stand-alone plans {start[5:]}, "
+            f"£{f.get('joint_start_given_up_gbp', 0.0):,.0f} below the plain union, which breaks a joint row"
         )
     elif start and start != "not tried":
         words += f"; the union of the stand-alone plans was not a start ({start})"
