@@ -45,6 +45,7 @@ from optimiser.pipeline import optimise
 from optimiser.plan import Plan
 from optimiser.progress import ProgressCallback
 from optimiser.provenance import code_version, estate_digest
+from optimiser.report.partners import partnership_range_words
 from optimiser.scenario import Scenario
 
 FAIRNESS_TOLERANCE_GBP = 1.0  # a fair plan's partner NPVs hold their floors within a pound
@@ -110,8 +111,23 @@ def moved_parts(plan: Plan) -> tuple[tuple[str, str, float], ...]:
     )
 
 
+def refuse_phased(scenario: Scenario, what: str) -> None:
+    """`ScenarioError` (exit 2) for stand-alone or coalition plans of a phased scenario, before
+    any solve: the phased model takes no coalition yet."""
+    if scenario.phased:
+        msg = (
+            f"Scenario {scenario.name!r}: {what} needs stand-alone plans, which the phased model does not "
+            "solve yet ([phasing] phased = true). Fix: set [phasing] phased = false for the partnership "
+            'value, stand-alone plans, the Shapley split or no_partner_worse_off = "standalone"; or run '
+            "the phased plan without them: its partner ledger, per partner and per year, is in "
+            "partners.csv and partners_by_year.csv."
+        )
+        raise ScenarioError(msg)
+
+
 def coalition_plan(estate: Estate, scenario: Scenario, members: Iterable[str], **options: Any) -> Plan:
     """The best plan of a coalition (one partner: its stand-alone plan)."""
+    refuse_phased(scenario, "a stand-alone plan (--standalone)")
     return optimise(estate, scenario, coalition=frozenset(members), **options)
 
 
@@ -196,6 +212,7 @@ def solve_coalitions(
     """Every coalition's result: from `memo`, from `cache_dir`, or solved (in parallel on
     `workers` Dask processes or a `scheduler`, else serially here). `memo` gains the new ones."""
     memo = {} if memo is None else memo
+    refuse_phased(scenario, "a coalition solve")
     wanted = list(dict.fromkeys(frozenset(c) for c in coalitions))
     for members in wanted:
         check_members(estate, members)
@@ -449,6 +466,7 @@ def partnership_plan(
         how much.
 
     """
+    refuse_phased(scenario, "the partnership value")
     started = time.perf_counter()
     standalone = standalone_results(
         estate,
@@ -513,8 +531,8 @@ def partnership_lines(plan: Plan) -> list[str]:
         f"£{f['standalone_npv_total_gbp']:,.0f} from {f['standalone_solves']} stand-alone plans "
         f"(uncertain by up to £{f['partnership_value_uncertainty_gbp']:,.0f} from solver gaps)"
     ]
-    if "partnership_value_low_gbp" in f:
-        lines.append("  " + partnership_range_words(f))
+    if words := partnership_range_words(f):
+        lines.append("  " + words)
     if "price_of_fairness_gbp" in f:
         lines.append(
             f"  price of fairness (no partner worse off than {f['no_partner_worse_off']}): "
@@ -527,34 +545,6 @@ def partnership_lines(plan: Plan) -> list[str]:
             f"rule's split is {where} the core"
         )
     return lines
-
-
-def partnership_range_words(f: Mapping[str, Any]) -> str:
-    """The partnership value's range from the bounds, and whether it is proven, in words."""
-    low, high = f["partnership_value_low_gbp"], f["partnership_value_high_gbp"]
-    span = f"between £{low:,.0f} and £{high:,.0f}" if math.isfinite(high) else f"at least £{low:,.0f}"
-    if f.get("partnership_value_proven"):
-        words = f"proven (every solve optimal within its gap): the true value is {span}"
-    else:
-        unproven = (
-            [] if f.get("joint_proven_optimal") else [f"the joint solve stopped ({f.get('joint_status')})"]
-        )
-        if not f.get("standalone_proven_optimal"):
-            unproven.append("some stand-alone solves stopped before proving optimal")
-        words = f"not proven ({'; '.join(unproven)}): the true value is {span}"
-    start = str(f.get("joint_start", ""))
-    if start == "used":
-        words += (
-            "; the joint solve started from the union of the stand-alone plans, so it is never below them"
-        )
-    elif start.startswith("used after"):
-        words += (
-            f"; the joint solve started from the union of the stand-alone plans {start[5:]}, "
-            f"£{f.get('joint_start_given_up_gbp', 0.0):,.0f} below the plain union, which breaks a joint row"
-        )
-    elif start and start != "not tried":
-        words += f"; the union of the stand-alone plans was not a start ({start})"
-    return words
 
 
 def _gap_gbp(plan: Plan) -> float:
@@ -584,7 +574,7 @@ __all__ = [
     "find_partner",
     "partnership_lines",
     "partnership_plan",
-    "partnership_range_words",
+    "refuse_phased",
     "result_of_plan",
     "solve_coalitions",
     "standalone_results",

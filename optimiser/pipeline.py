@@ -222,7 +222,9 @@ def optimise(
     `start_from` (static models), given the built model, may return a better starting solution
     (`optimiser.partnership.UnionStart`: the union of the stand-alone plans), checked by it.
     """
-    if scenario.phased and (coalition is not None or partner_floors_gbp):
+    if scenario.phased and (
+        coalition is not None or partner_floors_gbp or scenario.no_partner_worse_off != "off"
+    ):
         why = (
             "The phased model does not yet take a coalition or the no-partner-worse-off rule: "
             "set [phasing] phased = false for stand-alone plans, the partnership value or "

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from optimiser.report.kpis import kpi_table
 from optimiser.report.maps import access_services, plan_map
 from optimiser.report.words import service_name
-from pages import boardpack_view, common
+from pages import boardpack_view, common, partners_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -63,3 +63,4 @@ for column, record, name in zip(columns, records, names, strict=True):
             )
         except Exception as err:
             common.show_error(err, what="The map could not be drawn")
+partners_view.compare_table(records)

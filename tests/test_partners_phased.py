@@ -117,3 +117,23 @@ def test_a_phased_run_writes_a_ledger_that_agrees_with_partners_by_year(tmp_path
     assert np.allclose(own.reindex(npv.index, fill_value=0.0), npv, atol=0.01), pd.concat([own, npv], axis=1)
     assert npv.sum() == pytest.approx(summary["kpis"]["npv_gbp"], abs=0.005)
     assert npv.sum() == pytest.approx(cash["discounted_net_gbp"].sum(), abs=0.01)
+
+
+@pytest.mark.parametrize("flag", [["--partnership"], ["--standalone", COUNCIL], ["--shapley"]])
+def test_stand_alone_plans_of_a_phased_scenario_are_refused_before_any_solve(tmp_path, flag):
+    done = _run("run", "--place", "trafford", "--scenario", str(PHASED), *flag, "--out", str(tmp_path / "o"))
+    assert done.returncode == 2, done.stderr
+    assert (
+        "the phased model does not solve yet" in done.stderr
+        and "Fix: set [phasing] phased = false" in done.stderr
+    )
+    assert "Traceback" not in done.stderr and not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_no_partner_worse_off_with_phasing_is_refused_with_a_message(tmp_path):
+    scenario = tmp_path / "fair_phased.toml"
+    scenario.write_text(PHASED.read_text() + '\n[partners]\nno_partner_worse_off = "zero"\n')
+    done = _run("run", "--place", "trafford", "--scenario", str(scenario), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2, done.stderr
+    assert "does not yet take a coalition or the no-partner-worse-off rule" in done.stderr
+    assert "Traceback" not in done.stderr
