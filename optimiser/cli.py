@@ -40,7 +40,13 @@ from optimiser.bench import METHODS as BENCH_METHODS
 from optimiser.errors import BenchError, OptimiserError, ScenarioError, SweepError, UsageError
 from optimiser.frontier import FRONTIER_FILES, frontier, write_frontier
 from optimiser.frontier import PARAMETERS as FRONTIER_PARAMETERS
-from optimiser.partnership import coalition_plan, find_partner, partnership_lines, partnership_plan
+from optimiser.partnership import (
+    check_cache_folder,
+    coalition_plan,
+    find_partner,
+    partnership_lines,
+    partnership_plan,
+)
 from optimiser.pipeline import optimise
 from optimiser.plan import Plan
 from optimiser.prices import PRICE_CHOICES, with_prices
@@ -520,6 +526,7 @@ def _plan_for_run(
     if args.workers < 0:
         msg = f"--workers must be 0 (solve here) or more; got {args.workers}."
         raise UsageError(msg)
+    check_cache_folder(args.coalition_cache, what="--coalition-cache")
     if args.standalone is not None:
         if args.partnership or args.shapley:
             msg = "--standalone writes one partner's plan; leave out --partnership and --shapley with it."

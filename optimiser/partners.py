@@ -20,7 +20,8 @@ The same formulas, in £k, make the model's no-partner-worse-off rows
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,10 +30,20 @@ from estate import Estate
 from optimiser.outcomes import partner_totals
 from optimiser.scenario import Scenario
 
+if TYPE_CHECKING:  # plan imports this module: the types only
+    from optimiser.plan import Plan
+
 NO_BUILDINGS_GROUP = "other"  # the owner_type of a partner that owns no building
 PARTNERSHIP_KEYS = (  # summary.json figures of optimiser.partnership and optimiser.shapley (Plan.partnership)
     "partnership_value_gbp",
     "partnership_value_uncertainty_gbp",
+    "partnership_value_low_gbp",
+    "partnership_value_high_gbp",
+    "partnership_value_proven",
+    "joint_proven_optimal",
+    "joint_status",
+    "joint_start",
+    "joint_start_given_up_gbp",
     "joint_npv_gbp",
     "standalone_npv_total_gbp",
     "standalone_solves",
@@ -172,6 +183,136 @@ def partner_ledger(
     return out.rename_axis("partner").reset_index()
 
 
+BY_YEAR_CASH = ("receipts_gbp", "one_off_cost_gbp", "saving_gbp")
+
+
+def phased_charges(
+    estate: Estate, scenario: Scenario, events: pd.DataFrame, years: Iterable[int]
+) -> pd.DataFrame:
+    """The occupancy charges of a programme, by year: ``year``, ``payer``, ``payee``, ``gbp``.
+
+    A move event in calendar year Y into another partner's building is charged (space x share x
+    the host's rate, `occupancy_rate_gbp_per_m2`) every year from Y + 1 to the end of the period,
+    as a building gone in year Y saves its running cost from Y + 1.
+    """
+    columns = ["year", "payer", "payee", "gbp"]
+    moves = events[events["event"] == "move"] if len(events) else events
+    if not len(moves):
+        return pd.DataFrame(columns=columns)
+    occ, owner = estate.occupiers, estate.buildings["owner"].astype(str)
+    parts = pd.DataFrame(
+        {
+            "occupier_id": moves["occupier_id"].astype(str).to_numpy(),
+            "from_building_id": moves["from_building_id"].astype(str).to_numpy(),
+            "to_building_id": moves["to_building_id"].astype(str).to_numpy(),
+            "share": moves["share"].astype(float).to_numpy(),
+        }
+    )
+    payer = occ["partner"].astype(str).reindex(parts["occupier_id"]).to_numpy()
+    payee = owner.reindex(parts["to_building_id"]).to_numpy()
+    charged = (parts["from_building_id"] != parts["to_building_id"]).to_numpy() & (payer != payee)
+    space = occ["space_m2"].astype(float).reindex(parts["occupier_id"]).to_numpy() * parts["share"].to_numpy()
+    rate = occupancy_rate_gbp_per_m2(estate, scenario).reindex(parts["to_building_id"]).to_numpy()
+    annual = space * rate
+    all_years = sorted(years)
+    rows = [
+        (y, str(payer[i]), str(payee[i]), float(annual[i]))
+        for i, event_year in enumerate(moves["year"].astype(int))
+        if charged[i]
+        for y in all_years
+        if y > event_year
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def phased_ledger(
+    estate: Estate,
+    scenario: Scenario,
+    ledger: pd.DataFrame,
+    events: pd.DataFrame,
+    by_year: pd.DataFrame,
+    discount_by_year: Mapping[int, float],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A phased plan's partner ledger and its cash per partner and year, with the occupancy
+    charges (`phased_charges`) in both.
+
+    `ledger` is the static ledger of the plan's end state (`partner_ledger`), `by_year` the
+    programme's cash per partner and year (`optimiser.programme`), `discount_by_year` each
+    calendar year's discount factor. In the ledger that comes back, ``one_off_cost_gbp`` is the
+    partner's one-off costs of the programme (disposals, lease exits, moves), the occupancy
+    charges are discounted sums, and ``owner_rule_npv_gbp`` is the discounted sum of the
+    partner's rows in the cash table (``discounted_net_gbp``), so the partners' NPVs add up to
+    the programme's NPV. Receipts, the saving a year at the end state, backlog avoided, move
+    costs and buildings are the end state's, as the place's KPIs are.
+    """
+    names = partners_of(estate)
+    years = sorted(int(y) for y in discount_by_year)
+    charges = phased_charges(estate, scenario, events, years)
+    paid = charges.groupby(["payer", "year"])["gbp"].sum()
+    received = charges.groupby(["payee", "year"])["gbp"].sum()
+    have = set(by_year["partner"].astype(str)) if len(by_year) else set()
+    more = sorted((set(charges["payer"]) | set(charges["payee"])) - have)
+    blank = pd.DataFrame(
+        [(y, p) + (0.0,) * len(BY_YEAR_CASH) for p in more for y in years],
+        columns=["year", "partner", *BY_YEAR_CASH],
+    )
+    table = pd.concat([by_year[["year", "partner", *BY_YEAR_CASH]], blank], ignore_index=True)
+    table = table.astype(dict.fromkeys(BY_YEAR_CASH, float) | {"year": int, "partner": str})
+    key = list(zip(table["partner"], table["year"].astype(int), strict=True))
+    table["occupancy_charges_paid_gbp"] = [float(paid.get(k, 0.0)) for k in key]
+    table["occupancy_charges_received_gbp"] = [float(received.get(k, 0.0)) for k in key]
+    table = table.sort_values(["partner", "year"], kind="stable").reset_index(drop=True)
+    table["net_gbp"] = (
+        table["receipts_gbp"]
+        - table["one_off_cost_gbp"]
+        + table["saving_gbp"]
+        + table["occupancy_charges_received_gbp"]
+        - table["occupancy_charges_paid_gbp"]
+    )
+    table["cumulative_net_gbp"] = table.groupby("partner")["net_gbp"].cumsum()
+    factor = table["year"].astype(int).map(lambda y: float(discount_by_year[y]))
+    table["discounted_net_gbp"] = table["net_gbp"] * factor
+    disc = table.assign(
+        paid=table["occupancy_charges_paid_gbp"] * factor,
+        received=table["occupancy_charges_received_gbp"] * factor,
+    ).groupby("partner")
+    out = ledger.set_index("partner").reindex(names)
+    out["one_off_cost_gbp"] = disc["one_off_cost_gbp"].sum().reindex(names, fill_value=0.0)
+    out["occupancy_charges_paid_gbp"] = disc["paid"].sum().reindex(names, fill_value=0.0)
+    out["occupancy_charges_received_gbp"] = disc["received"].sum().reindex(names, fill_value=0.0)
+    out["owner_rule_npv_gbp"] = disc["discounted_net_gbp"].sum().reindex(names, fill_value=0.0)
+    if scenario.sharing_rule == "pooled":
+        shared = pooled_key(estate, scenario).reindex(names) * float(out["owner_rule_npv_gbp"].sum())
+        out["pooled_transfer_gbp"] = shared - out["owner_rule_npv_gbp"]
+    else:
+        out["pooled_transfer_gbp"] = 0.0
+    out["npv_gbp"] = out["owner_rule_npv_gbp"] + out["pooled_transfer_gbp"]
+    columns = [
+        "year",
+        "partner",
+        *BY_YEAR_CASH,
+        "occupancy_charges_paid_gbp",
+        "occupancy_charges_received_gbp",
+        "net_gbp",
+        "cumulative_net_gbp",
+        "discounted_net_gbp",
+    ]
+    return out.rename_axis("partner").reset_index()[list(ledger.columns)], table[columns]
+
+
+def with_phased_ledger(plan: Plan, estate: Estate) -> Plan:
+    """A phased plan with its partner ledger and cash per partner and year (`phased_ledger`)."""
+    programme = plan.programme
+    if programme is None:
+        return plan
+    cash = programme.cashflow
+    factors = dict(zip(cash["year"].astype(int), cash["discount_factor"].astype(float), strict=True))
+    ledger, by_year = phased_ledger(
+        estate, plan.scenario, plan.partners, programme.events, programme.partners_by_year, factors
+    )
+    return replace(plan, partners=ledger, programme=replace(programme, partners_by_year=by_year))
+
+
 def with_standalone(ledger: pd.DataFrame, standalone_npv_gbp: Mapping[str, float]) -> pd.DataFrame:
     """The ledger with each partner's stand-alone NPV (pounds) filled in."""
     return ledger.assign(
@@ -202,6 +343,9 @@ __all__ = [
     "partner_groups",
     "partner_ledger",
     "partners_of",
+    "phased_charges",
+    "phased_ledger",
     "pooled_key",
+    "with_phased_ledger",
     "with_standalone",
 ]

@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -203,6 +203,7 @@ def optimise(
     search: str = "auto",
     coalition: frozenset[str] | None = None,
     partner_floors_gbp: Mapping[str, float] | None = None,
+    start_from: Callable[[EstateModel], dict[str, float] | None] | None = None,
 ) -> Plan:
     """Build and solve within the time limit, with a primal search beside large solves.
 
@@ -219,8 +220,12 @@ def optimise(
     a `optimiser.progress.Progress` at every piece of news and at least once a second, from
     whichever part is running. The returned Plan is made once with
     the final figures. `coalition` and `partner_floors_gbp` go to `optimiser.model.build_model`.
+    `start_from` (static models), given the built model, may return a better starting solution
+    (`optimiser.partnership.UnionStart`: the union of the stand-alone plans), checked by it.
     """
-    if scenario.phased and (coalition is not None or partner_floors_gbp):
+    if scenario.phased and (
+        coalition is not None or partner_floors_gbp or scenario.no_partner_worse_off != "off"
+    ):
         why = (
             "The phased model does not yet take a coalition or the no-partner-worse-off rule: "
             "set [phasing] phased = false for stand-alone plans, the partnership value or "
@@ -238,6 +243,8 @@ def optimise(
                 estate, scenario, coalition=coalition, partner_floors_gbp=partner_floors_gbp, steps=steps
             )
         )
+    if start_from is not None and not scenario.phased and (better := start_from(model)) is not None:
+        model = replace(model, start=better)
     with Ticker(progress, today=model.today_cost, since=started) as ticker:
         ticker.news(stage="solving")
 

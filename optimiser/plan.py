@@ -29,7 +29,7 @@ from optimiser.outcomes import (
     sites_by_service,
     totals,
 )
-from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger
+from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger, with_phased_ledger
 from optimiser.programme import Programme, programme_from_model
 from optimiser.report.programme import PROGRAMME_TABLES
 from optimiser.report.words import StatusText, status_text
@@ -246,7 +246,7 @@ def plan_from_solution(model: EstateModel, info: SolveInfo) -> Plan:
         stats=model.stats,
     )
     if isinstance(model, PhasedModel):
-        return with_programme(plan, programme_from_model(model))
+        return with_phased_ledger(with_programme(plan, programme_from_model(model)), estate)
     return plan
 
 

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 from optimiser.report.kpis import kpi_table
 from optimiser.report.maps import access_services, plan_map
 from optimiser.report.words import service_name
-from pages import boardpack_view, common, compare_view, programme_view
+from pages import boardpack_view, common, compare_view, partners_view, programme_view
 
 common.page_guard()  # before anything else: the page runs only inside app.py
 
@@ -65,4 +65,5 @@ for column, record, name in zip(columns, records, names, strict=True):
         except Exception as err:
             common.show_error(err, what="The map could not be drawn")
 
+partners_view.compare_table(records)  # issue 12: the per-partner table
 programme_view.show_compare(records)  # issue 11: each phased run's programme and cash flow

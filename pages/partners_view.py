@@ -3,13 +3,21 @@ every bar labelled), each partner's stand-alone figure beside its share, and the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from optimiser.report.partners import SHARE, STANDALONE, partner_chart, partnership_headline
+from optimiser.report.partners import (
+    SHARE,
+    STANDALONE,
+    partner_chart,
+    partner_compare_table,
+    partnership_headline,
+    partnership_range_words,
+)
 
 
 def show_partners(summary: dict[str, Any], partners: pd.DataFrame) -> None:
@@ -31,6 +39,8 @@ def show_partners(summary: dict[str, Any], partners: pd.DataFrame) -> None:
             f"buildings and teams (joint NPV {_money(summary.get('joint_npv_gbp'))}, stand-alone plans "
             f"{_money(summary.get('standalone_npv_total_gbp'))})."
         )
+        if words := partnership_range_words(summary):
+            c2.caption(words[:1].upper() + words[1:] + ".")
         if summary.get("price_of_fairness_gbp") is not None:
             c2.markdown(
                 f"Price of fairness (no partner worse off than {summary.get('no_partner_worse_off')}): "
@@ -66,6 +76,24 @@ def show_partners(summary: dict[str, Any], partners: pd.DataFrame) -> None:
         beside = f" · stand-alone {rows[STANDALONE]}" if STANDALONE in rows else ""
         lines.append(f"- {partner}: {rows.get(SHARE, '–')}{beside}")
     st.markdown("\n".join(lines), help="The figures of the chart, as in partners.csv")
+
+
+def compare_table(records: Sequence[Any]) -> None:
+    """Compare: the per-partner table of the chosen options (`partner_compare_table`): each
+    partner's NPV under the sharing rule and, where solved, its stand-alone NPV, with each
+    option's partnership value first. `records` are `optimiser.store.SavedRun`s."""
+    table = partner_compare_table(
+        [(f"{r.name} ({r.place_name})", r.summary, r.tables.get("partners")) for r in records]
+    )
+    st.markdown("**Per partner**: NPV under the sharing rule and, where worked out, on its own (£)")
+    if table.empty:
+        st.caption("None of these options has a partner ledger.")
+        return
+    st.table(table)
+    for r in records:
+        words = partnership_range_words(r.summary)
+        if words:
+            st.caption(f"{r.name}: the partnership value is {words}.")
 
 
 def _money(value: Any) -> str:

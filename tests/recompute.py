@@ -110,14 +110,10 @@ def check_partner_ledger(out: Path) -> None:
     paid, received = p["occupancy_charges_paid_gbp"].sum(), p["occupancy_charges_received_gbp"].sum()
     assert abs(paid - received) <= 0.005, (paid, received)
     af = _annuity(summary["appraisal"]["years"], summary["appraisal"]["discount_rate"])
-    parts = (
-        af * p["annual_revenue_saving_gbp"]
-        + p["capital_receipts_gbp"]
-        + p["backlog_avoided_gbp"]
-        - p["one_off_cost_gbp"]
-        + p["occupancy_charges_received_gbp"]
-        - p["occupancy_charges_paid_gbp"]
-    )
+    if (summary.get("phasing") or {}).get("phased"):  # a programme: the partners' discounted rows
+        parts = _phased_parts(out, summary, p["partner"])
+    else:
+        parts = _static_parts(p, af)
     assert np.allclose(parts, p["owner_rule_npv_gbp"], atol=0.005), (parts, p["owner_rule_npv_gbp"])
     if summary.get("sharing_rule") == "pooled":
         assert np.allclose(p["npv_gbp"], p["pooled_share"] * kpis["npv_gbp"], atol=0.005)
@@ -132,6 +128,34 @@ def check_partner_ledger(out: Path) -> None:
     for partner, entry in summary["partners"].items():
         row = p[p["partner"] == partner]
         assert len(row) == 1 and abs(float(row["npv_gbp"].iloc[0]) - entry["npv_gbp"]) <= 0.005, partner
+
+
+def _static_parts(p: pd.DataFrame, af: float) -> pd.Series:
+    return (
+        af * p["annual_revenue_saving_gbp"]
+        + p["capital_receipts_gbp"]
+        + p["backlog_avoided_gbp"]
+        - p["one_off_cost_gbp"]
+        + p["occupancy_charges_received_gbp"]
+        - p["occupancy_charges_paid_gbp"]
+    )
+
+
+def _phased_parts(out: Path, summary: dict, partners: pd.Series) -> np.ndarray:
+    """Each partner's discounted sum of its rows in partners_by_year.csv, redone from the cash."""
+    y = pd.read_csv(out / "partners_by_year.csv")
+    y["partner"] = y["partner"].map(original_text)
+    rules = summary["phasing"]
+    net = (
+        y["receipts_gbp"]
+        - y["one_off_cost_gbp"]
+        + y["saving_gbp"]
+        + y["occupancy_charges_received_gbp"]
+        - y["occupancy_charges_paid_gbp"]
+    )
+    factor = (1 + rules["discount_rate"]) ** -(y["year"] - rules["start_year"])
+    own = (net * factor).groupby(y["partner"]).sum()
+    return own.reindex(partners, fill_value=0.0).to_numpy()
 
 
 def _annuity(years: int, rate: float) -> float:

@@ -131,3 +131,98 @@ def test_shapley_solves_every_coalition_and_the_shares_add_up(tmp_path):
     ]
     assert summary["owner_split_in_core"] == (not blocked)
     assert sorted(x["coalition"] for x in summary["owner_split_blocked_by"]) == sorted(blocked)
+
+
+def test_a_coalition_cache_that_is_a_file_exits_2_naming_it_and_the_fix(tmp_path):
+    cache = tmp_path / "cache.json"
+    cache.write_text("{}")
+    out = tmp_path / "out"
+    done = _run(
+        "run", "--place", "trafford", "--partnership", "--coalition-cache", str(cache), "--out", str(out)
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"--coalition-cache {cache}: is a file, not a folder" in done.stderr
+    assert "Fix: give a folder" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert not (out / "summary.json").exists()
+    # under a file: cannot be made
+    done = _run(
+        "run",
+        "--place",
+        "trafford",
+        "--partnership",
+        "--coalition-cache",
+        str(cache / "x"),
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 2 and f"{cache} is a file" in done.stderr, done.stderr
+
+
+def _section_rows(html_text: str) -> dict[str, list[str]]:
+    """The partnership section's table rows, by partner: the cells' text."""
+    import html as html_module
+    import re
+
+    start = html_text.index("The partnership: each partner under the")
+    table = html_text[start : html_text.index("</table>", start)]
+    rows = {}
+    for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S):
+        cells = [html_module.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)]
+        if cells:
+            rows[original_text(cells[0])] = cells[1:]
+    return rows
+
+
+def test_the_board_pack_shows_the_partnership_and_each_partners_figures_as_in_partners_csv(partnership_out):
+    from optimiser.report.boardpack import board_pack_html
+    from optimiser.report.kpis import format_money
+    from optimiser.report.words import display_name
+
+    out, _ = partnership_out
+    summary = _summary(out)
+    tables = {
+        name: pd.read_csv(out / f"{name}.csv") for name in ("buildings", "occupiers", "partners", "access")
+    }
+    pack = board_pack_html(summary=summary, tables=tables, static_map=False)
+    rows = _section_rows(pack)
+    p = _partners(out)
+
+    def money(v: float) -> str:
+        text = format_money(v)
+        return "\u2212" + text[1:] if text.startswith("-") else text
+
+    assert set(rows) == set(p.index)
+    for partner, cells in rows.items():
+        r = p.loc[partner]
+        assert cells[0] == display_name("partner_type", r["group"])
+        assert cells[1] == money(r["npv_gbp"]), partner
+        assert cells[2] == money(r["standalone_npv_gbp"]), partner
+        assert cells[3] == money(r["npv_gbp"] - r["standalone_npv_gbp"]), partner
+        assert cells[7] == money(r["occupancy_charges_paid_gbp"]) and cells[8] == money(
+            r["occupancy_charges_received_gbp"]
+        )
+    assert f"Partnership value {money(summary['partnership_value_gbp'])}" in pack
+    assert "Proven (every solve optimal within its gap)" in pack
+    # the figures really are the partners': a partner that gains shows a positive NPV
+    assert (p["npv_gbp"] > 0).any()
+
+
+def test_the_compare_table_sets_each_options_partners_side_by_side(partnership_out, tmp_path):
+    from optimiser.report.kpis import format_money
+    from optimiser.report.partners import partner_compare_table
+
+    out, _ = partnership_out
+    summary, partners = _summary(out), pd.read_csv(out / "partners.csv")
+    plain = partners.assign(standalone_npv_gbp=float("nan"), npv_gbp=partners["npv_gbp"] / 2)
+    table = partner_compare_table([("A", summary, partners), ("B", {"sharing_rule": "owner"}, plain)])
+    p = _partners(out)
+    assert table.loc["Partnership value", "A: NPV (owner rule)"] == format_money(
+        summary["partnership_value_gbp"]
+    )
+    assert table.loc["Partnership value", "B: NPV (owner rule)"] == "–"
+    assert "B: stand-alone" not in table.columns
+    for partner, r in p.iterrows():
+        assert table.loc[partner, "A: NPV (owner rule)"] == format_money(r["npv_gbp"])
+        assert table.loc[partner, "A: stand-alone"] == format_money(r["standalone_npv_gbp"])
+        assert table.loc[partner, "B: NPV (owner rule)"] == format_money(r["npv_gbp"] / 2)

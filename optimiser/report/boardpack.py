@@ -45,6 +45,7 @@ from optimiser.report.kpis import (
     savings_breakdown,
 )
 from optimiser.report.maps import external_urls, standalone_parts
+from optimiser.report.partners import partner_pack_section
 from optimiser.report.programme import programme_section
 from optimiser.report.staticmap import Boundaries, options_map_png, plan_map_png
 from optimiser.report.words import (
@@ -418,6 +419,7 @@ def _tables_pages(option: PackOption, *, heading: str, static_map: bool = True) 
 {_partner_table(option)}
 <div class="note">Receipts and savings go to the partner that owns the building; move costs to the partner
 that moves.</div>
+{partner_pack_section(option.summary, tables.get("partners"), heading=heading)}
 <h2>{esc(heading)}Per service: access before and after</h2>
 {_service_table(tables.get("access", pd.DataFrame()))}
 </section>
