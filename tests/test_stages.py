@@ -136,3 +136,19 @@ def test_the_app_line_names_the_building_step_and_a_stop_there_leaves_no_plan(tr
     assert lines[0].startswith("Building the model: the allowed moves… ")
     assert "of the 60 s time limit" in lines[0]
     assert any("housing rows (" in line for line in lines)
+
+
+def test_a_stop_once_the_solver_runs_reads_as_stopped_by_the_user_never_as_a_time_limit(trafford) -> None:
+    cancel = threading.Event()
+
+    def news(p: Progress) -> None:
+        if p.stage == "solving":
+            cancel.set()  # Stop pressed as the solve starts: HiGHS stops inside its first LP
+
+    try:
+        plan = optimise(trafford, Scenario(time_limit_s=600), progress=news, cancel=cancel)
+    except StoppedByUser:
+        return  # stopped before a plan existed: no plan, and said so
+    assert cancel.is_set()
+    assert plan.info.status == "interrupted"
+    assert plan.summary_dict()["status"] == "interrupted"
