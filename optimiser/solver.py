@@ -210,11 +210,16 @@ class _HiGHS(pulp.HiGHS):  # type: ignore[misc]
                 h, h.getInfo(), h.getModelStatus(), sol_status, time.perf_counter() - started
             )
         self.info = replace(self.info, extra={**self.info.extra, "warm_start": warm})
-        if self.cancel is not None and self.cancel.is_set() and self.info.status == "time_limit":
-            # Stop interrupts HiGHS inside an LP too, which it may report as a time limit
-            self.info = replace(self.info, status="interrupted")
         if self.mailbox is not None:
             status = self._adopt_better_plan(lp, status)
+        if (
+            self.cancel is not None
+            and self.cancel.is_set()
+            and self.info.status in {"time_limit", "feasible"}
+        ):
+            # stopped by the user: HiGHS may report a Stop inside an LP as a time limit, and a
+            # better plan from the search beside is adopted with the limit's wording
+            self.info = replace(self.info, status="interrupted")
         return int(status)
 
     def _stop_lp_on_cancel(self, h: Any) -> None:
