@@ -20,8 +20,7 @@ The same formulas, in £k, make the model's no-partner-worse-off rows
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,9 +28,6 @@ import pandas as pd
 from estate import Estate
 from optimiser.outcomes import partner_totals
 from optimiser.scenario import Scenario
-
-if TYPE_CHECKING:  # plan imports this module: the types only
-    from optimiser.plan import Plan
 
 NO_BUILDINGS_GROUP = "other"  # the owner_type of a partner that owns no building
 PARTNERSHIP_KEYS = (  # summary.json figures of optimiser.partnership and optimiser.shapley (Plan.partnership)
@@ -300,19 +296,6 @@ def phased_ledger(
     return out.rename_axis("partner").reset_index()[list(ledger.columns)], table[columns]
 
 
-def with_phased_ledger(plan: Plan, estate: Estate) -> Plan:
-    """A phased plan with its partner ledger and cash per partner and year (`phased_ledger`)."""
-    programme = plan.programme
-    if programme is None:
-        return plan
-    cash = programme.cashflow
-    factors = dict(zip(cash["year"].astype(int), cash["discount_factor"].astype(float), strict=True))
-    ledger, by_year = phased_ledger(
-        estate, plan.scenario, plan.partners, programme.events, programme.partners_by_year, factors
-    )
-    return replace(plan, partners=ledger, programme=replace(programme, partners_by_year=by_year))
-
-
 def with_standalone(ledger: pd.DataFrame, standalone_npv_gbp: Mapping[str, float]) -> pd.DataFrame:
     """The ledger with each partner's stand-alone NPV (pounds) filled in."""
     return ledger.assign(
@@ -346,6 +329,5 @@ __all__ = [
     "phased_charges",
     "phased_ledger",
     "pooled_key",
-    "with_phased_ledger",
     "with_standalone",
 ]

@@ -29,7 +29,7 @@ from optimiser.outcomes import (
     sites_by_service,
     totals,
 )
-from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger, with_phased_ledger
+from optimiser.partners import PARTNERSHIP_KEYS, partner_ledger, phased_ledger
 from optimiser.programme import Programme, programme_from_model
 from optimiser.report.programme import PROGRAMME_TABLES
 from optimiser.report.words import StatusText, status_text
@@ -261,6 +261,20 @@ def with_programme(plan: Plan, programme: Programme) -> Plan:
         "payback_years": None if payback is None else float(payback - plan.scenario.start_year),
     }
     return replace(plan, programme=programme, kpis=kpis)
+
+
+def with_phased_ledger(plan: Plan, estate: Estate) -> Plan:
+    """A phased plan with the programme's partner ledger and cash per partner and year, the
+    occupancy charges in both (`optimiser.partners.phased_ledger`)."""
+    programme = plan.programme
+    if programme is None:
+        return plan
+    cash = programme.cashflow
+    factors = dict(zip(cash["year"].astype(int), cash["discount_factor"].astype(float), strict=True))
+    ledger, by_year = phased_ledger(
+        estate, plan.scenario, plan.partners, programme.events, programme.partners_by_year, factors
+    )
+    return replace(plan, partners=ledger, programme=replace(programme, partners_by_year=by_year))
 
 
 def occupier_parts(model: EstateModel) -> pd.DataFrame:

@@ -15,8 +15,8 @@ import pytest
 
 from estate.io import load_place
 from optimiser.model_phased import discount
-from optimiser.partners import ledger_mismatches, occupancy_rate_gbp_per_m2, with_phased_ledger
-from optimiser.plan import make_plan, with_programme
+from optimiser.partners import ledger_mismatches, occupancy_rate_gbp_per_m2
+from optimiser.plan import make_plan, with_phased_ledger, with_programme
 from optimiser.programme import make_programme
 from optimiser.report.inert import original_text
 from optimiser.scenario import Scenario
